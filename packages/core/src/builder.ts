@@ -1,0 +1,222 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { PlankError, show } from './errors.js';
+import { builtinMiddleware } from './middleware/index.js';
+import { urlMap } from './url-map.js';
+import type { App, Env, Middleware } from './types.js';
+
+/** A middleware factory as packages export it: options in, Middleware out. */
+export type MiddlewareFactory = (options?: any) => Middleware;
+
+/** What `enable` accepts: a Middleware, or a Plack-style name resolved to a package. */
+export type MiddlewareSpec = Middleware | string;
+
+export type BuilderDSL = {
+  /** Wraps everything enabled after it and the app. The first `enable` is the outermost. */
+  enable(mw: MiddlewareSpec, options?: unknown): void;
+  /** Like `enable`, but the middleware only sees requests for which `cond(env)` is true. */
+  enableIf(cond: (env: Env) => boolean, mw: MiddlewareSpec, options?: unknown): void;
+  /** Serves `app` under a path (`/api`) or host (`http://example.com/`) prefix; see `urlMap`. */
+  mount(location: string, app: App): void;
+};
+
+export type BuilderOptions = {
+  /** Where names given to `enable` are resolved from. @default process.cwd(), then the main script's folder */
+  resolveFrom?: string | string[];
+};
+
+type Layer = { mw: Middleware; cond?: (env: Env) => boolean };
+
+let current: BuilderDSL | undefined;
+
+/**
+ * Composes middleware around an app, once, and returns the App synchronously. Inside the
+ * block, `enable`, `enableIf` and `mount` are both passed in and importable, as in Plack's
+ * DSL. Every mistake (an unknown middleware name, a bad option, `mount` mixed with a
+ * returned app, no app at all) throws here with a `PLANK_ERR_*` code, never at the first request.
+ *
+ * @example
+ * ```ts
+ * import { builder } from '@plank/core';
+ * export default builder(({ enable, mount }) => {
+ *   enable('Runtime');
+ *   enable('ContentLength');
+ *   mount('/hello', () => [200, ['Content-Type', 'text/plain'], ['Hello']]);
+ * });
+ * ```
+ */
+export function builder(block: (dsl: BuilderDSL) => App | void, options: BuilderOptions = {}): App {
+  const layers: Layer[] = [];
+  const mounts: Array<[string, App]> = [];
+  let open = true;
+  const guard = (what: string): void => {
+    if (!open) throw new PlankError('PLANK_ERR_BUILDER_OUTSIDE', `${what}() was called after builder() returned; call it inside the builder block`);
+  };
+  const dsl: BuilderDSL = {
+    enable(mw, opts) {
+      guard('enable');
+      layers.push({ mw: toMiddleware(mw, opts, options) });
+    },
+    enableIf(cond, mw, opts) {
+      guard('enableIf');
+      if (typeof cond !== 'function') {
+        throw new PlankError('PLANK_ERR_ENABLE_IF', `enableIf(${show(cond)}, ...): the condition must be a function (env) => boolean`);
+      }
+      layers.push({ mw: toMiddleware(mw, opts, options), cond });
+    },
+    mount(location, app) {
+      guard('mount');
+      mounts.push([location, app]);
+    },
+  };
+
+  const outer = current;
+  current = dsl;
+  let result: App | void;
+  try {
+    result = block(dsl);
+  } finally {
+    current = outer;
+    open = false;
+  }
+
+  let app: App;
+  if (mounts.length > 0) {
+    if (result !== undefined) {
+      throw new PlankError(
+        'PLANK_ERR_BUILDER_MIXED',
+        'builder(): the block used mount() and also returned an app; mount the app too (mount("/", app)) or drop the mounts',
+      );
+    }
+    app = urlMap(mounts);
+  } else if (typeof result === 'function') {
+    app = result;
+  } else if (result === undefined) {
+    throw new PlankError('PLANK_ERR_BUILDER_NO_APP', 'builder(): the block neither returned an app nor called mount()');
+  } else {
+    throw new PlankError('PLANK_ERR_BUILDER_NO_APP', `builder(): the block returned ${show(result)}, expected an app (a function)`);
+  }
+
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const { mw, cond } = layers[i] as Layer;
+    app = cond ? conditional(cond, mw, app) : wrap(mw, app);
+  }
+  return app;
+}
+
+function wrap(mw: Middleware, app: App): App {
+  const wrapped = mw(app);
+  if (typeof wrapped !== 'function') {
+    throw new PlankError('PLANK_ERR_MIDDLEWARE', `enable(${show(mw)}): the middleware returned ${show(wrapped)} instead of an app`);
+  }
+  return wrapped;
+}
+
+function conditional(cond: (env: Env) => boolean, mw: Middleware, app: App): App {
+  const wrapped = wrap(mw, app);
+  return function enableIfApp(env) {
+    return cond(env) ? wrapped(env) : app(env);
+  };
+}
+
+function toMiddleware(spec: MiddlewareSpec, opts: unknown, options: BuilderOptions): Middleware {
+  if (typeof spec === 'function') {
+    if (opts !== undefined) {
+      throw new PlankError('PLANK_ERR_ENABLE_OPTIONS', `enable(${show(spec)}, ...): options go to the middleware factory, not to enable(), when enabling by reference`);
+    }
+    return spec;
+  }
+  if (typeof spec !== 'string' || spec === '') {
+    throw new PlankError('PLANK_ERR_ENABLE', `enable(${show(spec)}): expected a middleware (app => app) or a middleware name`);
+  }
+  const factory = resolveMiddleware(spec, options.resolveFrom);
+  try {
+    return factory(opts);
+  } catch (err) {
+    const code = err instanceof PlankError ? err.code : 'PLANK_ERR_MIDDLEWARE_OPTIONS';
+    throw new PlankError(code, `enable(${show(spec)}): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Maps a Plack-style name to its package the way Plack maps names to modules:
+ * `AccessLog` → `@plank/middleware-access-log`, `ServerStatus::Lite` →
+ * `@plank/middleware-server-status-lite`, `+some-pkg` → `some-pkg` as written.
+ */
+export function middlewarePackageName(name: string): string {
+  if (name.startsWith('+')) return name.slice(1);
+  const kebab = name
+    .split('::')
+    .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2').toLowerCase())
+    .join('-');
+  return `@plank/middleware-${kebab}`;
+}
+
+/**
+ * Finds the factory for a middleware name: Plank's own (`Runtime`, `ContentLength`, ...),
+ * then the package the name maps to; `A::B` also looks in `A`'s package, which may export
+ * several names. A package names its factories in `plankMiddleware` (`{ 'AccessLog': accessLog }`)
+ * or exports one as `default`.
+ */
+export function resolveMiddleware(name: string, from?: string | string[]): MiddlewareFactory {
+  const builtin = builtinMiddleware[name];
+  if (builtin) return builtin;
+  const candidates = [middlewarePackageName(name)];
+  if (!name.startsWith('+') && name.includes('::')) candidates.push(middlewarePackageName(name.split('::')[0] as string));
+  const bases = from === undefined ? defaultBases() : Array.isArray(from) ? from : [from];
+  for (const pkg of candidates) {
+    const mod = load(pkg, bases);
+    if (mod === undefined) continue;
+    const named = (mod.plankMiddleware as Record<string, unknown> | undefined)?.[name.replace(/^\+/, '')];
+    const factory = named ?? mod.default;
+    if (typeof factory === 'function') return factory as MiddlewareFactory;
+    throw new PlankError('PLANK_ERR_MIDDLEWARE_EXPORT', `enable(${show(name)}): package ${pkg} exports no middleware factory (plankMiddleware[${show(name)}] or default)`);
+  }
+  throw new PlankError(
+    'PLANK_ERR_UNKNOWN_MIDDLEWARE',
+    `enable(${show(name)}): unknown middleware; looked for ${candidates.join(', ')} from ${bases.join(', ')} (is it installed?)`,
+  );
+}
+
+function defaultBases(): string[] {
+  const bases = [process.cwd()];
+  const main = process.argv[1];
+  if (main) bases.push(join(main, '..'));
+  return bases;
+}
+
+// require(esm) is unflagged from Node 20.19, which is why that is the minimum: it lets
+// builder() stay synchronous while loading middleware packages by name.
+function load(pkg: string, bases: string[]): Record<string, unknown> | undefined {
+  for (const base of [...bases, import.meta.dirname ?? process.cwd()]) {
+    const req = createRequire(join(base, 'noop.js'));
+    let path: string;
+    try {
+      path = req.resolve(pkg);
+    } catch {
+      continue;
+    }
+    return req(path) as Record<string, unknown>;
+  }
+  return undefined;
+}
+
+/** `enable` for use inside a `builder` block without destructuring. */
+export function enable(mw: MiddlewareSpec, options?: unknown): void {
+  dslOrThrow('enable').enable(mw, options);
+}
+
+/** `enableIf` for use inside a `builder` block without destructuring. */
+export function enableIf(cond: (env: Env) => boolean, mw: MiddlewareSpec, options?: unknown): void {
+  dslOrThrow('enableIf').enableIf(cond, mw, options);
+}
+
+/** `mount` for use inside a `builder` block without destructuring. */
+export function mount(location: string, app: App): void {
+  dslOrThrow('mount').mount(location, app);
+}
+
+function dslOrThrow(what: string): BuilderDSL {
+  if (!current) throw new PlankError('PLANK_ERR_BUILDER_OUTSIDE', `${what}() was called outside builder(); call it inside the builder block`);
+  return current;
+}

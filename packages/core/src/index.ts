@@ -1,0 +1,37 @@
+export type {
+  App,
+  AppResult,
+  Body,
+  Chunk,
+  Env,
+  ErrorStream,
+  FileBody,
+  FinishHandler,
+  FinishInfo,
+  Headers,
+  Logger,
+  LogLevel,
+  Middleware,
+  Responder,
+  Response,
+  StreamingResponse,
+  Writer,
+} from './types.js';
+export { PlankError, optionError, show } from './errors.js';
+export * as header from './headers.js';
+export { bodyChunks, bodyToBuffer, chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
+export { responseCb, type BodyFilter, type ResponseCallback, type ResponseHead } from './response-cb.js';
+export { urlMap } from './url-map.js';
+export {
+  builder,
+  enable,
+  enableIf,
+  mount,
+  middlewarePackageName,
+  resolveMiddleware,
+  type BuilderDSL,
+  type BuilderOptions,
+  type MiddlewareFactory,
+  type MiddlewareSpec,
+} from './builder.js';
+export { onFinish } from './finish.js';

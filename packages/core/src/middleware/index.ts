@@ -1,0 +1,4 @@
+import type { MiddlewareFactory } from '../builder.js';
+
+/** Plank's own middleware, resolvable by name without a package lookup. */
+export const builtinMiddleware: Record<string, MiddlewareFactory> = {};

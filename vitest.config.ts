@@ -1,0 +1,30 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const dirsOf = (group: string): string[] =>
+  existsSync(`${root}${group}`)
+    ? readdirSync(`${root}${group}`, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => `${group}/${d.name}`)
+    : [];
+
+// Tests run against the TypeScript sources, so `vitest` needs no build; child processes
+// (servers, plankup) that tests spawn run the built `dist/` instead.
+const alias = dirsOf('packages')
+  .filter((dir) => existsSync(`${root}${dir}/src/index.ts`))
+  .map((dir) => ({ find: new RegExp(`^@plank/${dir.slice('packages/'.length)}$`), replacement: `${root}${dir}/src/index.ts` }));
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    projects: [...dirsOf('packages'), ...dirsOf('apps'), ...dirsOf('test')].map((dir) => ({
+      extends: true,
+      test: { name: dir, root: `${root}${dir}`, include: ['**/*.test.ts'], exclude: ['**/node_modules/**', '**/dist/**', '**/fixtures/**'] },
+    })),
+  },
+});

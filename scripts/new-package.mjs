@@ -35,7 +35,7 @@ const pkg = {
   exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' },
   main: './dist/index.js',
   types: './dist/index.d.ts',
-  files: ['dist', '!dist/**/*.test.*', 'README.md'],
+  files: ['dist', '!dist/**/*.test.*', '!dist/**/*.fixture.*', 'README.md'],
   engines: { node: '>=20.19' },
   sideEffects: false,
   repository: { type: 'git', url: 'git+https://github.com/plank-js/plank.git', directory: `packages/${dir}` },
@@ -46,7 +46,7 @@ mkdirSync(new URL('src/', root), { recursive: true });
 writeFileSync(new URL('package.json', root), `${JSON.stringify(pkg, null, 2)}\n`);
 writeFileSync(
   new URL('tsconfig.json', root),
-  `${JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { rootDir: 'src', outDir: 'dist' }, include: ['src'], exclude: ['src/**/*.test.ts'], references }, null, 2)}\n`,
+  `${JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { rootDir: 'src', outDir: 'dist' }, include: ['src'], exclude: ['src/**/*.test.ts', 'src/**/*.fixture.ts'], references }, null, 2)}\n`,
 );
 writeFileSync(new URL('src/index.ts', root), 'export {};\n');
 writeFileSync(new URL('README.md', root), `# ${name}\n\n${description}\n\n## Synopsis\n\n## Description\n\n## Options\n\n## Errors\n\n## See also\n`);

@@ -133,7 +133,9 @@ function toMiddleware(spec: MiddlewareSpec, opts: unknown, options: BuilderOptio
   try {
     return factory(opts);
   } catch (err) {
-    const code = err instanceof PlankError ? err.code : 'PLANK_ERR_MIDDLEWARE_OPTIONS';
+    // Match on the code, not the class: a middleware package may carry its own copy of core.
+    const own = (err as { code?: unknown } | null)?.code;
+    const code = typeof own === 'string' && own.startsWith('PLANK_ERR_') ? own : 'PLANK_ERR_MIDDLEWARE_OPTIONS';
     throw new PlankError(code, `enable(${show(spec)}): ${(err as Error).message}`, { cause: err });
   }
 }

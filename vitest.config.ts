@@ -19,6 +19,8 @@ const alias = dirsOf('packages')
 export default defineConfig({
   resolve: { alias },
   test: {
+    // CI asks for a JSON report too, to print the totals of both Node runs in one line.
+    reporters: process.env.PLANK_TEST_REPORT ? ['default', ['json', { outputFile: process.env.PLANK_TEST_REPORT }]] : ['default'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,

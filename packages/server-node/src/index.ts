@@ -1,1 +1,1 @@
-export {};
+export { buildEnv, percentDecode, type BuildEnvOptions, type RequestLike } from './env.js';

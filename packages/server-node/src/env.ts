@@ -1,0 +1,192 @@
+import { Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import type { Env, ErrorStream } from '@plank/core';
+
+/**
+ * The parts of a request `buildEnv` reads: what node's `IncomingMessage` has, so a real
+ * request and a synthetic one (in-process tests) go through the same code.
+ */
+export type RequestLike = {
+  method?: string | undefined;
+  url?: string | undefined;
+  httpVersion: string;
+  /** Flat `[name, value, ...]` exactly as received (node's `req.rawHeaders`). */
+  rawHeaders: string[];
+  socket: {
+    remoteAddress?: string | undefined;
+    remotePort?: number | undefined;
+    localAddress?: string | undefined;
+    localPort?: number | undefined;
+    encrypted?: boolean | undefined;
+  };
+};
+
+export type BuildEnvOptions = {
+  /** `psgi.errors`. @default process.stderr */
+  errors?: ErrorStream;
+  /** `psgi.multiprocess`: true when other processes serve the same app (prefork). @default false */
+  multiprocess?: boolean;
+  /** `psgi.input` when `req` itself is not a Readable. @default req */
+  input?: Readable;
+};
+
+// Only for synthetic requests that are not streams themselves; a stream can be read once,
+// so each request gets its own.
+function emptyInput(): Readable {
+  return Readable.from([]);
+}
+
+/**
+ * Builds the PSGI-style env for one request: CGI keys as byte strings, `PATH_INFO`
+ * percent-decoded once, `HTTP_*` from the raw headers (every repeat joined with `", "`),
+ * and the `psgi.*`/`psgix.*` keys. `psgi.input` is the request stream itself.
+ *
+ * @example
+ * ```ts
+ * import { buildEnv } from '@plank/server-node';
+ * import { createServer } from 'node:http';
+ * createServer((req, res) => res.end(buildEnv(req).PATH_INFO)).listen(5000);
+ * ```
+ */
+export function buildEnv(req: RequestLike, options?: BuildEnvOptions): Env {
+  const url = req.url ?? '/';
+  const socket = req.socket;
+  let remote = socket.remoteAddress ?? '';
+  // IPv4 clients of a dual-stack listener show up as IPv4-mapped IPv6 addresses.
+  if (remote.length > 7 && remote.charCodeAt(0) === 58 /* : */ && remote.startsWith('::ffff:') && remote.indexOf('.') !== -1) remote = remote.slice(7);
+
+  const env: Env = {
+    REQUEST_METHOD: req.method ?? 'GET',
+    SCRIPT_NAME: '',
+    PATH_INFO: '',
+    REQUEST_URI: url,
+    QUERY_STRING: '',
+    SERVER_NAME: '',
+    SERVER_PORT: '',
+    SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
+    REMOTE_ADDR: remote,
+    REMOTE_PORT: socket.remotePort === undefined ? '' : String(socket.remotePort),
+    'psgi.version': [1, 1],
+    'psgi.url_scheme': socket.encrypted ? 'https' : 'http',
+    'psgi.input': options?.input ?? (typeof (req as unknown as Readable).pipe === 'function' ? (req as unknown as Readable) : emptyInput()),
+    'psgi.errors': options?.errors ?? process.stderr,
+    'psgi.multithread': false,
+    'psgi.multiprocess': options?.multiprocess ?? false,
+    'psgi.run_once': false,
+    'psgi.nonblocking': true,
+    'psgi.streaming': true,
+    'psgix.io': socket as Duplex,
+    'psgix.cleanup': true,
+    'psgix.cleanup.handlers': [],
+    'plank.finish': [],
+  };
+
+  let target = url;
+  let authority: string | undefined;
+  // Absolute form (RFC 9112 §3.2.2): the target's authority wins over any Host header.
+  if (target.charCodeAt(0) !== 47 /* / */) {
+    const scheme = target.indexOf('://');
+    if (scheme > 0) {
+      const pathStart = target.indexOf('/', scheme + 3);
+      const qStart = target.indexOf('?', scheme + 3);
+      const end = pathStart === -1 ? (qStart === -1 ? target.length : qStart) : qStart !== -1 && qStart < pathStart ? qStart : pathStart;
+      authority = target.slice(scheme + 3, end);
+      const at = authority.lastIndexOf('@');
+      if (at !== -1) authority = authority.slice(at + 1);
+      target = end === target.length ? '/' : target.charCodeAt(end) === 63 ? `/${target.slice(end)}` : target.slice(end);
+    }
+  }
+  const q = target.indexOf('?');
+  let path = q === -1 ? target : target.slice(0, q);
+  if (q !== -1) env.QUERY_STRING = target.slice(q + 1);
+  // A fragment never reaches a server from a real client, but a raw one may send it.
+  const hash = path.indexOf('#');
+  if (hash !== -1) path = path.slice(0, hash);
+  env.PATH_INFO = path.indexOf('%') === -1 ? path : percentDecode(path);
+
+  const raw = req.rawHeaders;
+  let host: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    const key = cgiName(name);
+    if (key === 'HTTP_CONTENT_TYPE') {
+      env.CONTENT_TYPE = env.CONTENT_TYPE === undefined ? value : `${env.CONTENT_TYPE}, ${value}`;
+      continue;
+    }
+    if (key === 'HTTP_CONTENT_LENGTH') {
+      env.CONTENT_LENGTH = value;
+      continue;
+    }
+    if (key === 'HTTP_HOST' && host === undefined) host = value;
+    const prev = env[key as `HTTP_${string}`];
+    env[key as `HTTP_${string}`] = prev === undefined ? value : `${prev}, ${value}`;
+  }
+
+  const hostport = authority ?? host;
+  if (hostport) {
+    splitHost(env, hostport, socket.localPort);
+  } else {
+    env.SERVER_NAME = socket.localAddress ?? '';
+    env.SERVER_PORT = socket.localPort === undefined ? '' : String(socket.localPort);
+  }
+  return env;
+}
+
+// Header names are tokens (RFC 9110 §5.6.2), so a char-code scan covers every case
+// without a regex: upper-case letters, `-` becomes `_`.
+const nameCache = new Map<string, string>();
+function cgiName(name: string): string {
+  let key = nameCache.get(name);
+  if (key !== undefined) return key;
+  key = `HTTP_${name.toUpperCase().replaceAll('-', '_')}`;
+  // Bounded: clients choose names, and an unbounded cache would be a memory leak.
+  if (nameCache.size < 1000) nameCache.set(name, key);
+  return key;
+}
+
+function splitHost(env: Env, hostport: string, localPort: number | undefined): void {
+  let colon = -1;
+  if (hostport.charCodeAt(0) === 91 /* [ */) {
+    const close = hostport.indexOf(']');
+    if (close !== -1 && hostport.charCodeAt(close + 1) === 58) colon = close + 1;
+  } else {
+    colon = hostport.lastIndexOf(':');
+  }
+  if (colon === -1) {
+    env.SERVER_NAME = hostport;
+    // No port in Host means the scheme's default, not the socket's (RFC 9110 §7.2).
+    env.SERVER_PORT = env['psgi.url_scheme'] === 'https' ? '443' : '80';
+  } else {
+    env.SERVER_NAME = hostport.slice(0, colon);
+    env.SERVER_PORT = hostport.slice(colon + 1) || (localPort === undefined ? '' : String(localPort));
+  }
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  if (l >= 97 && l <= 102) return l - 87;
+  return -1;
+}
+
+/**
+ * Percent-decodes `s` once into a byte string (one char per byte, latin1), as CGI wants
+ * PATH_INFO (RFC 3875 §4.1.5). Invalid escapes stay as they are; `%2F` becomes `/`.
+ */
+export function percentDecode(s: string): string {
+  let out = '';
+  let last = 0;
+  for (let i = s.indexOf('%'); i !== -1 && i + 2 < s.length; i = s.indexOf('%', i)) {
+    const hi = hexValue(s.charCodeAt(i + 1));
+    const lo = hi === -1 ? -1 : hexValue(s.charCodeAt(i + 2));
+    if (lo === -1) {
+      i += 1;
+      continue;
+    }
+    out += s.slice(last, i) + String.fromCharCode((hi << 4) | lo);
+    i += 3;
+    last = i;
+  }
+  return last === 0 ? s : out + s.slice(last);
+}

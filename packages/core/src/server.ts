@@ -1,0 +1,45 @@
+import type { App, ErrorStream } from './types.js';
+
+/** Where a server listens: a TCP host/port, a unix socket path, or an inherited descriptor. */
+export type ListenSpec = { host?: string; port: number } | { socket: string } | { fd: number };
+
+/**
+ * How to load the app in a process of its own (prefork workers load it after they start).
+ * Without `export`, the module's default export is the app (or a promise of it). With
+ * `export`, that export is a loader called with `args` that returns the app.
+ */
+export type AppSource = { module: string; export?: string; args?: unknown; execArgv?: string[] };
+
+/** What plankup hands a server (Plack::Handler's constructor arguments, plus the app). */
+export type ServerContext = {
+  /** The app, already loaded in this process; servers that load it elsewhere use `source`. */
+  app: App | undefined;
+  source: AppSource | undefined;
+  listen: ListenSpec[];
+  /**
+   * Server-specific options as given on the command line: `--max-workers=4` → `'max-workers': '4'`,
+   * `--enable-foo` → `foo: true`, `--disable-foo` → `foo: false`. A server rejects names it
+   * does not know (`PLANK_ERR_SERVER_OPTION`) and values it cannot use.
+   */
+  options: Record<string, string | boolean>;
+  /** One line of operational news (listening, worker start/exit) for the console. */
+  log: (line: string) => void;
+  errors: ErrorStream;
+};
+
+export type RunningServer = {
+  /** Where it listens, as URLs (`http://127.0.0.1:5000/`, `unix:/path`). */
+  urls: string[];
+  /** Graceful stop: stop accepting, let in-flight requests finish, then force after `timeout` ms. */
+  close(options?: { timeout?: number }): Promise<void>;
+  /** Settles when the server has stopped by itself or through close(); the value is an exit code. */
+  closed: Promise<number>;
+};
+
+/** What a server package exports as `plankServer`, so `plankup -s <name>` can run it. */
+export type ServerAdapter = {
+  name: string;
+  /** True when the server loads the app in other processes from `source` (prefork). */
+  loadsApp?: boolean;
+  run(ctx: ServerContext): Promise<RunningServer>;
+};

@@ -35,3 +35,5 @@ export {
   type MiddlewareSpec,
 } from './builder.js';
 export { onFinish } from './finish.js';
+export type { AppSource, ListenSpec, RunningServer, ServerAdapter, ServerContext } from './server.js';
+export { lint } from './lint.js';

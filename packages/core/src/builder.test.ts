@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fakeEnv } from './fake-env.fixture.js';
-import { builder, enable, middlewarePackageName, mount } from './index.js';
+import { builder, describeApp, enable, formatStack, middlewarePackageName, mount } from './index.js';
 import type { App, Middleware, Response } from './types.js';
 
 const hello: App = () => [200, ['Content-Type', 'text/plain'], ['hello']];
@@ -134,6 +134,24 @@ describe('builder', () => {
       expect.objectContaining({ code: 'PLANK_ERR_MIDDLEWARE' }),
     );
     expect(() => builder(({ enable: e }) => (e(tag('x'), { a: 1 }), hello))).toThrow(expect.objectContaining({ code: 'PLANK_ERR_ENABLE_OPTIONS' }));
+  });
+
+  it('describes its stack outermost first, with mounts, for plankup --check', () => {
+    const api = builder(({ enable: e }) => {
+      e(tag('auth'));
+      return function apiApp() {
+        return [200, [], []];
+      };
+    });
+    const app = builder(({ enable: e, enableIf, mount: m }) => {
+      e(function logger(inner: App) {
+        return inner;
+      });
+      enableIf(() => true, tag('x'));
+      m('/api', api);
+      m('/', hello);
+    });
+    expect(formatStack(describeApp(app))).toBe('logger → (anonymous middleware) (if) → urlMap(/api: (anonymous middleware) → apiApp, /: hello)');
   });
 
   it('maps Plack-style names to package names', () => {

@@ -25,7 +25,7 @@ export type BuilderOptions = {
   resolveFrom?: string | string[];
 };
 
-type Layer = { mw: Middleware; cond?: (env: Env) => boolean };
+type Layer = { mw: Middleware; name: string; cond?: (env: Env) => boolean };
 
 let current: BuilderDSL | undefined;
 
@@ -55,14 +55,14 @@ export function builder(block: (dsl: BuilderDSL) => App | void, options: Builder
   const dsl: BuilderDSL = {
     enable(mw, opts) {
       guard('enable');
-      layers.push({ mw: toMiddleware(mw, opts, options) });
+      layers.push({ mw: toMiddleware(mw, opts, options), name: layerName(mw) });
     },
     enableIf(cond, mw, opts) {
       guard('enableIf');
       if (typeof cond !== 'function') {
         throw new PlankError('PLANK_ERR_ENABLE_IF', `enableIf(${show(cond)}, ...): the condition must be a function (env) => boolean`);
       }
-      layers.push({ mw: toMiddleware(mw, opts, options), cond });
+      layers.push({ mw: toMiddleware(mw, opts, options), name: layerName(mw), cond });
     },
     mount(location, app) {
       guard('mount');
@@ -81,6 +81,7 @@ export function builder(block: (dsl: BuilderDSL) => App | void, options: Builder
   }
 
   let app: App;
+  let described: AppDescription;
   if (mounts.length > 0) {
     if (result !== undefined) {
       throw new PlankError(
@@ -89,8 +90,10 @@ export function builder(block: (dsl: BuilderDSL) => App | void, options: Builder
       );
     }
     app = urlMap(mounts);
+    described = { name: 'urlMap', mounts: mounts.map(([location, a]) => ({ location, app: describeApp(a) })) };
   } else if (typeof result === 'function') {
     app = result;
+    described = describeApp(result);
   } else if (result === undefined) {
     throw new PlankError('PLANK_ERR_BUILDER_NO_APP', 'builder(): the block neither returned an app nor called mount()');
   } else {
@@ -101,7 +104,36 @@ export function builder(block: (dsl: BuilderDSL) => App | void, options: Builder
     const { mw, cond } = layers[i] as Layer;
     app = cond ? conditional(cond, mw, app) : wrap(mw, app);
   }
+  // An identity chain returns the user's own function: describing it would mislabel it elsewhere.
+  if (app !== result) descriptions.set(app, { name: 'builder', layers: layers.map((l) => ({ name: l.name, conditional: l.cond !== undefined })), inner: described });
   return app;
+}
+
+/** What an app is made of, as far as builder() knows: for `plankup --check` and debugging. */
+export type AppDescription = {
+  name: string;
+  layers?: Array<{ name: string; conditional: boolean }>;
+  inner?: AppDescription;
+  mounts?: Array<{ location: string; app: AppDescription }>;
+};
+
+// Kept beside the apps rather than on them: builder() must not add properties to user functions.
+const descriptions = new WeakMap<App, AppDescription>();
+
+/** The middleware stack and mounts of an app built by builder(), outermost first. */
+export function describeApp(app: App): AppDescription {
+  return descriptions.get(app) ?? { name: app.name || '(anonymous app)' };
+}
+
+/** The stack of an app as one line, outermost first: `Runtime → ContentLength → app`. */
+export function formatStack(description: AppDescription): string {
+  const layers = (description.layers ?? []).map((l) => (l.conditional ? `${l.name} (if)` : l.name));
+  const inner = description.inner ? formatStack(description.inner) : description.mounts ? `urlMap(${description.mounts.map((m) => `${m.location}: ${formatStack(m.app)}`).join(', ')})` : description.name;
+  return [...layers, inner].join(' → ');
+}
+
+function layerName(spec: MiddlewareSpec): string {
+  return typeof spec === 'string' ? spec.replace(/^\+/, '') : spec.name || '(anonymous middleware)';
 }
 
 function wrap(mw: Middleware, app: App): App {

@@ -1,0 +1,136 @@
+import type { Env } from '@plank/core';
+import { isPort, parseNode } from './address.js';
+import { parseForwarded, type ForwardedElement } from './forwarded.js';
+import type { Matcher } from './trust.js';
+
+/** Where the socket peer's address and port are kept once REMOTE_ADDR is rewritten. */
+export const PEER_ADDR = 'plank.reverse_proxy.peer_addr';
+export const PEER_PORT = 'plank.reverse_proxy.peer_port';
+
+type Client = { addr: string; port: string | undefined };
+type Scheme = 'http' | 'https';
+
+/** Items of a comma-separated header, outer whitespace trimmed, empty items dropped (RFC 9110 §5.6.1). */
+export function listItems(value: string): string[] {
+  const out: string[] = [];
+  for (const part of value.split(',')) {
+    const item = part.trim();
+    if (item !== '') out.push(item);
+  }
+  return out;
+}
+
+function lastItem(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const items = listItems(value);
+  return items[items.length - 1];
+}
+
+/**
+ * The right-to-left walk (proxy-addr's rule): skip hops you trust; the first one you do
+ * not trust is the client. An entry that is not an address stops the walk and is the
+ * client as written, so it can never match an allow list. Returns the index it stopped at.
+ */
+export function walk<T>(hops: T[], addrOf: (hop: T) => string, trust: Matcher): [Client, number] {
+  for (let i = hops.length - 1, hopIndex = 1; i >= 0; i--, hopIndex++) {
+    const raw = addrOf(hops[i] as T);
+    const node = parseNode(raw);
+    if (node === undefined) return [{ addr: raw, port: undefined }, i];
+    if (i === 0 || !trust(node.ip, hopIndex)) return [{ addr: node.ip.text, port: node.port }, i];
+  }
+  throw new Error('unreachable: walk() needs at least one hop');
+}
+
+function setClient(env: Env, client: Client): void {
+  // The first rewrite keeps the socket's values; a second ReverseProxy layer must not lose them.
+  if (env[PEER_ADDR] === undefined) {
+    env[PEER_ADDR] = env.REMOTE_ADDR;
+    env[PEER_PORT] = env.REMOTE_PORT;
+  }
+  env.REMOTE_ADDR = client.addr;
+  // The socket's port belongs to the proxy, not the client: keep it only under PEER_PORT.
+  if (client.port !== undefined) env.REMOTE_PORT = client.port;
+  else delete env.REMOTE_PORT;
+}
+
+function schemeOf(proto: string | undefined): Scheme | undefined {
+  if (proto === undefined) return undefined;
+  const p = proto.toLowerCase();
+  if (p === 'https' || p === 'wss') return 'https';
+  if (p === 'http' || p === 'ws') return 'http';
+  return undefined;
+}
+
+function onOff(value: string | undefined): Scheme | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  return v === 'on' ? 'https' : v === 'off' ? 'http' : undefined;
+}
+
+// RFC 3986 §3.2.2 host (reg-name, IPv4 or [IPv6]) with an optional port.
+const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+;=%]+)(?::([0-9]{1,5}))?$/;
+
+/** `host[:port]` split and checked, or undefined. */
+export function parseAuthority(value: string): { name: string; port: string | undefined } | undefined {
+  const m = AUTHORITY.exec(value);
+  if (!m) return undefined;
+  const port = m[2];
+  if (port !== undefined && !isPort(port)) return undefined;
+  return { name: m[1] as string, port };
+}
+
+/**
+ * Applies what the proxy says about the request the client made: scheme, host and port.
+ * Only called when at least one of them was given; SERVER_PORT then follows the URL the
+ * client used (explicit port, else the scheme's default), so URL builders stay consistent.
+ */
+function setAuthority(env: Env, scheme: Scheme | undefined, host: string | undefined, port: string | undefined): void {
+  const fromProxy = host === undefined ? undefined : parseAuthority(host);
+  if (scheme === undefined && fromProxy === undefined && port === undefined) return;
+  if (scheme !== undefined) env['psgi.url_scheme'] = scheme;
+  const finalScheme = env['psgi.url_scheme'];
+  const defaultPort = finalScheme === 'https' ? '443' : '80';
+  const current = env.HTTP_HOST === undefined ? undefined : parseAuthority(env.HTTP_HOST);
+  const name = fromProxy?.name ?? current?.name;
+  const finalPort = fromProxy?.port ?? port ?? (fromProxy ? undefined : current?.port) ?? defaultPort;
+  env.SERVER_PORT = finalPort;
+  if (fromProxy) env.SERVER_NAME = fromProxy.name;
+  if (name !== undefined && (fromProxy !== undefined || env.HTTP_HOST !== undefined)) {
+    env.HTTP_HOST = finalPort === defaultPort ? name : `${name}:${finalPort}`;
+  }
+}
+
+/** `headers: 'x-forwarded'`: X-Forwarded-For, -Proto, -HTTPS, -Ssl, -Host, -Port. */
+export function rewriteXForwarded(env: Env, trust: Matcher): void {
+  const xff = env.HTTP_X_FORWARDED_FOR;
+  if (xff !== undefined) {
+    const hops = listItems(xff);
+    if (hops.length > 0) setClient(env, walk(hops, (h) => h, trust)[0]);
+  }
+  const scheme = schemeOf(lastItem(env.HTTP_X_FORWARDED_PROTO)) ?? onOff(env.HTTP_X_FORWARDED_HTTPS) ?? onOff(env.HTTP_X_FORWARDED_SSL);
+  const port = lastItem(env.HTTP_X_FORWARDED_PORT);
+  setAuthority(env, scheme, lastItem(env.HTTP_X_FORWARDED_HOST), port !== undefined && isPort(port) && port !== '0' ? port : undefined);
+}
+
+/**
+ * `headers: 'forwarded'` (RFC 7239). Scheme and host come from the element where the walk
+ * stopped: that element was written by the outermost proxy you trust, the one the client
+ * itself talked to. Returns false when there was no usable Forwarded header.
+ */
+export function rewriteForwarded(env: Env, trust: Matcher): boolean {
+  const header = env.HTTP_FORWARDED;
+  if (header === undefined) return false;
+  const elements = parseForwarded(header);
+  if (elements.length === 0) return false;
+  const [client, at] = walk(elements, forOf, trust);
+  setClient(env, client);
+  const el = elements[at] as ForwardedElement;
+  setAuthority(env, schemeOf(el.proto), el.host, undefined);
+  return true;
+}
+
+function forOf(el: ForwardedElement): string {
+  if (el.bad) return el.raw;
+  // RFC 7239 §6.2: a hop that did not disclose its client is "unknown".
+  return el.for ?? 'unknown';
+}

@@ -41,5 +41,7 @@ export type ServerAdapter = {
   name: string;
   /** True when the server loads the app in other processes from `source` (prefork). */
   loadsApp?: boolean;
+  /** Checks `ctx.options` (and the listen specs) without binding anything, for `plankup --check`; throws on a bad one. */
+  validate?(ctx: ServerContext): void;
   run(ctx: ServerContext): Promise<RunningServer>;
 };

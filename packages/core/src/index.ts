@@ -37,3 +37,11 @@ export {
 export { onFinish } from './finish.js';
 export type { AppSource, ListenSpec, RunningServer, ServerAdapter, ServerContext } from './server.js';
 export { lint } from './lint.js';
+export { builtinMiddleware } from './middleware/index.js';
+export { conditionalGet, type ConditionalGetOptions } from './middleware/conditional-get.js';
+export { contentLength, type ContentLengthOptions } from './middleware/content-length.js';
+export { head, type HeadOptions } from './middleware/head.js';
+export { HttpException, httpExceptions, type HttpExceptionsOptions } from './middleware/http-exceptions.js';
+export { lintMiddleware, type LintOptions } from './middleware/lint.js';
+export { runtime, type RuntimeOptions } from './middleware/runtime.js';
+export { stackTrace, type StackTraceOptions } from './middleware/stack-trace.js';

@@ -237,9 +237,8 @@ function checkEnv(env: Env): void {
   const logger = e['psgix.logger'];
   if (logger !== undefined && typeof logger !== 'function') fail(`env["psgix.logger"] must be a function, got ${show(logger)}`);
   const io = e['psgix.io'];
-  if (io !== undefined && (typeof io !== 'object' || io === null || typeof (io as { write?: unknown }).write !== 'function' || typeof (io as { on?: unknown }).on !== 'function')) {
-    fail(`env["psgix.io"] must be a Duplex stream, got ${show(io)}`);
-  }
+  // Only "an object": what a socket is cannot be told without duck-typing half of net.Socket.
+  if (io !== undefined && (typeof io !== 'object' || io === null)) fail(`env["psgix.io"] must be the connection's socket (a Duplex), got ${show(io)}`);
   if (e['psgix.cleanup'] !== undefined) {
     if (e['psgix.cleanup'] !== true) fail(`env["psgix.cleanup"] must be true when present, got ${show(e['psgix.cleanup'])}`);
     if (!Array.isArray(e['psgix.cleanup.handlers'])) fail(`env["psgix.cleanup.handlers"] must be an array when psgix.cleanup is set, got ${show(e['psgix.cleanup.handlers'])}`);

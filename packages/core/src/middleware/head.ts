@@ -1,0 +1,35 @@
+import { responseCb } from '../response-cb.js';
+import type { Middleware } from '../types.js';
+import { discardBody } from './discard.js';
+import { checkOptions } from './options.js';
+
+/** Head takes no options; the type exists so every middleware has one. */
+export type HeadOptions = Record<never, never>;
+
+/**
+ * Answers HEAD requests with the headers the app gives and no body (RFC 9110 §9.3.2),
+ * so apps can treat HEAD as GET. `Content-Length` is kept, the dropped body is released
+ * (streams destroyed). By name: `enable('Head')`.
+ *
+ * @example
+ * ```ts
+ * import { head } from '@plank/core';
+ * export default head()((env) => [200, ['Content-Type', 'text/plain', 'Content-Length', '5'], ['Hello']]);
+ * ```
+ */
+export function head(options?: HeadOptions): Middleware {
+  checkOptions('Head', options, []);
+  return (app) =>
+    function headApp(env) {
+      if (env.REQUEST_METHOD !== 'HEAD') return app(env);
+      return responseCb(app(env), (res) => {
+        if (res[2] !== undefined) {
+          discardBody(res[2]);
+          res[2] = [];
+          return;
+        }
+        // A streaming body can only be filtered; responseCb then drops Content-Length.
+        return () => null;
+      });
+    };
+}

@@ -1,0 +1,36 @@
+import { optionError } from '../errors.js';
+import { set } from '../headers.js';
+import { responseCb } from '../response-cb.js';
+import type { Middleware } from '../types.js';
+import { checkOptions, OPTIONS_CODE } from './options.js';
+
+export type RuntimeOptions = {
+  /** The response header that carries the time. @default 'X-Runtime' */
+  headerName?: string;
+};
+
+/**
+ * Sets a header (`X-Runtime`) to the seconds, with 6 decimals, between the request
+ * reaching this middleware and the response head coming back from the app (for a
+ * streaming response: when the app called its responder), as Plack::Middleware::Runtime.
+ * By name: `enable('Runtime', { headerName })`.
+ *
+ * @example
+ * ```ts
+ * import { runtime } from '@plank/core';
+ * export default runtime({ headerName: 'X-Response-Time' })(() => [200, [], ['ok']]);
+ * ```
+ */
+export function runtime(options?: RuntimeOptions): Middleware {
+  const { headerName = 'X-Runtime' } = checkOptions('Runtime', options, ['headerName']);
+  if (typeof headerName !== 'string' || !/^[A-Za-z][!#$%&'*+.^`|~0-9A-Za-z_-]*$/.test(headerName) || /[-_]$/.test(headerName)) {
+    throw optionError(OPTIONS_CODE, 'Runtime', 'headerName', headerName, 'must be a header name (a token starting with a letter)');
+  }
+  return (app) =>
+    function runtimeApp(env) {
+      const start = performance.now();
+      return responseCb(app(env), (res) => {
+        set(res[1], headerName, ((performance.now() - start) / 1000).toFixed(6));
+      });
+    };
+}

@@ -65,7 +65,7 @@ export function buildEnv(req: RequestLike, options?: BuildEnvOptions): Env {
     SERVER_PORT: '',
     SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
     REMOTE_ADDR: remote,
-    REMOTE_PORT: socket.remotePort === undefined ? '' : String(socket.remotePort),
+    REMOTE_PORT: socket.remotePort === undefined ? undefined : String(socket.remotePort),
     'psgi.version': [1, 1],
     'psgi.url_scheme': socket.encrypted ? 'https' : 'http',
     'psgi.input': options?.input ?? (typeof (req as unknown as Readable).pipe === 'function' ? (req as unknown as Readable) : emptyInput()),
@@ -127,8 +127,9 @@ export function buildEnv(req: RequestLike, options?: BuildEnvOptions): Env {
   if (hostport) {
     splitHost(env, hostport, socket.localPort);
   } else {
-    env.SERVER_NAME = socket.localAddress ?? '';
-    env.SERVER_PORT = socket.localPort === undefined ? '' : String(socket.localPort);
+    // A unix socket has neither; the spec wants both non-empty, and '0' for a socket file.
+    env.SERVER_NAME = socket.localAddress || 'localhost';
+    env.SERVER_PORT = socket.localPort === undefined ? '0' : String(socket.localPort);
   }
   return env;
 }
@@ -159,7 +160,7 @@ function splitHost(env: Env, hostport: string, localPort: number | undefined): v
     env.SERVER_PORT = env['psgi.url_scheme'] === 'https' ? '443' : '80';
   } else {
     env.SERVER_NAME = hostport.slice(0, colon);
-    env.SERVER_PORT = hostport.slice(colon + 1) || (localPort === undefined ? '' : String(localPort));
+    env.SERVER_PORT = hostport.slice(colon + 1) || (localPort === undefined ? '0' : String(localPort));
   }
 }
 

@@ -1,1 +1,3 @@
 export { buildEnv, percentDecode, type BuildEnvOptions, type RequestLike } from './env.js';
+export { createHandler, type HandlerOptions } from './handler.js';
+export { serve, type ServeOptions, type ServerHandle } from './serve.js';

@@ -46,7 +46,17 @@ export async function requestInProcess(app: App, path: string, init: TestRequest
   if (typeof result === 'function') return streaming(env, result);
   const head = checkHead(result);
   if (head) return serverError(env, head);
-  return finish(env, result[0], result[1], await collect(env, result[0], result[2]));
+  return finish(env, result[0], withLength(env, result), await collect(env, result[0], result[2]));
+}
+
+// The server declares the length of a body held in memory; a test must see the same headers.
+function withLength(env: Env, res: Response): Headers {
+  const [status, headers, body] = res;
+  if (!Array.isArray(body) || status < 200 || status === 204 || status === 304) return headers;
+  if (hasHeader(headers, 'content-length') || hasHeader(headers, 'transfer-encoding')) return headers;
+  let n = 0;
+  for (const chunk of body) n += chunkLength(chunk);
+  return [...headers, 'Content-Length', String(n)];
 }
 
 function serverError(env: Env, err: unknown): TestResponse {
@@ -140,7 +150,7 @@ function streaming(env: Env, app: (respond: (res: [number, Headers] | Response) 
       const [status, headers] = res;
       if (res.length === 3) {
         collect(env, status, (res as Response)[2]).then(
-          (parts) => settle(() => resolve(finish(env, status, headers, parts))),
+          (parts) => settle(() => resolve(finish(env, status, withLength(env, res as Response), parts))),
           (err: unknown) => settle(() => reject(err as Error)),
         );
         return closedWriter;

@@ -1,5 +1,6 @@
 import type { App } from '@plank/core';
 import { requestInProcess } from './in-process.js';
+import { listen, socketRequester } from './socket.js';
 import type { InProcessOptions } from './in-process.js';
 import type { Requester, TestAppOptions, TestContext, TestMode } from './types.js';
 
@@ -35,5 +36,10 @@ export async function testApp(
     const request: Requester = (path, init) => requestInProcess(app, path, init, inProcess);
     return client(request, { mode });
   }
-  throw new Error('server mode: not yet');
+  const handle = await listen(app, options.errors ? { errors: options.errors } : {});
+  try {
+    return await client(socketRequester(handle.port as number), { mode, url: handle.url, port: handle.port as number });
+  } finally {
+    await handle.close({ timeout: 1000 });
+  }
 }

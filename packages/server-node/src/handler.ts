@@ -1,0 +1,361 @@
+import { createReadStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import { chunkLength, isFileBody, isReadable, isWebStream } from '@plank/core';
+import type { App, AppResult, Body, Chunk, Env, ErrorStream, Headers, Responder, Response, StreamingResponse, Writer } from '@plank/core';
+import { buildEnv } from './env.js';
+import type { BuildEnvOptions } from './env.js';
+
+export type HandlerOptions = {
+  /** `psgi.errors`: where app errors and their stacks go. @default process.stderr */
+  errors?: ErrorStream;
+  /** `psgi.multiprocess`. @default false */
+  multiprocess?: boolean;
+};
+
+/** Shared by every request of one handler; `draining` flips when the server starts closing. */
+export type HandlerState = { app: App; envOptions: BuildEnvOptions; draining: boolean };
+
+/** Per-response bookkeeping for the paths that cannot finish synchronously. */
+type Progress = { bytes: number; aborted: boolean; done: boolean; wake: (() => void) | undefined };
+
+/**
+ * Turns a Plank app into a `node:http` request listener, for servers you create yourself.
+ * `serve()` uses the same code and adds listening, timeouts and a draining `close()`.
+ *
+ * @example
+ * ```ts
+ * import { createHandler } from '@plank/server-node';
+ * import { createServer } from 'node:http';
+ * createServer(createHandler(() => [200, ['Content-Type', 'text/plain'], ['Hello']])).listen(5000);
+ * ```
+ */
+export function createHandler(app: App, options: HandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  return handlerFor(handlerState(app, options));
+}
+
+export function handlerState(app: App, options: HandlerOptions): HandlerState {
+  const envOptions: BuildEnvOptions = {};
+  if (options.errors) envOptions.errors = options.errors;
+  if (options.multiprocess) envOptions.multiprocess = true;
+  return { app, envOptions, draining: false };
+}
+
+export function handlerFor(state: HandlerState): (req: IncomingMessage, res: ServerResponse) => void {
+  return function plankHandler(req, res) {
+    const env = buildEnv(req, state.envOptions);
+    let result: AppResult | Promise<AppResult>;
+    try {
+      result = state.app(env);
+    } catch (err) {
+      sendError(state, env, res, err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (r) => dispatch(state, env, res, r),
+        (err: unknown) => sendError(state, env, res, err),
+      );
+    } else {
+      dispatch(state, env, res, result);
+    }
+  };
+}
+
+function dispatch(state: HandlerState, env: Env, res: ServerResponse, result: AppResult): void {
+  if (typeof result === 'function') streaming(state, env, res, result);
+  else if (Array.isArray(result)) sendResponse(state, env, res, result);
+  else sendError(state, env, res, new TypeError(`the app returned ${typeof result}, expected [status, headers, body] or a function`));
+}
+
+/** Writes status and headers; on an invalid header answers 500 instead and returns false. */
+function writeHead(state: HandlerState, env: Env, res: ServerResponse, status: number, headers: Headers): boolean {
+  // Once draining, every response tells the client to go elsewhere next time, so no
+  // request is ever sent on a socket we are about to close.
+  if (state.draining) res.shouldKeepAlive = false;
+  try {
+    res.writeHead(status, headers);
+    return true;
+  } catch (err) {
+    sendError(state, env, res, err);
+    return false;
+  }
+}
+
+function bodyless(env: Env, status: number): boolean {
+  return (status < 200 && status >= 100) || status === 204 || status === 304 || env.REQUEST_METHOD === 'HEAD';
+}
+
+function sendResponse(state: HandlerState, env: Env, res: ServerResponse, response: Response): void {
+  const status = response[0];
+  const body = response[2];
+  const isArray = Array.isArray(body);
+  if (!isArray && !validBody(body)) {
+    sendError(state, env, res, new TypeError(`invalid response body: ${Object.prototype.toString.call(body)}`));
+    return;
+  }
+  const noBody = bodyless(env, status);
+  let headers = response[1];
+  let bytes = -1;
+  // HEAD gets the length a GET would have had (RFC 9110 §9.3.2); 1xx/204/304 get none.
+  if (isArray && (!noBody || env.REQUEST_METHOD === 'HEAD') && status >= 200 && status !== 204 && status !== 304 && Array.isArray(headers) && !hasFraming(headers)) {
+    // A body held in memory has a known length: saying so spares chunked framing and lets
+    // HTTP/1.0 clients keep the connection (Starlet does the same). The app's array may be
+    // shared between requests, so it is copied, never pushed to.
+    bytes = 0;
+    for (let i = 0; i < body.length; i++) bytes += byteLength(body[i] as Chunk);
+    headers = headers.concat('Content-Length', String(bytes));
+  }
+  if (!writeHead(state, env, res, status, headers)) {
+    release(body);
+    return;
+  }
+  if (noBody) {
+    release(body);
+    res.end();
+    finishLater(env, res, 0);
+    return;
+  }
+  if (isArray) {
+    try {
+      if (body.length === 1) {
+        res.end(body[0]);
+      } else {
+        for (let i = 0; i < body.length; i++) {
+          const chunk = body[i] as Chunk;
+          // An empty chunk is the end marker in chunked framing; never write one.
+          if (chunk.length !== 0) res.write(chunk);
+        }
+        res.end();
+      }
+    } catch (err) {
+      abortAfterHeaders(env, res, err);
+      return;
+    }
+    finishLater(env, res, bytes, body);
+    return;
+  }
+  const progress: Progress = { bytes: 0, aborted: false, done: false, wake: undefined };
+  const source = isFileBody(body) ? createReadStream(body.path, { start: body.start, end: body.end }) : body;
+  pipeline(source as NodeJS.ReadableStream, countingTransform(progress), res, (err) => {
+    if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') logError(env, err);
+  });
+  watchClose(env, res, progress);
+}
+
+/** True when the app already chose the framing (Content-Length or Transfer-Encoding). */
+function hasFraming(headers: Headers): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (typeof name !== 'string') continue;
+    const n = name.length;
+    if ((n === 14 || n === 17) && (name.toLowerCase() === 'content-length' || name.toLowerCase() === 'transfer-encoding')) return true;
+  }
+  return false;
+}
+
+function byteLength(chunk: Chunk): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, 'utf8');
+  // Not a valid chunk: node will refuse it after the headers; count nothing.
+  return chunk instanceof Uint8Array ? chunk.byteLength : 0;
+}
+
+function countingTransform(progress: Progress): (source: AsyncIterable<Chunk>) => AsyncGenerator<Chunk> {
+  return async function* countBytes(source) {
+    for await (const chunk of source) {
+      const n = chunkLength(chunk);
+      if (n === 0) continue;
+      progress.bytes += n;
+      yield chunk;
+    }
+  };
+}
+
+function validBody(body: unknown): boolean {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    (isFileBody(body) || isReadable(body) || isWebStream(body) || Symbol.asyncIterator in body || Symbol.iterator in body)
+  );
+}
+
+/** Lets go of a body that will not be sent, without reading it (a file is never opened). */
+function release(body: Body): void {
+  try {
+    if (Array.isArray(body) || isFileBody(body)) return;
+    if (isReadable(body)) body.destroy();
+    else if (isWebStream(body)) body.cancel().catch(() => {});
+    else if (typeof (body as Partial<AsyncGenerator>).return === 'function') void Promise.resolve((body as AsyncGenerator).return(undefined)).catch(() => {});
+  } catch {
+    // A body that cannot be released is garbage either way.
+  }
+}
+
+/** Runs the finish and cleanup handlers once the response is over, if anyone registered any. */
+function finishLater(env: Env, res: ServerResponse, bytes: number, body?: Chunk[]): void {
+  const fin = env['plank.finish'];
+  const cleanup = env['psgix.cleanup.handlers'];
+  if ((fin === undefined || fin.length === 0) && (cleanup === undefined || cleanup.length === 0)) return;
+  // Counting is deferred to here so the common case (nobody listening) never pays for it.
+  if (bytes < 0 && body) {
+    bytes = 0;
+    for (let i = 0; i < body.length; i++) bytes += byteLength(body[i] as Chunk);
+  }
+  const progress: Progress = { bytes, aborted: false, done: false, wake: undefined };
+  if (res.writableFinished) runFinish(env, res, progress);
+  else watchClose(env, res, progress);
+}
+
+function watchClose(env: Env, res: ServerResponse, progress: Progress): void {
+  res.once('close', () => {
+    if (!res.writableFinished) progress.aborted = true;
+    const wake = progress.wake;
+    progress.wake = undefined;
+    if (wake) wake();
+    runFinish(env, res, progress);
+  });
+}
+
+function runFinish(env: Env, res: ServerResponse, progress: Progress): void {
+  if (progress.done) return;
+  progress.done = true;
+  const fin = env['plank.finish'];
+  if (fin && fin.length > 0) {
+    const header = (res as unknown as { _header?: string | null })._header;
+    const info = { status: res.statusCode, bodyBytes: progress.bytes, headerBytes: header ? header.length : 0, aborted: progress.aborted };
+    for (const handler of fin) {
+      try {
+        handler(info);
+      } catch (err) {
+        logError(env, err);
+      }
+    }
+  }
+  const cleanup = env['psgix.cleanup.handlers'];
+  if (cleanup && cleanup.length > 0) {
+    for (const handler of cleanup) {
+      try {
+        handler(env);
+      } catch (err) {
+        logError(env, err);
+      }
+    }
+  }
+}
+
+function streaming(state: HandlerState, env: Env, res: ServerResponse, app: StreamingResponse): void {
+  const progress: Progress = { bytes: 0, aborted: false, done: false, wake: undefined };
+  let responded = false;
+  const respond: Responder = function respond(response) {
+    if (responded) throw new Error('respond() was called twice for one request');
+    responded = true;
+    if (response.length === 3) {
+      sendResponse(state, env, res, response as Response);
+      return closedWriter;
+    }
+    if (!Array.isArray(response) || !writeHead(state, env, res, response[0], response[1])) return closedWriter;
+    watchClose(env, res, progress);
+    return new NodeWriter(res, progress, bodyless(env, response[0]));
+  };
+  const fail = (err: unknown): void => {
+    if (!responded) sendError(state, env, res, err);
+    else abortAfterHeaders(env, res, err);
+  };
+  try {
+    const ret = app(respond);
+    if (ret instanceof Promise) ret.catch(fail);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+const closedWriter: Writer = {
+  aborted: false,
+  write: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
+
+class NodeWriter implements Writer {
+  readonly #res: ServerResponse;
+  readonly #progress: Progress;
+  readonly #drop: boolean;
+  #closing: Promise<void> | undefined;
+
+  constructor(res: ServerResponse, progress: Progress, drop: boolean) {
+    this.#res = res;
+    this.#progress = progress;
+    this.#drop = drop;
+  }
+
+  get aborted(): boolean {
+    return this.#progress.aborted;
+  }
+
+  write(chunk: Chunk): Promise<void> {
+    const progress = this.#progress;
+    if (progress.aborted || this.#drop || this.#closing) return Promise.resolve();
+    const n = chunkLength(chunk);
+    if (n === 0) return Promise.resolve();
+    progress.bytes += n;
+    if (this.#res.write(chunk)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const res = this.#res;
+      const wake = (): void => {
+        res.removeListener('drain', wake);
+        if (progress.wake === wake) progress.wake = undefined;
+        resolve();
+      };
+      progress.wake = wake;
+      res.once('drain', wake);
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    const res = this.#res;
+    this.#closing = new Promise<void>((resolve) => {
+      if (res.closed) return resolve();
+      res.once('close', () => resolve());
+      if (!res.writableEnded) res.end();
+    });
+    return this.#closing;
+  }
+}
+
+function abortAfterHeaders(env: Env, res: ServerResponse, err: unknown): void {
+  logError(env, err);
+  // The status line is gone: destroying the connection is the only way to tell the
+  // client the body is incomplete (a clean end would look like a complete response).
+  if (!res.writableFinished) res.destroy();
+}
+
+const errorBody = 'Internal Server Error';
+
+function sendError(state: HandlerState, env: Env, res: ServerResponse, err: unknown): void {
+  logError(env, err);
+  if (res.headersSent) {
+    if (!res.writableFinished) res.destroy();
+    return;
+  }
+  // A failed writeHead has already set these; the 500 must not inherit them.
+  res.statusMessage = '';
+  if (state.draining) res.shouldKeepAlive = false;
+  try {
+    res.writeHead(500, ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(errorBody.length)]);
+    res.end(env.REQUEST_METHOD === 'HEAD' ? undefined : errorBody);
+  } catch (again) {
+    logError(env, again);
+    res.destroy();
+    return;
+  }
+  finishLater(env, res, env.REQUEST_METHOD === 'HEAD' ? 0 : errorBody.length);
+}
+
+function logError(env: Env, err: unknown): void {
+  const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : `Error: ${String(err)}`;
+  try {
+    (env['psgi.errors'] ?? process.stderr).write(`${text}\n`);
+  } catch {
+    process.stderr.write(`${text}\n`);
+  }
+}

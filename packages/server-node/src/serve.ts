@@ -1,0 +1,185 @@
+import { lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect, Server as NetServer } from 'node:net';
+import { optionError, PlankError } from '@plank/core';
+import type { App, ErrorStream } from '@plank/core';
+import { handlerFor, handlerState } from './handler.js';
+
+export type ServeOptions = {
+  /** Interface to listen on. @default all interfaces, as plackup */
+  host?: string;
+  /** TCP port; `0` picks a free one. @default 5000 */
+  port?: number;
+  /** Listen on this unix socket path instead of a TCP port. A stale socket file (nothing listening) is removed first. */
+  socket?: string;
+  /** Listen on an inherited, already bound descriptor (Server::Starter, systemd). */
+  fd?: number;
+  /** `psgi.errors`. @default process.stderr */
+  errors?: ErrorStream;
+  /** How long `close()` waits for in-flight requests before cutting connections, in ms. @default 30000 */
+  gracefulTimeout?: number;
+  /** Idle time before a keep-alive connection is closed, in ms. @default 5000 */
+  keepAliveTimeout?: number;
+  /** Time allowed to receive the request headers, in ms. @default 20000 */
+  headersTimeout?: number;
+  /** Time allowed to receive the whole request (headers and body), in ms; 0 disables. @default 120000 */
+  requestTimeout?: number;
+  /** A connection with no traffic either way for this long is closed (slow readers, stuck apps), in ms; 0 disables. @default 60000 */
+  timeout?: number;
+  /** `psgi.multiprocess`: set when several processes serve the same app. @default false */
+  multiprocess?: boolean;
+};
+
+export type ServerHandle = {
+  server: Server;
+  /** Where a client reaches the server: `http://127.0.0.1:PORT/` for TCP, `http+unix://<encoded path>/` for a socket. */
+  url: string;
+  /** The bound TCP port; undefined on a unix socket. */
+  port: number | undefined;
+  /**
+   * Stops accepting, lets in-flight requests finish (their responses say `Connection: close`),
+   * closes idle keep-alive connections, and after `timeout` ms cuts whatever is left.
+   */
+  close(options?: { timeout?: number }): Promise<void>;
+};
+
+const where = 'serve()';
+
+function checkMs(options: ServeOptions, name: keyof ServeOptions): void {
+  const v = options[name];
+  if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+    throw optionError('PLANK_ERR_SERVE_OPTION', where, name, v, 'must be a number of milliseconds >= 0');
+  }
+}
+
+function validate(options: ServeOptions): void {
+  if (typeof options !== 'object' || options === null) throw optionError('PLANK_ERR_SERVE_OPTION', where, 'options', options, 'must be an object');
+  const { port, host, socket, fd } = options;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'port', port, 'must be an integer from 0 to 65535');
+  }
+  if (host !== undefined && (typeof host !== 'string' || host === '')) throw optionError('PLANK_ERR_SERVE_OPTION', where, 'host', host, 'must be a non-empty string');
+  if (socket !== undefined && (typeof socket !== 'string' || socket === '')) throw optionError('PLANK_ERR_SERVE_OPTION', where, 'socket', socket, 'must be a non-empty path');
+  if (fd !== undefined && (!Number.isInteger(fd) || fd < 0)) throw optionError('PLANK_ERR_SERVE_OPTION', where, 'fd', fd, 'must be a descriptor number >= 0');
+  if ([socket, fd, port ?? host].filter((v) => v !== undefined).length > 1) {
+    throw new PlankError('PLANK_ERR_SERVE_OPTION', `${where}: give one of "port"/"host", "socket" or "fd", got ${JSON.stringify({ port, host, socket, fd })}`);
+  }
+  if (options.errors !== undefined && typeof options.errors?.write !== 'function') {
+    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'errors', options.errors, 'must have a write(string) method');
+  }
+  for (const name of ['gracefulTimeout', 'keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'timeout'] as const) checkMs(options, name);
+}
+
+/**
+ * Serves `app` on node:http and resolves once the server listens. Request handling never
+ * throws out of the server: an app that throws gets a 500 and its stack on `psgi.errors`.
+ *
+ * @example
+ * ```ts
+ * import { serve } from '@plank/server-node';
+ * const handle = await serve(() => [200, ['Content-Type', 'text/plain'], ['Hello']], { port: 5000 });
+ * console.log(`listening on ${handle.url}`);
+ * process.once('SIGTERM', () => void handle.close());
+ * ```
+ */
+export async function serve(app: App, options: ServeOptions = {}): Promise<ServerHandle> {
+  validate(options);
+  if (typeof app !== 'function') throw new PlankError('PLANK_ERR_SERVE_APP', `${where}: the app must be a function (env) => response, got ${typeof app}`);
+  const state = handlerState(app, options);
+  const headersTimeout = options.headersTimeout ?? 20_000;
+  const requestTimeout = options.requestTimeout ?? 120_000;
+  const server = createServer(
+    {
+      // node checks header/request deadlines on this interval only; its 30 s default
+      // stretches a 20 s deadline to 50 s.
+      connectionsCheckingInterval: Math.max(250, Math.min(2_000, headersTimeout || 2_000)),
+      headersTimeout,
+      requestTimeout: requestTimeout === 0 ? 0 : Math.max(requestTimeout, headersTimeout),
+    },
+    handlerFor(state),
+  );
+  server.keepAliveTimeout = options.keepAliveTimeout ?? 5_000;
+  server.timeout = options.timeout ?? 60_000;
+
+  await listen(server, options);
+
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : undefined;
+  let url: string;
+  if (typeof address === 'string') url = `http+unix://${encodeURIComponent(address)}/`;
+  else {
+    // A wildcard listener is reachable on loopback; a client cannot connect to 0.0.0.0.
+    const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+    url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    url,
+    port,
+    close(closeOptions) {
+      closing ??= drain(server, state, closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000);
+      return closing;
+    },
+  };
+}
+
+function drain(server: Server, state: { draining: boolean }, timeout: number): Promise<void> {
+  state.draining = true;
+  return new Promise<void>((resolve) => {
+    // Only the listener: http.Server#close also drops idle keep-alive sockets at once,
+    // which resets requests already on their way over them (measured: dozens per restart).
+    NetServer.prototype.close.call(server, () => {
+      clearInterval(sweep);
+      clearTimeout(deadline);
+      resolve();
+    });
+    // Responses written from now on say `Connection: close`; a socket still idle after a
+    // sweep interval is one its client is not using, so closing it races nothing.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const deadline = setTimeout(() => server.closeAllConnections(), timeout);
+    sweep.unref();
+    deadline.unref();
+  });
+}
+
+function listen(server: Server, options: ServeOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const target = options.socket ?? (options.fd !== undefined ? `fd ${options.fd}` : `${options.host ?? '*'}:${options.port ?? 5000}`);
+      const code = err.code === 'EADDRINUSE' ? 'PLANK_ERR_ADDRESS_IN_USE' : 'PLANK_ERR_LISTEN';
+      reject(new PlankError(code, `cannot listen on ${target}: ${err.message}`, { cause: err }));
+    };
+    server.once('error', onError);
+    const done = (): void => {
+      server.removeListener('error', onError);
+      resolve();
+    };
+    if (options.fd !== undefined) server.listen({ fd: options.fd }, done);
+    else if (options.socket !== undefined) {
+      removeStaleSocket(options.socket).then(() => server.listen(options.socket, done), reject);
+    } else server.listen({ port: options.port ?? 5000, host: options.host }, done);
+  });
+}
+
+/** Removes `path` only if it is a socket nobody listens on; anything else is left alone. */
+async function removeStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return;
+  }
+  if (!isSocket) throw new PlankError('PLANK_ERR_LISTEN', `cannot listen on ${path}: the path exists and is not a socket`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) throw new PlankError('PLANK_ERR_ADDRESS_IN_USE', `cannot listen on ${path}: another process is listening on it`);
+  unlinkSync(path);
+}

@@ -1,0 +1,3 @@
+import { inProcessServer, runServerSuite } from '@plank/test';
+
+runServerSuite('in-process', inProcessServer);

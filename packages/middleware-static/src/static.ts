@@ -1,0 +1,85 @@
+import { optionError, type App, type Env, type Middleware } from '@plank/core';
+import { OPTION_ERROR, resolveOptions, STATIC_KEYS, type FileAppOptions, type StaticOptions } from './options.js';
+import { methodNotAllowed } from './responses.js';
+import { createFileServer, andThen } from './serve.js';
+
+type Matcher = (pathInfo: string, env: Env) => string | false;
+
+/**
+ * Serves files below `root` for the requests `path` claims and hands every other request
+ * to the app: Plack::Middleware::Static. Claimed requests that are not GET or HEAD get a
+ * 405 (or go to the app with `passThrough`); a missing file is a 404 (or goes to the app
+ * with `passThrough`); traversal, NUL bytes and bad encoding are refused with 400/403.
+ *
+ * @example
+ * ```ts
+ * import { builder } from '@plank/core';
+ * import { serveStatic } from '@plank/middleware-static';
+ * export default builder(({ enable }) => {
+ *   enable(serveStatic({ path: /^\/(css|js|images)\//, root: './htdocs', maxAge: 3600 }));
+ *   return () => [200, ['Content-Type', 'text/plain'], ['the app']];
+ * });
+ * ```
+ */
+export function serveStatic(options: StaticOptions = {}): Middleware {
+  const o = resolveOptions('serveStatic', options, STATIC_KEYS);
+  const match = compilePath(options.path);
+  const passThrough = options.passThrough ?? false;
+  if (typeof passThrough !== 'boolean') throw optionError(OPTION_ERROR, 'serveStatic', 'passThrough', passThrough, 'must be true or false');
+  const files = createFileServer(o);
+  return function serveStaticMiddleware(app: App): App {
+    return function serveStatic(env) {
+      const path = match(env.PATH_INFO, env);
+      if (path === false) return app(env);
+      if (env.REQUEST_METHOD !== 'GET' && env.REQUEST_METHOD !== 'HEAD') return passThrough ? app(env) : methodNotAllowed();
+      const res = files.serve(env, path);
+      return passThrough ? andThen(res, (r) => (r[0] === 404 ? app(env) : r)) : res;
+    };
+  };
+}
+
+/**
+ * Serves files below `root` (or one `file` for every path), for mounting with `urlMap`
+ * or as a whole app: Plack::App::File. Only GET and HEAD are answered; other methods get
+ * 405 with `Allow: GET, HEAD`.
+ *
+ * @example
+ * ```ts
+ * import { builder } from '@plank/core';
+ * import { fileApp } from '@plank/middleware-static';
+ * export default builder(({ mount }) => {
+ *   mount('/assets', fileApp({ root: './public', maxAge: 86400, immutable: true }));
+ *   mount('/robots.txt', fileApp({ file: './public/robots.txt' }));
+ * });
+ * ```
+ */
+export function fileApp(options: FileAppOptions = {}): App {
+  const files = createFileServer(resolveOptions('fileApp', options));
+  return function fileApp(env) {
+    if (env.REQUEST_METHOD !== 'GET' && env.REQUEST_METHOD !== 'HEAD') return methodNotAllowed();
+    return files.serve(env, env.PATH_INFO);
+  };
+}
+
+function compilePath(path: StaticOptions['path']): Matcher {
+  if (path === undefined) return () => false;
+  if (path instanceof RegExp) {
+    // A /g or /y regex keeps lastIndex between calls and would match every other request.
+    const re = path.global || path.sticky ? new RegExp(path.source, path.flags.replace(/[gy]/g, '')) : path;
+    return (p) => (re.test(p) ? p : false);
+  }
+  if (typeof path === 'string') {
+    if (!path.startsWith('/')) throw optionError(OPTION_ERROR, 'serveStatic', 'path', path, 'must start with "/" when it is a prefix string');
+    // On a segment boundary: `/static` claims `/static` and `/static/x`, not `/staticky`.
+    const base = path.endsWith('/') ? path.slice(0, -1) : path;
+    return (p) => (base === '' || p === base || p.startsWith(`${base}/`) ? p : false);
+  }
+  if (typeof path === 'function') {
+    return (p, env) => {
+      const out = path(p, env) as unknown;
+      if (typeof out !== 'string') return false;
+      return out.startsWith('/') ? out : `/${out}`;
+    };
+  }
+  throw optionError(OPTION_ERROR, 'serveStatic', 'path', path, 'must be a RegExp, a path prefix string or a function (path, env) => string | false');
+}

@@ -157,18 +157,16 @@ export class Runner {
 
   private fail(err: unknown, debug: boolean): number {
     const code = (err as { code?: string } | null)?.code;
+    // Servers wrap the system error; its errno says what a person needs to hear.
+    const sys = (code?.startsWith('E') ? err : (err as { cause?: unknown } | null)?.cause) as { code?: string; address?: string; port?: number } | undefined;
+    const where = sys?.address !== undefined ? `${sys.address}${sys.port !== undefined && sys.port >= 0 ? `:${sys.port}` : ''}` : undefined;
     let message = firstLine(err);
-    if (code === 'EADDRINUSE') message = `cannot listen: address already in use (${describeError(err)})`;
-    else if (code === 'EACCES') message = `cannot listen: permission denied (${describeError(err)})`;
+    if (sys?.code === 'EADDRINUSE') message = `cannot listen on ${where ?? 'that address'}: address already in use`;
+    else if (sys?.code === 'EACCES') message = `cannot listen on ${where ?? 'that address'}: permission denied`;
     this.io.stderr.write(`plankup: ${message}\n`);
     if (debug && err instanceof Error && err.stack) this.io.stderr.write(`${err.stack}\n`);
     return code === 'PLANK_ERR_CLI_OPTION' ? 2 : 1;
   }
-}
-
-function describeError(err: unknown): string {
-  const e = err as { address?: string; port?: number; syscall?: string };
-  return e.address !== undefined ? `${e.address}${e.port !== undefined ? `:${e.port}` : ''}` : (e.syscall ?? 'listen');
 }
 
 function version(): string {

@@ -24,6 +24,9 @@ export { responseCb, type BodyFilter, type ResponseCallback, type ResponseHead }
 export { urlMap } from './url-map.js';
 export {
   builder,
+  describeApp,
+  formatStack,
+  type AppDescription,
   enable,
   enableIf,
   mount,

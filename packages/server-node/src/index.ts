@@ -1,3 +1,4 @@
 export { buildEnv, percentDecode, type BuildEnvOptions, type RequestLike } from './env.js';
 export { createHandler, type HandlerOptions } from './handler.js';
 export { serve, type ServeOptions, type ServerHandle } from './serve.js';
+export { plankServer } from './adapter.js';

@@ -1,0 +1,78 @@
+import { PlankError, show } from '@plank/core';
+import type { RunningServer, ServerAdapter, ServerContext } from '@plank/core';
+import { serve } from './serve.js';
+import type { FastifyServeOptions } from './serve.js';
+
+const seconds = {
+  'keepalive-timeout': 'keepAliveTimeout',
+  'headers-timeout': 'headersTimeout',
+  'request-timeout': 'requestTimeout',
+  timeout: 'timeout',
+  'graceful-timeout': 'gracefulTimeout',
+} as const;
+
+function optionFail(name: string, value: string | boolean, expected: string): PlankError {
+  const given = typeof value === 'boolean' ? `--${value ? 'enable' : 'disable'}-${name}` : `--${name}=${value}`;
+  return new PlankError('PLANK_ERR_SERVER_OPTION', `fastify server: option ${given} ${expected}, got ${show(value)}`);
+}
+
+/**
+ * Turns plankup's pass-through options into serve() options: the timeouts in seconds, as
+ * Starlet takes them (`--keepalive-timeout=5`), and `--enable-logger` for fastify's logger.
+ */
+export function adapterOptions(options: Record<string, string | boolean>): FastifyServeOptions {
+  const out: FastifyServeOptions = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (Object.hasOwn(seconds, name)) {
+      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+      if (!Number.isFinite(n) || n < 0) throw optionFail(name, value, 'must be a number of seconds >= 0');
+      out[seconds[name as keyof typeof seconds]] = n * 1000;
+    } else if (name === 'logger') {
+      if (typeof value !== 'boolean') throw optionFail(name, value, 'takes no value (use --enable-logger or --disable-logger)');
+      out.fastify = { logger: value };
+    } else {
+      throw optionFail(name, value, `is not known; the fastify server takes ${[...Object.keys(seconds), 'logger'].map((k) => `--${k}`).join(', ')}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * What `plankup -s fastify` runs: the app on one fastify instance, listening everywhere
+ * plankup was asked to.
+ *
+ * @example
+ * ```ts
+ * import { plankServer } from '@plank/server-fastify';
+ * const running = await plankServer.run({
+ *   app: () => [200, ['Content-Type', 'text/plain'], ['Hello']], source: undefined,
+ *   listen: [{ host: '127.0.0.1', port: 5000 }], options: {}, log: console.log, errors: process.stderr,
+ * });
+ * await running.close();
+ * ```
+ */
+export const plankServer: ServerAdapter = {
+  name: 'fastify',
+  async run(ctx: ServerContext): Promise<RunningServer> {
+    const options = adapterOptions(ctx.options);
+    if (!ctx.app) throw new PlankError('PLANK_ERR_FASTIFY_APP', 'fastify server: no app was loaded (it runs the app in this process)');
+    const handle = await serve(ctx.app, { ...options, listen: ctx.listen, errors: ctx.errors });
+    const urls = handle.servers.map((server, i) => {
+      const address = server.address();
+      return typeof address === 'string' ? `unix:${address}` : (handle.urls[i] as string);
+    });
+    for (const url of urls) ctx.log(`Plank: listening on ${url}`);
+    let settle: (code: number) => void = () => {};
+    const closed = new Promise<number>((resolve) => {
+      settle = resolve;
+    });
+    return {
+      urls,
+      closed,
+      async close(closeOptions) {
+        await handle.close(closeOptions);
+        settle(0);
+      },
+    };
+  },
+};

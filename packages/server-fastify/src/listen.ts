@@ -1,0 +1,88 @@
+import { lstatSync, unlinkSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { connect, Server as NetServer } from 'node:net';
+import { PlankError } from '@plank/core';
+import type { ListenSpec } from '@plank/core';
+
+// Listening and draining follow server-node's serve() so both servers behave the same under
+// plankup; see the README for why this is not shared code yet.
+
+/** How a spec reads in messages: `127.0.0.1:5000`, `*:5000`, `unix:/tmp/s.sock`, `fd 3`. */
+export function describe(spec: ListenSpec): string {
+  if ('socket' in spec) return `unix:${spec.socket}`;
+  if ('fd' in spec) return `fd ${spec.fd}`;
+  const host = spec.host === undefined ? '*' : spec.host.includes(':') ? `[${spec.host}]` : spec.host;
+  return `${host}:${spec.port}`;
+}
+
+export function listenOn(server: Server, spec: ListenSpec): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const code = err.code === 'EADDRINUSE' ? 'PLANK_ERR_ADDRESS_IN_USE' : 'PLANK_ERR_LISTEN';
+      reject(new PlankError(code, `cannot listen on ${describe(spec)}: ${err.message}`, { cause: err }));
+    };
+    server.once('error', onError);
+    const done = (): void => {
+      server.removeListener('error', onError);
+      resolve();
+    };
+    if ('fd' in spec) server.listen({ fd: spec.fd }, done);
+    else if ('socket' in spec) removeStaleSocket(spec.socket).then(() => server.listen(spec.socket, done), reject);
+    else server.listen({ port: spec.port, host: spec.host }, done);
+  });
+}
+
+/** A client-usable URL for a listening server: a wildcard listener is reached on loopback. */
+export function urlOf(server: Server, spec: ListenSpec): { url: string; port: number | undefined } {
+  const address = server.address();
+  if (typeof address === 'string') return { url: `http+unix://${encodeURIComponent(address)}/`, port: undefined };
+  const port = address?.port;
+  const host = 'host' in spec && spec.host !== undefined && spec.host !== '0.0.0.0' && spec.host !== '::' ? spec.host : '127.0.0.1';
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`, port };
+}
+
+/**
+ * Stops accepting and resolves when every connection is gone. Only the listener closes at
+ * once: http.Server#close would also drop idle keep-alive sockets, resetting requests
+ * already on their way over them. Responses written meanwhile say `Connection: close`
+ * (the caller's draining flag); idle sockets are swept, and after `timeout` ms every
+ * connection left is cut.
+ */
+export function drain(server: Server, timeout: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    NetServer.prototype.close.call(server, () => {
+      clearInterval(sweep);
+      clearTimeout(deadline);
+      resolve();
+    });
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const deadline = setTimeout(() => server.closeAllConnections(), timeout);
+    sweep.unref();
+    deadline.unref();
+  });
+}
+
+/** Removes `path` only if it is a socket nobody listens on; anything else is left alone. */
+async function removeStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return;
+  }
+  if (!isSocket) throw new PlankError('PLANK_ERR_LISTEN', `cannot listen on ${path}: the path exists and is not a socket`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) throw new PlankError('PLANK_ERR_ADDRESS_IN_USE', `cannot listen on ${path}: another process is listening on it`);
+  unlinkSync(path);
+}

@@ -1,0 +1,133 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { optionError, PlankError, urlMap } from '@plank/core';
+import type { App, ErrorStream } from '@plank/core';
+import { createHandler } from '@plank/server-node';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Options of {@link plankPlugin}. */
+export type PlankPluginOptions = {
+  /**
+   * Where the app is mounted: `'/legacy'` serves `/legacy` and everything below it, with
+   * `SCRIPT_NAME = '/legacy'` and `PATH_INFO` the rest. Appended to the prefix fastify's
+   * `register(plugin, { prefix })` gives, if any. `''` mounts at the root.
+   * @default ''
+   */
+  prefix?: string;
+  /** `psgi.errors`: where app errors and their stacks go. @default process.stderr */
+  errors?: ErrorStream;
+  /** `psgi.multiprocess`: set when several processes serve the same app. @default false */
+  multiprocess?: boolean;
+  /** HTTP methods routed to the app. @default every method the fastify instance supports */
+  methods?: string[];
+};
+
+/** Set by `serve()` when it starts draining; never set for a plugin in someone else's server. */
+export type DrainState = { draining: boolean };
+
+type Forward = (request: FastifyRequest, reply: FastifyReply) => void;
+
+const where = 'plankPlugin()';
+const code = 'PLANK_ERR_FASTIFY_OPTION';
+// fastify reads these as route syntax (`:param`, `*`, regex groups), so a prefix holding
+// them would route something else than it says; `?`/`#` can never be part of a path.
+const routeSyntax = /[:*()?#\s]/;
+
+/** Checks a mount prefix; used for the plugin option and for fastify's register prefix. */
+export function checkPrefix(prefix: unknown, option: string): string {
+  if (typeof prefix !== 'string' || (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/') || routeSyntax.test(prefix)))) {
+    throw optionError(code, where, option, prefix, 'must be "" or a path starting with "/", without a trailing "/" or any of : * ( ) ? #');
+  }
+  return prefix;
+}
+
+function validate(app: unknown, options: PlankPluginOptions): void {
+  if (typeof app !== 'function') throw new PlankError('PLANK_ERR_FASTIFY_APP', `${where}: the app must be a function (env) => response, got ${typeof app}`);
+  if (typeof options !== 'object' || options === null) throw optionError(code, where, 'options', options, 'must be an object');
+  if (options.prefix !== undefined) checkPrefix(options.prefix, 'prefix');
+  if (options.errors !== undefined && typeof options.errors?.write !== 'function') throw optionError(code, where, 'errors', options.errors, 'must have a write(string) method');
+  if (options.multiprocess !== undefined && typeof options.multiprocess !== 'boolean') throw optionError(code, where, 'multiprocess', options.multiprocess, 'must be a boolean');
+  const methods = options.methods;
+  if (methods !== undefined && (!Array.isArray(methods) || methods.length === 0 || !methods.every((m) => typeof m === 'string' && /^[A-Z-]+$/.test(m)))) {
+    throw optionError(code, where, 'methods', methods, 'must be a non-empty array of upper-case method names');
+  }
+}
+
+/**
+ * A fastify plugin that serves a Plank app under a prefix, next to the server's native
+ * routes: the app sees `SCRIPT_NAME` = the prefix and `PATH_INFO` = the rest, and reads the
+ * request body itself from `psgi.input` (the plugin's context parses no body). Headers that
+ * fastify hooks set with `reply.header()` (CORS, helmet, ...) go out with the app's response
+ * unless the app sets the same header.
+ *
+ * @example
+ * ```ts
+ * import { plankPlugin } from '@plank/server-fastify';
+ * import Fastify from 'fastify';
+ * const fastify = Fastify();
+ * fastify.get('/health', async () => ({ ok: true }));
+ * fastify.register(plankPlugin((env) => [200, ['Content-Type', 'text/plain'], [`${env.SCRIPT_NAME} ${env.PATH_INFO}`]], { prefix: '/legacy' }));
+ * await fastify.listen({ port: 3000 });
+ * ```
+ */
+export function plankPlugin(app: App, options: PlankPluginOptions = {}): FastifyPluginCallback {
+  validate(app, options);
+  return pluginFor(app, { ...options }, undefined);
+}
+
+/** The plugin behind {@link plankPlugin}, with the draining flag `serve()` flips at close. */
+export function pluginFor(app: App, options: PlankPluginOptions, drain: DrainState | undefined): FastifyPluginCallback {
+  const local = options.prefix ?? '';
+  return function plank(instance: FastifyInstance, _opts: unknown, done: (err?: Error) => void): void {
+    let forward: Forward;
+    try {
+      const mountPoint = checkPrefix(instance.prefix + local, 'prefix (with the register prefix)');
+      forward = forwarder(mountPoint === '' ? app : urlMap({ [mountPoint]: app }), options, drain);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    // This plugin is encapsulated, so the parsers of the rest of the server stay as they are.
+    leaveBodiesUnread(instance);
+    const method = options.methods ?? instance.supportedMethods;
+    const handler = function plankRoute(request: FastifyRequest, reply: FastifyReply): void {
+      forward(request, reply);
+    };
+    // 'no-slash': under a register prefix, '/' alone would also claim '/prefix/' twice.
+    instance.route({ method, url: local || '/', handler, exposeHeadRoute: false, prefixTrailingSlash: 'no-slash' });
+    instance.route({ method, url: `${local}/*`, handler, exposeHeadRoute: false });
+    done();
+  };
+}
+
+/**
+ * Replaces every body parser of `instance` with one that reads nothing, so the body stream
+ * reaches the app unread as `psgi.input` (and fastify's bodyLimit does not apply: the app
+ * reads what it wants).
+ */
+export function leaveBodiesUnread(instance: FastifyInstance): void {
+  instance.removeAllContentTypeParsers();
+  instance.addContentTypeParser('*', function leaveBodyUnread(_request: FastifyRequest, _payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) {
+    done(null, undefined);
+  });
+}
+
+/** Hands a fastify request over to the Plank handler of server-node, which writes the whole response. */
+export function forwarder(app: App, options: PlankPluginOptions, drain: DrainState | undefined): Forward {
+  const handle: (req: IncomingMessage, res: ServerResponse) => void = createHandler(app, {
+    ...(options.errors ? { errors: options.errors } : {}),
+    ...(options.multiprocess ? { multiprocess: true } : {}),
+  });
+  return function forwardToPlank(request, reply) {
+    const res = reply.raw;
+    const headers = reply.getHeaders();
+    // Headers from fastify hooks go out too; node's writeHead lets the app's own win.
+    for (const name in headers) {
+      const value = headers[name];
+      if (value !== undefined) res.setHeader(name, value as string | string[]);
+    }
+    // Once draining, no response invites another request on a socket about to close.
+    if (drain?.draining) res.shouldKeepAlive = false;
+    reply.hijack();
+    handle(request.raw, res);
+  };
+}

@@ -1,0 +1,212 @@
+import { createServer, METHODS } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { optionError, PlankError, show } from '@plank/core';
+import type { App, ErrorStream, ListenSpec } from '@plank/core';
+import Fastify from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { drain, listenOn, urlOf } from './listen.js';
+import { forwarder, leaveBodiesUnread, pluginFor } from './plugin.js';
+import type { DrainState } from './plugin.js';
+
+/** Options of {@link serve}. Listening and timeouts mean what they mean in server-node's `serve()`. */
+export type FastifyServeOptions = {
+  /** Interface to listen on. @default all interfaces, as plackup */
+  host?: string;
+  /** TCP port; `0` picks a free one. @default 5000 */
+  port?: number;
+  /** Listen on this unix socket path instead of a TCP port. A stale socket file (nothing listening) is removed first. */
+  socket?: string;
+  /** Listen on an inherited, already bound descriptor (Server::Starter, systemd). */
+  fd?: number;
+  /** Several places to listen at once (plankup's `-l`); instead of host/port/socket/fd. */
+  listen?: ListenSpec[];
+  /** `psgi.errors`. @default process.stderr */
+  errors?: ErrorStream;
+  /** `psgi.multiprocess`. @default false */
+  multiprocess?: boolean;
+  /** How long `close()` waits for in-flight requests before cutting connections, in ms. @default 30000 */
+  gracefulTimeout?: number;
+  /** Idle time before a keep-alive connection is closed, in ms. @default 5000 */
+  keepAliveTimeout?: number;
+  /** Time allowed to receive the request headers, in ms. @default 20000 */
+  headersTimeout?: number;
+  /** Time allowed to receive the whole request, in ms; 0 disables. @default 120000 */
+  requestTimeout?: number;
+  /** A connection with no traffic either way for this long is closed, in ms; 0 disables. @default 60000 */
+  timeout?: number;
+  /**
+   * Options for the fastify instance (`logger`, `genReqId`, ...). `serverFactory`, `https`
+   * and `http2` are not allowed: serve() creates the HTTP servers itself.
+   * @default {}
+   */
+  fastify?: FastifyServerOptions;
+};
+
+export type FastifyServerHandle = {
+  /** The fastify instance serving the app (ready, routes closed to changes). */
+  fastify: FastifyInstance;
+  /** The first server; `servers` holds one per listen spec. */
+  server: Server;
+  servers: Server[];
+  /** Where a client reaches the first server: `http://127.0.0.1:PORT/`, `http+unix://<encoded path>/`. */
+  url: string;
+  urls: string[];
+  /** The first server's TCP port; undefined on a unix socket or descriptor without one. */
+  port: number | undefined;
+  /**
+   * Stops accepting, lets in-flight requests finish (their responses say `Connection: close`),
+   * closes idle keep-alive connections, cuts what is left after `timeout` ms, then closes
+   * fastify (its onClose hooks run last).
+   */
+  close(options?: { timeout?: number }): Promise<void>;
+};
+
+const where = 'serve()';
+const code = 'PLANK_ERR_FASTIFY_OPTION';
+const msOptions = ['gracefulTimeout', 'keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'timeout'] as const;
+
+function checkSpec(spec: unknown, name: string): ListenSpec {
+  const s = spec as Record<string, unknown>;
+  if (typeof spec !== 'object' || spec === null) throw optionError(code, where, name, spec, 'must be { host?, port }, { socket } or { fd }');
+  if ('fd' in s) {
+    if (!Number.isInteger(s.fd) || (s.fd as number) < 0) throw optionError(code, where, `${name}.fd`, s.fd, 'must be a descriptor number >= 0');
+  } else if ('socket' in s) {
+    if (typeof s.socket !== 'string' || s.socket === '') throw optionError(code, where, `${name}.socket`, s.socket, 'must be a non-empty path');
+  } else {
+    if (!Number.isInteger(s.port) || (s.port as number) < 0 || (s.port as number) > 65535) throw optionError(code, where, `${name}.port`, s.port, 'must be an integer from 0 to 65535');
+    if (s.host !== undefined && (typeof s.host !== 'string' || s.host === '')) throw optionError(code, where, `${name}.host`, s.host, 'must be a non-empty string');
+  }
+  return spec as ListenSpec;
+}
+
+/** Validates the options and turns them into the list of places to listen. */
+export function listenSpecsOf(options: FastifyServeOptions): ListenSpec[] {
+  if (typeof options !== 'object' || options === null) throw optionError(code, where, 'options', options, 'must be an object');
+  const { host, port, socket, fd, listen } = options;
+  const given = [listen, socket, fd, port ?? host].filter((v) => v !== undefined).length;
+  if (given > 1) throw new PlankError(code, `${where}: give one of "port"/"host", "socket", "fd" or "listen", got ${show({ port, host, socket, fd, listen })}`);
+  for (const name of msOptions) {
+    const v = options[name];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw optionError(code, where, name, v, 'must be a number of milliseconds >= 0');
+  }
+  if (options.errors !== undefined && typeof options.errors?.write !== 'function') throw optionError(code, where, 'errors', options.errors, 'must have a write(string) method');
+  const fo = options.fastify;
+  if (fo !== undefined) {
+    if (typeof fo !== 'object' || fo === null) throw optionError(code, where, 'fastify', fo, 'must be an object of fastify options');
+    for (const name of ['serverFactory', 'https', 'http2'] as const) {
+      if ((fo as Record<string, unknown>)[name] !== undefined) throw optionError(code, where, `fastify.${name}`, (fo as Record<string, unknown>)[name], 'is not supported: serve() creates the HTTP servers');
+    }
+  }
+  if (listen !== undefined) {
+    if (!Array.isArray(listen) || listen.length === 0) throw optionError(code, where, 'listen', listen, 'must be a non-empty array of listen specs');
+    return listen.map((s, i) => checkSpec(s, `listen[${i}]`));
+  }
+  if (socket !== undefined) return [checkSpec({ socket }, 'socket')];
+  if (fd !== undefined) return [checkSpec({ fd }, 'fd')];
+  return [checkSpec(host === undefined ? { port: port ?? 5000 } : { host, port: port ?? 5000 }, 'port')];
+}
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Serves a Plank app on a fastify instance and resolves once every listener is up. The app
+ * gets every request (any path, any method, even those fastify's router cannot route),
+ * with the body unread on `psgi.input`; responses are written by server-node's writer, so
+ * streaming, file bodies and HEAD behave exactly as on server-node.
+ *
+ * @example
+ * ```ts
+ * import { serve } from '@plank/server-fastify';
+ * const handle = await serve(() => [200, ['Content-Type', 'text/plain'], ['Hello']], { port: 5000 });
+ * console.log(`listening on ${handle.url}`);
+ * process.once('SIGTERM', () => void handle.close());
+ * ```
+ */
+export async function serve(app: App, options: FastifyServeOptions = {}): Promise<FastifyServerHandle> {
+  const specs = listenSpecsOf(options);
+  if (typeof app !== 'function') throw new PlankError('PLANK_ERR_FASTIFY_APP', `${where}: the app must be a function (env) => response, got ${typeof app}`);
+  const headersTimeout = options.headersTimeout ?? 20_000;
+  const requestTimeout = options.requestTimeout ?? 120_000;
+  const makeServer = (listener: Listener): Server => {
+    const server = createServer(
+      {
+        // node checks header/request deadlines on this interval only (30 s by default).
+        connectionsCheckingInterval: Math.max(250, Math.min(2_000, headersTimeout || 2_000)),
+        headersTimeout,
+        requestTimeout: requestTimeout === 0 ? 0 : Math.max(requestTimeout, headersTimeout),
+      },
+      listener,
+    );
+    server.keepAliveTimeout = options.keepAliveTimeout ?? 5_000;
+    server.timeout = options.timeout ?? 60_000;
+    return server;
+  };
+
+  const drainState: DrainState = { draining: false };
+  const plankOptions = { ...(options.errors ? { errors: options.errors } : {}), ...(options.multiprocess ? { multiprocess: true } : {}) };
+  const forward = forwarder(app, plankOptions, drainState);
+  let listener: Listener | undefined;
+  const fastify = Fastify({
+    ...options.fastify,
+    // Draining is ours (see close()); fastify's own answers 503 to keep-alive requests.
+    return503OnClosing: false,
+    forceCloseConnections: false,
+    serverFactory(handler: Listener) {
+      listener = handler;
+      return makeServer(handler);
+    },
+    // Paths fastify's router refuses (bad escapes, long segments) are the app's to answer.
+    frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+      if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') forward(request, reply);
+      else void reply.send(error);
+    },
+  }) as unknown as FastifyInstance;
+
+  // Every method node parses reaches the app, as on server-node.
+  const known = new Set(fastify.supportedMethods);
+  for (const method of METHODS) if (!known.has(method) && method !== 'CONNECT') fastify.addHttpMethod(method, { hasBody: true });
+  leaveBodiesUnread(fastify);
+  // The app takes over right after routing: with no fastify hooks, validation or body
+  // parsing to run, every later step (content-type checks among them) would only be cost.
+  fastify.addHook('onRequest', function plankRequest(request, reply, done) {
+    forward(request, reply);
+    done();
+  });
+  // Request targets no route can match (`*`, absolute-form) land here: still the app's.
+  fastify.setNotFoundHandler(function plankNotFound(request, reply) {
+    forward(request, reply);
+  });
+  await fastify.register(pluginFor(app, plankOptions, drainState));
+  await fastify.ready();
+
+  const servers: Server[] = [fastify.server as Server];
+  const handler = listener as Listener;
+  for (let i = 1; i < specs.length; i++) servers.push(makeServer(handler));
+  try {
+    for (let i = 0; i < specs.length; i++) await listenOn(servers[i] as Server, specs[i] as ListenSpec);
+  } catch (err) {
+    await Promise.all(servers.map((s) => drain(s, 0)));
+    await fastify.close();
+    throw err;
+  }
+  const addresses = servers.map((s, i) => urlOf(s, specs[i] as ListenSpec));
+
+  let closing: Promise<void> | undefined;
+  return {
+    fastify,
+    server: servers[0] as Server,
+    servers,
+    url: addresses[0]?.url as string,
+    urls: addresses.map((a) => a.url),
+    port: addresses[0]?.port,
+    close(closeOptions) {
+      closing ??= (async () => {
+        drainState.draining = true;
+        const timeout = closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000;
+        await Promise.all(servers.map((s) => drain(s, timeout)));
+        await fastify.close();
+      })();
+      return closing;
+    },
+  };
+}

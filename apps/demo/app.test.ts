@@ -1,0 +1,48 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testApp } from '@plank/test';
+import { describe, expect, it } from 'vitest';
+
+const logs = mkdtempSync(join(tmpdir(), 'plank-demo-'));
+process.env.DEMO_LOG_DIR = logs;
+const { default: app } = await import('./app.js');
+
+describe('apps/demo', () => {
+  it('serves its page, its static files and the client address a loopback proxy gave', async () => {
+    await testApp(
+      app,
+      async (request) => {
+        const page = await request('/', { headers: { 'X-Forwarded-For': '203.0.113.9' } });
+        expect(page.status).toBe(200);
+        expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(page.text).toContain('<h1>Plank is running</h1>');
+        expect(page.text).toContain('<code>203.0.113.9</code>');
+
+        const css = await request('/static/site.css');
+        expect(css.status).toBe(200);
+        expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+        expect(css.headers.etag).toBeDefined();
+        expect(css.text).toContain('font:');
+
+        expect((await request('/nope')).status).toBe(404);
+        expect((await request('/static/../app.ts')).status).toBe(403);
+      },
+      { mode: 'server' },
+    );
+  });
+
+  it('logs every request in combined format to the daily file', async () => {
+    await testApp(app, async (request) => {
+      await request('/?logged=1', { headers: { 'User-Agent': 'demo-test' } });
+    }, { mode: 'server' });
+    const deadline = Date.now() + 5000;
+    let text = '';
+    while (!text.includes('logged=1') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      const file = readdirSync(logs).find((f) => /^access\.\d{4}-?\d{2}-?\d{2}.*\.log$/.test(f));
+      text = file ? readFileSync(join(logs, file), 'utf8') : '';
+    }
+    expect(text).toMatch(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/\?logged=1 HTTP\/1\.1" 200 \d+ "-" "demo-test"$/m);
+  });
+});

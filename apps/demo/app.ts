@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import { builder, Request, type App } from '@plank/core';
+import { accessLog } from '@plank/middleware-access-log';
+import { reverseProxy } from '@plank/middleware-reverse-proxy';
+import { serveStatic } from '@plank/middleware-static';
+
+// Everything is found relative to this file, so `plankup apps/demo/app.ts` works from anywhere.
+const here = import.meta.dirname;
+const logs = process.env.DEMO_LOG_DIR ?? join(here, 'logs');
+
+const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const home: App = (env) => {
+  const req = new Request(env);
+  if (req.path !== '/') return [404, ['Content-Type', 'text/plain; charset=utf-8'], ['Not Found\n']];
+  const page = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Plank demo</title><link rel="stylesheet" href="/static/site.css"></head>
+<body>
+<h1>Plank is running</h1>
+<p>This page is the Plank demo (<code>apps/demo/app.ts</code>), served by <code>plankup</code>.
+Every request passes through this stack, outermost first:</p>
+<ol>
+  <li><b>AccessLog</b>: Apache <code>combined</code> lines, timed to the last byte, in
+      <code>${escape(logs)}/access.&lt;date&gt;.log</code> (daily files, 14 kept, <code>access.log</code> links to today's).</li>
+  <li><b>ReverseProxy</b>: believes <code>X-Forwarded-*</code> only from loopback proxies.
+      Your address as this app sees it: <code>${escape(req.remoteAddr)}</code>.</li>
+  <li><b>Static</b>: files under <a href="/static/site.css"><code>/static/</code></a> from <code>apps/demo/public/static</code>,
+      with ETags, ranges and conditional requests.</li>
+  <li>this page.</li>
+</ol>
+<p>The status page (ServerStatus::Lite at <code>/server-status</code>) joins the stack when its package lands.</p>
+</body>
+</html>
+`;
+  return [200, ['Content-Type', 'text/html; charset=utf-8'], [page]];
+};
+
+export default builder(({ enable }) => {
+  enable(accessLog({ format: 'combined', file: join(logs, 'access.%DATE%.log'), rotate: 'daily', keep: 14, symlink: join(logs, 'access.log') }));
+  enable(reverseProxy({ trusted: ['loopback'] }));
+  enable(serveStatic({ path: '/static/', root: join(here, 'public') }));
+  return home;
+});

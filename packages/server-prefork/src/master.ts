@@ -1,0 +1,343 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PlankError } from '@plank/core';
+import { backoffDelay, firstLine } from './backoff.js';
+import type { Listener } from './listen.js';
+import type { Settings } from './options.js';
+import type { ToMaster, ToWorker, WorkerConfig, WorkerInfo } from './protocol.js';
+
+// Tests run the sources; workers always run the built file.
+const workerPath = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../dist/worker.js' : './worker.js', import.meta.url));
+
+/** A worker that exits sooner than this after it was ready counts as a crash-loop failure. */
+export const STABLE_MS = 5_000;
+/** Extra time after the graceful timeout before a worker that has not exited is killed. */
+const KILL_MARGIN_MS = 2_000;
+
+type Worker = {
+  child: ChildProcess;
+  info: WorkerInfo;
+  greeted: boolean;
+  readyAt: number | undefined;
+  /** The master asked it to go, or it announced it is retiring: its exit is no failure. */
+  leaving: boolean;
+  error: string | undefined;
+  fatal: boolean;
+  killTimer: NodeJS.Timeout | undefined;
+};
+
+type Mode = 'running' | 'slow-stop' | 'stopping' | 'done';
+
+/** The process manager: keeps `desired` workers of the current generation alive on the master's sockets. */
+export class Master {
+  readonly #s: Settings;
+  readonly #listeners: Listener[];
+  readonly #startTries: number;
+  readonly #workers = new Map<ChildProcess, Worker>();
+  #generation = 1;
+  #desired: number;
+  #mode: Mode = 'running';
+  #streak = 0;
+  #everReady = false;
+  #nextSpawnAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = 0;
+  #slowTimer: NodeJS.Timeout | undefined;
+  #stopTimeout: number;
+  #onReady: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  #onDone: (code: number) => void;
+
+  /** Settles with the first worker ready, or rejects when none can start. */
+  readonly started: Promise<void>;
+  /** Settles with the exit code once every worker is gone after a stop. */
+  readonly closed: Promise<number>;
+
+  constructor(s: Settings, listeners: Listener[], startTries: number) {
+    this.#s = s;
+    this.#listeners = listeners;
+    this.#startTries = startTries;
+    this.#desired = s.workers;
+    this.#stopTimeout = s.gracefulTimeout;
+    this.started = new Promise<void>((resolve, reject) => {
+      this.#onReady = { resolve, reject };
+    });
+    let done!: (code: number) => void;
+    this.closed = new Promise<number>((resolve) => {
+      done = resolve;
+    });
+    this.#onDone = done;
+    // Callers that only watch `closed` must not see an unhandled rejection.
+    this.started.catch(() => {});
+  }
+
+  /** The live workers, oldest first. */
+  workers(): WorkerInfo[] {
+    return [...this.#workers.values()].map((w) => ({ ...w.info }));
+  }
+
+  start(): void {
+    this.#reconcile();
+  }
+
+  /** HUP: a new generation replaces every worker; old ones leave as new ones are ready. */
+  restart(): void {
+    if (this.#mode !== 'running') return;
+    this.#generation++;
+    this.#s.log(`prefork: restarting workers (generation ${this.#generation})${this.#s.spawnInterval > 0 ? `, one every ${this.#s.spawnInterval / 1000} s` : ''}`);
+    this.#reconcile();
+  }
+
+  /** TTIN/TTOU. */
+  resize(delta: number): void {
+    if (this.#mode !== 'running') return;
+    const before = this.#desired;
+    this.#desired = Math.max(1, this.#desired + delta);
+    this.#s.log(`prefork: workers ${before} -> ${this.#desired}`);
+    this.#reconcile();
+  }
+
+  /** USR1, Starlet's slow graceful stop: workers leave one per spawn interval, then the master exits 0. */
+  slowStop(): void {
+    if (this.#mode !== 'running') return;
+    this.#mode = 'slow-stop';
+    this.#clearTimer();
+    this.#s.log(`prefork: stopping workers ${this.#s.spawnInterval > 0 ? `one every ${this.#s.spawnInterval / 1000} s` : 'now'}`);
+    const next = (): void => {
+      this.#slowTimer = undefined;
+      if (this.#mode !== 'slow-stop') return;
+      const stayers = [...this.#workers.values()].filter((w) => !w.leaving);
+      const batch = this.#s.spawnInterval > 0 ? stayers.slice(0, 1) : stayers;
+      for (const w of batch) this.#retire(w, 'stop (USR1)');
+      if (stayers.length > batch.length) this.#slowTimer = setTimeout(next, this.#s.spawnInterval);
+      this.#finishIfEmpty();
+    };
+    next();
+  }
+
+  /** TERM/INT or close(): every worker finishes its requests and exits; killed after `timeout`. */
+  stop(timeout: number = this.#s.gracefulTimeout): void {
+    if (this.#mode === 'stopping' || this.#mode === 'done') return;
+    this.#mode = 'stopping';
+    this.#stopTimeout = timeout;
+    this.#clearTimer();
+    if (this.#slowTimer) clearTimeout(this.#slowTimer);
+    for (const w of this.#workers.values()) {
+      if (w.leaving) this.#armKill(w, timeout);
+      else this.#retire(w, 'stop', timeout);
+    }
+    this.#finishIfEmpty();
+  }
+
+  #reconcile(): void {
+    if (this.#mode !== 'running') return;
+    const active = [...this.#workers.values()].filter((w) => !w.leaving);
+    const current = active.filter((w) => w.info.generation === this.#generation);
+    const old = active.filter((w) => w.info.generation !== this.#generation);
+
+    // TTOU: the newest go first (they have done the least work).
+    for (let extra = current.length - this.#desired; extra > 0; extra--) this.#retire(current.pop() as Worker, 'fewer workers (TTOU)');
+
+    // Old workers give way one for one as new ones become ready, so capacity never drops.
+    const ready = current.filter((w) => w.readyAt !== undefined).length;
+    old.sort((a, b) => Number(a.readyAt !== undefined) - Number(b.readyAt !== undefined) || a.info.startedAt - b.info.startedAt);
+    for (let surplus = old.length - Math.max(0, this.#desired - ready); surplus > 0; surplus--) this.#retire(old.shift() as Worker, 'restart');
+
+    for (let missing = this.#desired - current.length; missing > 0; missing--) {
+      const wait = this.#nextSpawnAt - Date.now();
+      if (wait > 0) {
+        this.#schedule(wait);
+        break;
+      }
+      this.#spawn();
+      if (this.#s.spawnInterval > 0) {
+        this.#nextSpawnAt = Date.now() + this.#s.spawnInterval;
+        if (missing > 1) this.#schedule(this.#s.spawnInterval);
+        break;
+      }
+    }
+  }
+
+  #schedule(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.#timer && this.#timerAt <= at) return;
+    this.#clearTimer();
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#reconcile();
+    }, ms);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #freeSlot(): number {
+    const used = new Set([...this.#workers.values()].map((w) => w.info.slot));
+    let slot = 1;
+    while (used.has(slot)) slot++;
+    return slot;
+  }
+
+  #spawn(): void {
+    const s = this.#s;
+    const fds = this.#listeners.map((l) => l.fd);
+    const child = fork(workerPath, [], {
+      // 0 closed, 1-2 shared with the master, 3 the IPC channel, the listening sockets from 4.
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...fds],
+      execArgv: s.app.execArgv ?? process.execArgv,
+    });
+    const w: Worker = {
+      child,
+      info: { pid: child.pid ?? 0, slot: this.#freeSlot(), generation: this.#generation, state: 'starting', startedAt: Date.now() },
+      greeted: false,
+      readyAt: undefined,
+      leaving: false,
+      error: undefined,
+      fatal: false,
+      killTimer: undefined,
+    };
+    this.#workers.set(child, w);
+    child.on('message', (m: ToMaster) => this.#message(w, m));
+    child.on('error', (err) => {
+      // Spawning failed (no exit event follows when there is no process).
+      w.error ??= err.stack ?? err.message;
+      if (child.pid === undefined) this.#exited(w, null, null);
+    });
+    child.on('exit', (code, signal) => this.#exited(w, code, signal));
+  }
+
+  #send(w: Worker, message: ToWorker): void {
+    if (!w.child.connected) return;
+    // A worker that has just exited closes the channel under us; its exit event follows.
+    w.child.send(message, undefined, {}, () => {});
+  }
+
+  #broadcast(): void {
+    const list = this.workers();
+    for (const w of this.#workers.values()) if (w.greeted) this.#send(w, { type: 'workers', workers: list });
+  }
+
+  #message(w: Worker, m: ToMaster): void {
+    const s = this.#s;
+    switch (m.type) {
+      case 'hello': {
+        w.greeted = true;
+        const max = s.maxReqsPerChild;
+        const min = s.minReqsPerChild;
+        const config: WorkerConfig = {
+          slot: w.info.slot,
+          generation: w.info.generation,
+          source: s.app,
+          fds: this.#listeners.map((_, i) => 4 + i),
+          maxRequests: max > 0 ? min + Math.floor(Math.random() * (max - min + 1)) : 0,
+          keepAliveTimeout: s.keepAliveTimeout,
+          maxKeepAliveReqs: s.maxKeepAliveReqs,
+          timeout: s.timeout,
+          gracefulTimeout: s.gracefulTimeout,
+          workers: this.workers(),
+        };
+        this.#send(w, { type: 'start', config });
+        if (w.leaving) this.#send(w, { type: 'stop', timeout: this.#stopTimeout });
+        return;
+      }
+      case 'ready': {
+        w.readyAt = Date.now();
+        if (!w.leaving) w.info.state = 'ready';
+        this.#everReady = true;
+        s.log(`prefork: worker ${w.info.pid} ready (slot ${w.info.slot}, generation ${w.info.generation})`);
+        this.#onReady?.resolve();
+        if (this.#streak > 0) {
+          setTimeout(() => {
+            if (this.#workers.has(w.child) && this.#streak > 0) {
+              s.log(`prefork: worker ${w.info.pid} has run for ${STABLE_MS / 1000} s; the failure streak of ${this.#streak} is over`);
+              this.#streak = 0;
+              this.#nextSpawnAt = 0;
+            }
+          }, STABLE_MS).unref();
+        }
+        this.#broadcast();
+        this.#reconcile();
+        return;
+      }
+      case 'failed':
+        w.error = m.error;
+        w.fatal = m.fatal === true;
+        return;
+      case 'retiring':
+        if (w.leaving) return;
+        w.leaving = true;
+        w.info.state = 'retiring';
+        s.log(`prefork: worker ${w.info.pid} retiring after ${m.reason} (slot ${w.info.slot})`);
+        this.#armKill(w, s.gracefulTimeout);
+        this.#broadcast();
+        this.#reconcile();
+        return;
+    }
+  }
+
+  #retire(w: Worker, why: string, timeout: number = this.#s.gracefulTimeout): void {
+    if (w.leaving) return;
+    w.leaving = true;
+    w.info.state = 'retiring';
+    this.#s.log(`prefork: stopping worker ${w.info.pid} (slot ${w.info.slot}, generation ${w.info.generation}): ${why}`);
+    if (w.greeted) this.#send(w, { type: 'stop', timeout });
+    this.#armKill(w, timeout);
+    this.#broadcast();
+  }
+
+  #armKill(w: Worker, timeout: number): void {
+    if (w.killTimer) clearTimeout(w.killTimer);
+    w.killTimer = setTimeout(() => {
+      this.#s.log(`prefork: worker ${w.info.pid} still running ${(timeout + KILL_MARGIN_MS) / 1000} s after it was asked to stop; killing it`);
+      w.child.kill('SIGKILL');
+    }, timeout + KILL_MARGIN_MS);
+  }
+
+  #exited(w: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    if (!this.#workers.delete(w.child)) return;
+    if (w.killTimer) clearTimeout(w.killTimer);
+    const s = this.#s;
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    const id = `worker ${w.info.pid || '(not spawned)'} (slot ${w.info.slot}, generation ${w.info.generation})`;
+    if (w.leaving || this.#mode !== 'running') {
+      s.log(`prefork: ${id} exited (${how})`);
+    } else if (w.readyAt === undefined || Date.now() - w.readyAt < STABLE_MS) {
+      this.#streak++;
+      const delay = backoffDelay(this.#streak);
+      const what = w.readyAt === undefined ? 'failed to start' : `died ${((Date.now() - w.readyAt) / 1000).toFixed(1)} s after it started`;
+      // The cause once per streak; after that one line per failure, so the log shows the backoff.
+      if (this.#streak === 1) s.errors.write(`prefork: ${id} ${what} (${how}):\n${w.error ?? '(no error reported; see the worker output above)'}\n`);
+      if (!this.#everReady && (w.fatal || this.#streak >= this.#startTries)) {
+        const cause = w.error === undefined ? how : firstLine(w.error);
+        this.#fail(new PlankError('PLANK_ERR_PREFORK_START', `prefork: no worker could start (${this.#streak} tries): ${cause}`));
+        return;
+      }
+      s.log(`prefork: ${id} ${what} (${how}); failure ${this.#streak} in a row, next worker in ${(delay / 1000).toFixed(1)} s`);
+      this.#nextSpawnAt = Math.max(this.#nextSpawnAt, Date.now() + delay);
+    } else {
+      s.log(`prefork: ${id} died (${how}); replacing it${w.error ? `: ${firstLine(w.error)}` : ''}`);
+    }
+    this.#broadcast();
+    this.#reconcile();
+    this.#finishIfEmpty();
+  }
+
+  #fail(err: Error): void {
+    this.#s.errors.write(`${err.message}\n`);
+    this.#exitCode = 1;
+    this.#onReady?.reject(err);
+    this.stop();
+  }
+
+  #exitCode = 0;
+
+  #finishIfEmpty(): void {
+    if ((this.#mode !== 'stopping' && this.#mode !== 'slow-stop') || this.#workers.size > 0) return;
+    this.#mode = 'done';
+    if (this.#slowTimer) clearTimeout(this.#slowTimer);
+    this.#onReady?.reject(new PlankError('PLANK_ERR_PREFORK_START', 'prefork: stopped before any worker was ready'));
+    this.#onDone(this.#exitCode);
+  }
+}

@@ -1,0 +1,117 @@
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { PlankError } from '@plank/core';
+import type { RunningServer, ServerAdapter, ServerContext } from '@plank/core';
+import { closeListeners, openListeners, starterListeners } from './listen.js';
+import { Master } from './master.js';
+import { fromCommandLine, settings, type PreforkOptions, type Settings } from './options.js';
+import type { WorkerInfo } from './protocol.js';
+
+/** A running prefork master, as {@link prefork} returns it. */
+export type PreforkServer = RunningServer & {
+  /** The live workers (pid, slot, generation, state), as the master knows them. */
+  workers(): WorkerInfo[];
+  /** What HUP does: a new generation of workers replaces the current one without dropping a request. */
+  restart(): void;
+};
+
+/**
+ * Starts a prefork master in this process: it binds the listening sockets, forks the workers
+ * (each loads the app from `options.app` itself and accepts on the shared sockets) and keeps
+ * them alive. Resolves once the first worker is ready; rejects with `PLANK_ERR_PREFORK_START`
+ * when no worker can start. Signals: TERM/INT stop gracefully, HUP restarts every worker,
+ * USR1 stops slowly (Starlet), TTIN/TTOU add or remove one worker.
+ *
+ * @example
+ * ```ts
+ * import { prefork } from '@plank/server-prefork';
+ * const server = await prefork({ app: { module: './app.js' }, listen: [{ port: 5000 }], workers: 4 });
+ * process.exitCode = await server.closed;
+ * ```
+ */
+export async function prefork(options: PreforkOptions): Promise<PreforkServer> {
+  return start(settings(options), true);
+}
+
+async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
+  const starter = s.env.SERVER_STARTER_PORT;
+  const listeners = starter !== undefined ? starterListeners(starter) : await openListeners(s.listen);
+  const urls = listeners.map((l) => l.url);
+  if (starter !== undefined) {
+    s.log(`prefork: Server::Starter generation ${s.env.SERVER_STARTER_GENERATION ?? '(unset)'}, inherited ${starter} (--port/--listen ignored)`);
+  }
+  // Under Server::Starter a new generation must fail fast, before start_server gives up on the old one.
+  const master = new Master(s, listeners, starter !== undefined ? 1 : 3);
+  if (s.pidFile !== undefined) writeFileSync(s.pidFile, `${process.pid}\n`);
+
+  const handlers: Array<[NodeJS.Signals, () => void]> = [
+    ['SIGHUP', () => master.restart()],
+    ['SIGUSR1', () => master.slowStop()],
+    ['SIGTTIN', () => master.resize(1)],
+    ['SIGTTOU', () => master.resize(-1)],
+  ];
+  if (s.signals === true) handlers.push(['SIGTERM', () => master.stop()], ['SIGINT', () => master.stop()]);
+  const installed = s.signals === false ? [] : handlers.map(([signal, act]): [NodeJS.Signals, () => void] => [
+    signal,
+    () => {
+      s.log(`prefork: ${signal} received`);
+      act();
+    },
+  ]);
+  for (const [signal, handler] of installed) process.on(signal, handler);
+
+  const closed = master.closed.then((code) => {
+    for (const [signal, handler] of installed) process.off(signal, handler);
+    if (starter === undefined) closeListeners(listeners);
+    if (s.pidFile !== undefined) {
+      try {
+        unlinkSync(s.pidFile);
+      } catch {
+        // someone else removed it
+      }
+    }
+    s.log(`prefork: master ${process.pid} exiting (${code})`);
+    return code;
+  });
+
+  master.start();
+  try {
+    await master.started;
+  } catch (err) {
+    await closed;
+    throw err;
+  }
+  s.log(`prefork: master ${process.pid} running ${s.workers} worker${s.workers === 1 ? '' : 's'}`);
+  if (announce) for (const url of urls) s.log(`Plank: listening on ${url}`);
+  return {
+    urls,
+    closed,
+    close(options) {
+      master.stop(options?.timeout);
+      return closed.then(() => {});
+    },
+    workers: () => master.workers(),
+    restart: () => master.restart(),
+  };
+}
+
+function contextOptions(ctx: ServerContext): PreforkOptions {
+  if (ctx.source === undefined) {
+    throw new PlankError('PLANK_ERR_PREFORK_APP', 'prefork: the app must come as a source its workers can load (ctx.source), not as a loaded app');
+  }
+  return { ...fromCommandLine(ctx.options), app: ctx.source, listen: ctx.listen, log: ctx.log, errors: ctx.errors, signals: 'control' };
+}
+
+/**
+ * What `plankup -s prefork` runs. plankup handles TERM and INT through `close()`; the master
+ * handles HUP, USR1, TTIN and TTOU itself.
+ */
+export const plankServer: ServerAdapter = {
+  name: 'prefork',
+  loadsApp: true,
+  validate(ctx) {
+    settings(contextOptions(ctx));
+  },
+  run(ctx) {
+    return start(settings(contextOptions(ctx)), false);
+  },
+};

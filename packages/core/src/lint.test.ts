@@ -379,3 +379,31 @@ describe('lint as a named middleware', () => {
     expect(() => app(env()) as AppResult).toThrow(/must not contain "Status"/);
   });
 });
+
+describe('lint against a real server', () => {
+  it('accepts the env @plank/server-node builds for odd but valid requests, and its answers', async () => {
+    const { listen, rawRequest } = await import('@plank/test');
+    const seen: Env[] = [];
+    const handle = await listen(
+      lint(async (env) => {
+        seen.push(env);
+        const body: Buffer[] = [];
+        for await (const chunk of env['psgi.input']) body.push(chunk as Buffer);
+        return [200, ['Content-Type', 'text/plain', 'Content-Length', String(Buffer.concat(body).length)], body];
+      }),
+    );
+    try {
+      const requests = [
+        'GET /caf%C3%A9/%FF?x=%20 HTTP/1.1\r\nHost: a.test\r\nX-Dup: 1\r\nX-Dup: 2\r\nConnection: close\r\n\r\n',
+        'POST /p HTTP/1.0\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc',
+        'HEAD / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n',
+      ];
+      const statuses: number[] = [];
+      for (const r of requests) statuses.push((await rawRequest(handle.port as number, r)).status);
+      expect(statuses).toEqual([200, 200, 200]);
+      expect(seen[0]).toMatchObject({ PATH_INFO: '/caf\u00c3\u00a9/\u00ff', HTTP_X_DUP: '1, 2', QUERY_STRING: 'x=%20' });
+    } finally {
+      await handle.close();
+    }
+  });
+});

@@ -128,7 +128,8 @@ function checkEnv(env: Env): void {
   ///   `?`; `''` when there is none (it is never absent).
   /// - `SERVER_NAME` and `SERVER_PORT`: with `SCRIPT_NAME` and `PATH_INFO` they complete the
   ///   URL, but `HTTP_HOST`, when present, SHOULD be preferred for rebuilding it. Neither is
-  ///   empty; `SERVER_PORT` is a decimal number (`'0'` when the server listens on a socket file).
+  ///   empty; `SERVER_PORT` is a decimal number (on a socket file, the port from `Host` or
+  ///   the scheme's default).
   /// - `SERVER_PROTOCOL`: the protocol of the request, `HTTP/` followed by `major.minor`
   ///   (`HTTP/1.0`, `HTTP/1.1`).
   /// - `REMOTE_ADDR`: the address of the peer (`''` when there is none, as on a socket
@@ -359,7 +360,8 @@ function noBodyStatus(status: number): boolean {
 ///   bytes from `start` to `end`, both *inclusive* offsets, as in `fs.createReadStream` and
 ///   `Content-Range`) with backpressure and without buffering it. `start` and `end` are
 ///   non-negative integers and `end >= start - 1` (`end = start - 1` is an empty range).
-///   The path is bytes-as-latin1 only if it came from the env; it is a normal string otherwise.
+///   `path` is an ordinary string; code that builds it from `PATH_INFO` decodes the bytes
+///   first (`Buffer.from(pathInfo, 'latin1').toString('utf8')`), never passes them as they are.
 ///   Middleware can learn the size with `stat` without reading the file.
 /// - a node **`Readable`** of bytes, or of chunks in object mode. The server destroys it
 ///   if the client goes away.
@@ -371,9 +373,9 @@ function noBodyStatus(status: number): boolean {
 /// `undefined`, `null`, a number, or an object that is none of the above. Each chunk MUST
 /// be a string or a `Uint8Array`.
 ///
-/// Servers MUST NOT read the body before the application (or the middleware) hands it over,
-/// and MUST send the chunks in order. An array body MAY be reused by the application; the
-/// server MUST NOT modify it.
+/// Servers send the chunks in order, and MUST NOT modify an array body (an application MAY
+/// return the same array for every request). For a `HEAD` request and for 1xx, 204 and 304
+/// responses, servers send no body whatever the application returned, and release it.
 
 function checkBody(body: unknown, status: number, headers: Headers, env: Env): Body {
   if (body === undefined || body === null) fail(`the body must be an array of chunks, a file body, a stream or an iterable, got ${show(body)}`);

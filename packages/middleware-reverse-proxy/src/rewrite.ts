@@ -10,35 +10,53 @@ export const PEER_PORT = 'plank.reverse_proxy.peer_port';
 type Client = { addr: string; port: string | undefined };
 type Scheme = 'http' | 'https';
 
-/** Items of a comma-separated header, outer whitespace trimmed, empty items dropped (RFC 9110 §5.6.1). */
-export function listItems(value: string): string[] {
-  const out: string[] = [];
-  for (const part of value.split(',')) {
-    const item = part.trim();
-    if (item !== '') out.push(item);
+/**
+ * The last item of a comma-separated list that ends before `end`, trimmed, skipping empty
+ * ones (RFC 9110 §5.6.1), and where the search for the one before it ends (-1: nothing left).
+ * Lists are read from the right without splitting, so a long forged prefix costs nothing.
+ */
+function itemBefore(value: string, end: number): [item: string, next: number] | undefined {
+  while (end > 0) {
+    const comma = value.lastIndexOf(',', end - 1);
+    const item = value.slice(comma + 1, end).trim();
+    if (item !== '') return [item, comma];
+    if (comma === -1) return undefined;
+    end = comma;
   }
-  return out;
+  return undefined;
 }
 
 function lastItem(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const items = listItems(value);
-  return items[items.length - 1];
+  return value === undefined ? undefined : itemBefore(value, value.length)?.[0];
 }
 
 /**
- * The right-to-left walk (proxy-addr's rule): skip hops you trust; the first one you do
- * not trust is the client. An entry that is not an address stops the walk and is the
- * client as written, so it can never match an allow list. Returns the index it stopped at.
+ * The right-to-left walk over X-Forwarded-For (proxy-addr's rule): skip hops you trust;
+ * the first one you do not trust is the client, and when all are trusted, the leftmost.
+ * An entry that is not an address stops the walk and is the client as written, so it can
+ * never match an allow list. Undefined when the list has no items.
  */
-export function walk<T>(hops: T[], addrOf: (hop: T) => string, trust: Matcher): [Client, number] {
+export function walkList(value: string, trust: Matcher): Client | undefined {
+  let next = itemBefore(value, value.length);
+  for (let hopIndex = 1; next !== undefined; hopIndex++) {
+    const [raw, at] = next;
+    const node = parseNode(raw);
+    if (node === undefined) return { addr: raw, port: undefined };
+    next = itemBefore(value, at);
+    if (next === undefined || !trust(node.ip, hopIndex)) return { addr: node.ip.text, port: node.port };
+  }
+  return undefined;
+}
+
+/** The same walk over parsed Forwarded elements; also returns the index it stopped at. */
+function walkElements(hops: ForwardedElement[], trust: Matcher): [Client, number] {
   for (let i = hops.length - 1, hopIndex = 1; i >= 0; i--, hopIndex++) {
-    const raw = addrOf(hops[i] as T);
+    const raw = forOf(hops[i] as ForwardedElement);
     const node = parseNode(raw);
     if (node === undefined) return [{ addr: raw, port: undefined }, i];
     if (i === 0 || !trust(node.ip, hopIndex)) return [{ addr: node.ip.text, port: node.port }, i];
   }
-  throw new Error('unreachable: walk() needs at least one hop');
+  throw new Error('unreachable: a Forwarded walk needs at least one element');
 }
 
 function setClient(env: Env, client: Client): void {
@@ -50,7 +68,7 @@ function setClient(env: Env, client: Client): void {
   env.REMOTE_ADDR = client.addr;
   // The socket's port belongs to the proxy, not the client: keep it only under PEER_PORT.
   if (client.port !== undefined) env.REMOTE_PORT = client.port;
-  else delete env.REMOTE_PORT;
+  else env.REMOTE_PORT = undefined;
 }
 
 function schemeOf(proto: string | undefined): Scheme | undefined {
@@ -79,6 +97,14 @@ export function parseAuthority(value: string): { name: string; port: string | un
   return { name: m[1] as string, port };
 }
 
+/** The Host header as the server accepted it, split at its port (not re-validated: it is only re-emitted). */
+function splitHostPort(value: string): { name: string; port: string | undefined } {
+  const colon = value.lastIndexOf(':');
+  if (colon === -1 || value.indexOf(']', colon) !== -1) return { name: value, port: undefined };
+  const port = value.slice(colon + 1);
+  return isPort(port) ? { name: value.slice(0, colon), port } : { name: value, port: undefined };
+}
+
 /**
  * Applies what the proxy says about the request the client made: scheme, host and port.
  * Only called when at least one of them was given; SERVER_PORT then follows the URL the
@@ -90,7 +116,7 @@ function setAuthority(env: Env, scheme: Scheme | undefined, host: string | undef
   if (scheme !== undefined) env['psgi.url_scheme'] = scheme;
   const finalScheme = env['psgi.url_scheme'];
   const defaultPort = finalScheme === 'https' ? '443' : '80';
-  const current = env.HTTP_HOST === undefined ? undefined : parseAuthority(env.HTTP_HOST);
+  const current = env.HTTP_HOST === undefined ? undefined : splitHostPort(env.HTTP_HOST);
   const name = fromProxy?.name ?? current?.name;
   const finalPort = fromProxy?.port ?? port ?? (fromProxy ? undefined : current?.port) ?? defaultPort;
   env.SERVER_PORT = finalPort;
@@ -104,8 +130,8 @@ function setAuthority(env: Env, scheme: Scheme | undefined, host: string | undef
 export function rewriteXForwarded(env: Env, trust: Matcher): void {
   const xff = env.HTTP_X_FORWARDED_FOR;
   if (xff !== undefined) {
-    const hops = listItems(xff);
-    if (hops.length > 0) setClient(env, walk(hops, (h) => h, trust)[0]);
+    const client = walkList(xff, trust);
+    if (client !== undefined) setClient(env, client);
   }
   const scheme = schemeOf(lastItem(env.HTTP_X_FORWARDED_PROTO)) ?? onOff(env.HTTP_X_FORWARDED_HTTPS) ?? onOff(env.HTTP_X_FORWARDED_SSL);
   const port = lastItem(env.HTTP_X_FORWARDED_PORT);
@@ -122,7 +148,7 @@ export function rewriteForwarded(env: Env, trust: Matcher): boolean {
   if (header === undefined) return false;
   const elements = parseForwarded(header);
   if (elements.length === 0) return false;
-  const [client, at] = walk(elements, forOf, trust);
+  const [client, at] = walkElements(elements, trust);
   setClient(env, client);
   const el = elements[at] as ForwardedElement;
   setAuthority(env, schemeOf(el.proto), el.host, undefined);

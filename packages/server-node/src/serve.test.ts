@@ -1,0 +1,335 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, IncomingMessage, request as httpRequest } from 'node:http';
+import { connect, createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onFinish } from '@plank/core';
+import type { App, FinishInfo } from '@plank/core';
+import { serve } from '@plank/server-node';
+import type { ServeOptions, ServerHandle } from '@plank/server-node';
+import { rawRequest } from '@plank/test';
+
+const distIndex = new URL('../dist/index.js', import.meta.url).pathname;
+
+function collector(): { write(s: string): boolean; text(): string } {
+  const lines: string[] = [];
+  return { write: (s: string) => lines.push(s) > 0, text: () => lines.join('') };
+}
+
+async function withServer(app: App, options: ServeOptions, fn: (h: ServerHandle) => Promise<void>): Promise<void> {
+  const handle = await serve(app, { host: '127.0.0.1', port: 0, ...options });
+  try {
+    await fn(handle);
+  } finally {
+    await handle.close({ timeout: 500 });
+  }
+}
+
+/** Polls `fn` until it returns true (bounded by the test timeout). */
+async function until(fn: () => boolean, what: string, limit = 200): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    if (fn()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function openSocket(port: number, request: string): Promise<import('node:net').Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => {
+      s.write(request);
+      resolve(s);
+    });
+    s.on('error', reject);
+  });
+}
+
+let dir = '';
+let bigFile = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'plank-server-node-'));
+  bigFile = join(dir, 'big.bin');
+  await writeFile(bigFile, Buffer.alloc(8 * 1024 * 1024, 97));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('streaming responses', () => {
+  it('write() waits for the client to drain, so a stalled reader stalls the writer', async () => {
+    const total = 48 * 1024 * 1024;
+    let written = 0;
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    const app: App = () => async (respond) => {
+      const w = respond([200, ['Content-Type', 'application/octet-stream']]);
+      while (written < total && !w.aborted) {
+        written += chunk.length;
+        await w.write(chunk);
+      }
+      await w.close();
+    };
+    await withServer(app, {}, async ({ port }) => {
+      const socket = await openSocket(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      socket.pause();
+      let last = -1;
+      let stable = 0;
+      // Wait until the writer stops advancing: it must be parked on backpressure.
+      await until(() => {
+        stable = written === last ? stable + 1 : 0;
+        last = written;
+        return stable >= 5;
+      }, 'the writer to stop');
+      expect(written).toBeLessThan(total);
+      let received = 0;
+      socket.on('data', (c: Buffer) => {
+        received += c.length;
+      });
+      socket.resume();
+      await new Promise((r) => socket.once('close', r));
+      expect(written).toBe(total);
+      expect(received).toBeGreaterThan(total);
+    });
+  });
+
+  it('a client that goes away marks the writer aborted, drops further writes and reports aborted to finish handlers', async () => {
+    const infos: FinishInfo[] = [];
+    let loopEnded = false;
+    const app: App = (env) => {
+      onFinish(env, (info) => infos.push(info));
+      return async (respond) => {
+        const w = respond([200, ['Content-Type', 'text/plain']]);
+        while (!w.aborted) await w.write('x'.repeat(16 * 1024));
+        await w.write('dropped');
+        await w.close();
+        loopEnded = true;
+      };
+    };
+    await withServer(app, {}, async ({ port }) => {
+      const socket = await openSocket(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise((r) => socket.once('data', r));
+      socket.destroy();
+      await until(() => loopEnded && infos.length === 1, 'the app to notice the abort');
+      expect(infos[0]).toMatchObject({ status: 200, aborted: true });
+    });
+  });
+
+  it('reports status, body bytes and header bytes once per request to plank.finish handlers', async () => {
+    const infos: FinishInfo[] = [];
+    const app: App = (env) => {
+      onFinish(env, (info) => infos.push(info));
+      return async (respond) => {
+        const w = respond([202, ['Content-Type', 'text/plain']]);
+        await w.write('héllo');
+        await w.write(new Uint8Array(3));
+        await w.close();
+      };
+    };
+    await withServer(app, {}, async ({ port }) => {
+      const res = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(res.body.length).toBe(9);
+      await until(() => infos.length === 1, 'the finish handler');
+      const head = `HTTP/1.1 202 Accepted\r\n${res.rawHeaders.map((v, i) => (i % 2 ? `${v}\r\n` : `${v}: `)).join('')}\r\n`;
+      expect(infos[0]).toEqual({ status: 202, bodyBytes: 9, headerBytes: head.length, aborted: false });
+    });
+  });
+});
+
+describe('file bodies', () => {
+  it('closes the descriptor of a file download the client abandons', async () => {
+    const fdDir = '/proc/self/fd';
+    if (!existsSync(fdDir)) return expect(process.platform).not.toBe('linux');
+    let finished = 0;
+    const app: App = (env) => {
+      onFinish(env, () => finished++);
+      return [200, ['Content-Type', 'application/octet-stream'], { path: bigFile }];
+    };
+    await withServer(app, {}, async ({ port }) => {
+      const before = readdirSync(fdDir).length;
+      for (let i = 0; i < 10; i++) {
+        const socket = await openSocket(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+        await new Promise((r) => socket.once('data', r));
+        socket.destroy();
+      }
+      await until(() => finished === 10, 'every download to finish');
+      await until(() => readdirSync(fdDir).length <= before + 2, 'descriptors to be released');
+    });
+  });
+
+  it('drops the connection and logs when the file is missing once headers are out', async () => {
+    const errors = collector();
+    const app: App = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '10'], { path: join(dir, 'missing.txt') }];
+    await withServer(app, { errors }, async ({ port }) => {
+      await expect(rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).rejects.toThrow(/before a complete response/);
+      await until(() => errors.text().includes('ENOENT'), 'the error to be logged');
+    });
+  });
+
+  it('answers HEAD without opening the file', async () => {
+    const errors = collector();
+    const app: App = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '10'], { path: join(dir, 'missing.txt') }];
+    await withServer(app, { errors }, async ({ port }) => {
+      const res = await rawRequest(port, 'HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(res.status).toBe(200);
+      expect(res.headers['content-length']).toBe('10');
+      expect(errors.text()).toBe('');
+    });
+  });
+});
+
+describe('errors', () => {
+  it('writes the stack of a throwing app to psgi.errors and answers 500', async () => {
+    const errors = collector();
+    await withServer(() => { throw new Error('kaboom'); }, { errors }, async ({ port }) => {
+      const res = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(res.status).toBe(500);
+      expect(res.text).toBe('Internal Server Error');
+      expect(errors.text()).toMatch(/Error: kaboom\n\s+at /);
+    });
+  });
+
+  it('drops the connection when a body chunk is not a string or bytes', async () => {
+    const errors = collector();
+    await withServer(() => [200, ['Content-Type', 'text/plain', 'Content-Length', '99'], [42 as never]], { errors }, async ({ port }) => {
+      await expect(rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).rejects.toThrow();
+      expect(errors.text()).toMatch(/TypeError/);
+    });
+  });
+
+  it('hands the app the socket as psgix.io and the request stream itself as psgi.input', async () => {
+    let ok = false;
+    await withServer((env) => {
+      ok = env['psgi.input'] instanceof IncomingMessage && env['psgix.io'] === (env['psgi.input'] as IncomingMessage).socket;
+      return [200, [], ['']];
+    }, {}, async ({ port }) => {
+      await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(ok).toBe(true);
+    });
+  });
+});
+
+describe('close()', () => {
+  it('stops accepting, finishes in-flight requests with Connection: close, then resolves', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => { release = r; });
+    let started = false;
+    const app: App = async () => {
+      started = true;
+      await gate;
+      return [200, ['Content-Type', 'text/plain'], ['finished']];
+    };
+    const handle = await serve(app, { host: '127.0.0.1', port: 0 });
+    const port = handle.port as number;
+    const pending = rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => started, 'the request to reach the app');
+    let closed = false;
+    const closing = handle.close().then(() => { closed = true; });
+    await expect(rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).rejects.toThrow(/ECONNREFUSED/);
+    expect(closed).toBe(false);
+    release();
+    const res = await pending;
+    expect(res.text).toBe('finished');
+    expect(res.headers.connection).toBe('close');
+    await closing;
+  });
+
+  it('closes idle keep-alive connections', async () => {
+    const handle = await serve(() => [200, [], ['ok']], { host: '127.0.0.1', port: 0 });
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        httpRequest({ port: handle.port, host: '127.0.0.1', agent }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); }).on('error', reject).end();
+      });
+      expect(status).toBe(200);
+      let sockets = 0;
+      handle.server.getConnections((_e, n) => { sockets = n; });
+      await until(() => sockets === 1, 'the connection count');
+      await handle.close();
+      await new Promise<void>((r) => handle.server.getConnections((_e, n) => { sockets = n; r(); }));
+      expect(sockets).toBe(0);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('cuts requests that outlive the timeout', async () => {
+    const handle = await serve(() => new Promise(() => {}), { host: '127.0.0.1', port: 0 });
+    const pending = rawRequest(handle.port as number, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    await handle.close({ timeout: 100 });
+    await expect(pending).rejects.toThrow();
+  });
+});
+
+describe('listening', () => {
+  it('rejects bad options by name, with the value', async () => {
+    await expect(serve(() => [200, [], []], { port: -1 })).rejects.toMatchObject({ code: 'PLANK_ERR_SERVE_OPTION', message: expect.stringContaining('"port"') });
+    await expect(serve(() => [200, [], []], { port: 0, socket: '/tmp/x.sock' })).rejects.toMatchObject({ code: 'PLANK_ERR_SERVE_OPTION' });
+    await expect(serve(() => [200, [], []], { keepAliveTimeout: Number.NaN })).rejects.toMatchObject({ code: 'PLANK_ERR_SERVE_OPTION', message: expect.stringContaining('keepAliveTimeout') });
+    await expect(serve('nope' as never, { port: 0 })).rejects.toMatchObject({ code: 'PLANK_ERR_SERVE_APP' });
+  });
+
+  it('says the address is in use', async () => {
+    await withServer(() => [200, [], []], {}, async ({ port }) => {
+      await expect(serve(() => [200, [], []], { host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'PLANK_ERR_ADDRESS_IN_USE' });
+    });
+  });
+
+  it('closes a connection that is too slow to send its headers', async () => {
+    await withServer(() => [200, [], []], { headersTimeout: 300 }, async ({ port }) => {
+      const socket = await openSocket(port, 'GET / HTTP/1.1\r\nHost: x\r\n');
+      socket.resume();
+      await new Promise((r) => socket.once('close', r));
+    });
+  });
+
+  it('listens on a unix socket, replacing a stale socket file but never a live one or a regular file', async () => {
+    const path = join(dir, 'plank.sock');
+    // A stale socket file: its process died without removing it.
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((r) => child.stdout.once('data', r));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(existsSync(path)).toBe(true);
+
+    const handle = await serve((env) => [200, [], [`${env.SERVER_NAME}:${env.SERVER_PORT}:${env.REMOTE_ADDR}`]], { socket: path });
+    try {
+      expect(handle.port).toBeUndefined();
+      const body = await new Promise<string>((resolve, reject) => {
+        httpRequest({ socketPath: path, path: '/', headers: { Host: 'h' } }, (res) => {
+          let s = '';
+          res.on('data', (c: Buffer) => { s += c.toString(); });
+          res.on('end', () => resolve(s));
+        }).on('error', reject).end();
+      });
+      expect(body).toBe('h:80:');
+      await expect(serve(() => [200, [], []], { socket: path })).rejects.toMatchObject({ code: 'PLANK_ERR_ADDRESS_IN_USE' });
+    } finally {
+      await handle.close();
+    }
+    const file = join(dir, 'regular');
+    await writeFile(file, 'keep me');
+    await expect(serve(() => [200, [], []], { socket: file })).rejects.toMatchObject({ code: 'PLANK_ERR_LISTEN' });
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it('listens on an inherited descriptor', async () => {
+    const listener = createNetServer();
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    const port = (listener.address() as { port: number }).port;
+    const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+    const code = `import { serve } from ${JSON.stringify(distIndex)}; await serve(() => [200, [], ['from child']], { fd: 3 }); console.log('ready');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit', fd] });
+    try {
+      await new Promise((r) => child.stdout.once('data', r));
+      listener.close();
+      const res = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(res.text).toBe('from child');
+    } finally {
+      child.kill();
+      listener.close();
+    }
+  });
+});

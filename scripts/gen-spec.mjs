@@ -36,8 +36,11 @@ if (process.argv.includes('--check')) {
   let i = 0;
   while (i < a.length && i < w.length && a[i] === w[i]) i++;
   const lines = [`${specPath} is stale (run \`pnpm spec\` and commit it). First difference at line ${i + 1}:`];
-  for (const l of a.slice(i, i + 3)) lines.push(`- ${l}`);
-  for (const l of w.slice(i, i + 3)) lines.push(`+ ${l}`);
+  for (let j = i; j < i + 3 && (j < a.length || j < w.length); j++) {
+    if (a[j] === w[j]) continue;
+    if (j < a.length) lines.push(`- ${a[j]}`);
+    if (j < w.length) lines.push(`+ ${w[j]}`);
+  }
   if (!existsSync(specUrl)) lines.push(`(${specPath} does not exist)`);
   console.error(lines.join('\n'));
   process.exit(1);

@@ -37,7 +37,7 @@ describe('responseCb', () => {
       res[0] = 202;
     });
     expect(result).toBeInstanceOf(Promise);
-    expect((await result)[0]).toBe(202);
+    expect(((await result) as Response)[0]).toBe(202);
   });
 
   it('runs a body filter over a plain body, flushes at the end and drops Content-Length', async () => {

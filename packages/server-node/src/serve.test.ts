@@ -19,10 +19,10 @@ function collector(): { write(s: string): boolean; text(): string } {
   return { write: (s: string) => lines.push(s) > 0, text: () => lines.join('') };
 }
 
-async function withServer(app: App, options: ServeOptions, fn: (h: ServerHandle) => Promise<void>): Promise<void> {
+async function withServer(app: App, options: ServeOptions, fn: (h: ServerHandle & { port: number }) => Promise<void>): Promise<void> {
   const handle = await serve(app, { host: '127.0.0.1', port: 0, ...options });
   try {
-    await fn(handle);
+    await fn(handle as ServerHandle & { port: number });
   } finally {
     await handle.close({ timeout: 500 });
   }

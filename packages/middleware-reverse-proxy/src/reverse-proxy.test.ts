@@ -127,6 +127,12 @@ describe('the trust check on the socket peer', () => {
     expect((await run({ trusted: ['linklocal'] }, xff('198.51.100.1', '169.254.1.1'))).REMOTE_ADDR).toBe('198.51.100.1');
   });
 
+  test('trusts a Unix-domain socket peer (REMOTE_ADDR "") only through a trust function', async () => {
+    expect((await run({}, xff('198.51.100.1', ''))).REMOTE_ADDR).toBe('');
+    const viaSocketFile = (addr: string, hop: number): boolean => hop === 0 && addr === '';
+    expect((await run({ trusted: viaSocketFile }, xff('198.51.100.1', ''))).REMOTE_ADDR).toBe('198.51.100.1');
+  });
+
   test('asks a trust function about every hop it walks, the socket peer as hop 0', async () => {
     const calls: Array<[string, number]> = [];
     const trusted = (addr: string, hop: number): boolean => {

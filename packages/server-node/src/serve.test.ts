@@ -323,7 +323,7 @@ describe('listening', () => {
     const code = `import { serve } from ${JSON.stringify(distIndex)}; await serve(() => [200, [], ['from child']], { fd: 3 }); console.log('ready');`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit', fd] });
     try {
-      await new Promise((r) => child.stdout.once('data', r));
+      await new Promise((r) => child.stdout!.once('data', r));
       listener.close();
       const res = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       expect(res.text).toBe('from child');

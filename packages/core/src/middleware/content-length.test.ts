@@ -6,6 +6,7 @@ import { testApp } from '@plank/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentLength, lint } from '../index.js';
 import type { App, Response } from '../index.js';
+import { fakeEnv } from './env.test.helper.js';
 
 const wrap = (app: App): App => lint(contentLength()(lint(app)));
 
@@ -67,5 +68,3 @@ describe('ContentLength', () => {
     expect(() => contentLength({ max: 1 } as never)).toThrow(/ContentLength: unknown option "max" \(it takes no options\), got 1/);
   });
 });
-
-import { fakeEnv } from './test-env.fixture.js';

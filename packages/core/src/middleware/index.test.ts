@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { builder, builtinMiddleware, resolveMiddleware } from '../index.js';
 import type { Response } from '../index.js';
-import { fakeEnv } from './test-env.fixture.js';
+import { fakeEnv } from './env.test.helper.js';
 
 describe('the core middleware registry', () => {
   it('resolves every core middleware by its Plack name', () => {

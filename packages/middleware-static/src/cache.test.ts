@@ -1,0 +1,79 @@
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App, Response } from '@plank/core';
+import { call, fakeEnv, makeTree } from './helpers.fixture.js';
+import { fileApp } from './index.js';
+
+let tree: ReturnType<typeof makeTree>;
+beforeAll(() => {
+  tree = makeTree({ 'a.txt': 'one', 'b.txt': 'bee', 'c.txt': 'sea', 'd/index.html': 'dir' });
+});
+afterAll(() => tree.cleanup());
+
+const isSync = (app: App, path: string): boolean => !((app(fakeEnv(path)) as unknown) instanceof Promise);
+
+// Waits for a condition that an inotify event makes true; bounded, never a timing assertion.
+async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  // Until the event arrives the old entry may still name a file that is gone: reading it fails.
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('metadata cache', () => {
+  it('answers a hot file synchronously, with no file-system call', async () => {
+    const app = fileApp({ root: tree.root, cache: true });
+    expect(isSync(app, '/a.txt')).toBe(false);
+    await call(app, '/a.txt');
+    expect(isSync(app, '/a.txt')).toBe(true);
+    const res = app(fakeEnv('/a.txt')) as Response;
+    expect(res[0]).toBe(200);
+    expect(isSync(fileApp({ root: tree.root }), '/a.txt')).toBe(false);
+  });
+
+  it('caches index lookups too', async () => {
+    const app = fileApp({ root: tree.root, cache: true });
+    await call(app, '/d/');
+    expect(isSync(app, '/d/')).toBe(true);
+    expect((await call(app, '/d/')).body.toString()).toBe('dir');
+  });
+
+  it('drops an entry as soon as the file changes, long before the ttl', async () => {
+    const path = join(tree.root, 'b.txt');
+    const app = fileApp({ root: tree.root, cache: { ttl: 600_000 } });
+    expect((await call(app, '/b.txt')).body.toString()).toBe('bee');
+    writeFileSync(path, 'bumblebee');
+    await eventually(async () => (await call(app, '/b.txt')).get('content-length') === '9');
+    expect((await call(app, '/b.txt')).body.toString()).toBe('bumblebee');
+  });
+
+  it('sees a file replaced by rename and a file removed', async () => {
+    const app = fileApp({ root: tree.root, cache: { ttl: 600_000 } });
+    expect((await call(app, '/c.txt')).body.toString()).toBe('sea');
+    writeFileSync(join(tree.root, 'c.tmp'), 'ocean!');
+    renameSync(join(tree.root, 'c.tmp'), join(tree.root, 'c.txt'));
+    await eventually(async () => (await call(app, '/c.txt')).get('content-length') === '6');
+    rmSync(join(tree.root, 'c.txt'));
+    await eventually(async () => (await call(app, '/c.txt')).status === 404);
+  });
+
+  it('looks again after ttl and keeps at most maxEntries paths', async () => {
+    const expiring = fileApp({ root: tree.root, cache: { ttl: 0 } });
+    await call(expiring, '/a.txt');
+    expect(isSync(expiring, '/a.txt')).toBe(false);
+    const small = fileApp({ root: tree.root, cache: { maxEntries: 1 } });
+    await call(small, '/a.txt');
+    await call(small, '/d/index.html');
+    expect(isSync(small, '/a.txt')).toBe(false);
+  });
+
+  it('does not cache missing files', async () => {
+    const app = fileApp({ root: tree.root, cache: true });
+    expect((await call(app, '/later.txt')).status).toBe(404);
+    writeFileSync(join(tree.root, 'later.txt'), 'now');
+    expect((await call(app, '/later.txt')).body.toString()).toBe('now');
+  });
+});

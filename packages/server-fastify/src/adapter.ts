@@ -1,6 +1,7 @@
+import type { Server } from 'node:http';
 import { PlankError, show } from '@plank/core';
-import type { RunningServer, ServerAdapter, ServerContext } from '@plank/core';
-import { serve } from './serve.js';
+import type { ListenSpec, RunningServer, ServerAdapter, ServerContext } from '@plank/core';
+import { listenSpecsOf, serve } from './serve.js';
 import type { FastifyServeOptions } from './serve.js';
 
 const seconds = {
@@ -37,9 +38,22 @@ export function adapterOptions(options: Record<string, string | boolean>): Fasti
   return out;
 }
 
+function portOf(server: Server | undefined): number | undefined {
+  const address = server?.address();
+  return typeof address === 'object' && address !== null ? address.port : undefined;
+}
+
+function urlOf(spec: ListenSpec, url: string, port: number | undefined): string {
+  if ('socket' in spec) return `unix:${spec.socket}`;
+  if ('fd' in spec) return `fd:${spec.fd} (${url})`;
+  return spec.host === undefined ? `http://0.0.0.0:${port}/` : url;
+}
+
 /**
  * What `plankup -s fastify` runs: the app on one fastify instance, listening everywhere
- * plankup was asked to.
+ * plankup was asked to. Options (seconds, as server-node's): `--keepalive-timeout`,
+ * `--timeout`, `--graceful-timeout`, `--headers-timeout`, `--request-timeout`; and
+ * `--enable-logger` for fastify's own (pino) request log on stdout.
  *
  * @example
  * ```ts
@@ -53,21 +67,19 @@ export function adapterOptions(options: Record<string, string | boolean>): Fasti
  */
 export const plankServer: ServerAdapter = {
   name: 'fastify',
+  validate(ctx: ServerContext): void {
+    listenSpecsOf({ ...adapterOptions(ctx.options), listen: ctx.listen });
+  },
   async run(ctx: ServerContext): Promise<RunningServer> {
     const options = adapterOptions(ctx.options);
     if (!ctx.app) throw new PlankError('PLANK_ERR_FASTIFY_APP', 'fastify server: no app was loaded (it runs the app in this process)');
     const handle = await serve(ctx.app, { ...options, listen: ctx.listen, errors: ctx.errors });
-    const urls = handle.servers.map((server, i) => {
-      const address = server.address();
-      return typeof address === 'string' ? `unix:${address}` : (handle.urls[i] as string);
-    });
-    for (const url of urls) ctx.log(`Plank: listening on ${url}`);
     let settle: (code: number) => void = () => {};
     const closed = new Promise<number>((resolve) => {
       settle = resolve;
     });
     return {
-      urls,
+      urls: ctx.listen.map((spec, i) => urlOf(spec, handle.urls[i] as string, portOf(handle.servers[i]))),
       closed,
       async close(closeOptions) {
         await handle.close(closeOptions);

@@ -65,16 +65,17 @@ const where = 'serve()';
 const code = 'PLANK_ERR_FASTIFY_OPTION';
 const msOptions = ['gracefulTimeout', 'keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'timeout'] as const;
 
-function checkSpec(spec: unknown, name: string): ListenSpec {
+// `at` is how the spec's fields are named in messages: '' for top-level options, 'listen[0].'.
+function checkSpec(spec: unknown, at: string): ListenSpec {
   const s = spec as Record<string, unknown>;
-  if (typeof spec !== 'object' || spec === null) throw optionError(code, where, name, spec, 'must be { host?, port }, { socket } or { fd }');
+  if (typeof spec !== 'object' || spec === null) throw optionError(code, where, at.slice(0, -1), spec, 'must be { host?, port }, { socket } or { fd }');
   if ('fd' in s) {
-    if (!Number.isInteger(s.fd) || (s.fd as number) < 0) throw optionError(code, where, `${name}.fd`, s.fd, 'must be a descriptor number >= 0');
+    if (!Number.isInteger(s.fd) || (s.fd as number) < 0) throw optionError(code, where, `${at}fd`, s.fd, 'must be a descriptor number >= 0');
   } else if ('socket' in s) {
-    if (typeof s.socket !== 'string' || s.socket === '') throw optionError(code, where, `${name}.socket`, s.socket, 'must be a non-empty path');
+    if (typeof s.socket !== 'string' || s.socket === '') throw optionError(code, where, `${at}socket`, s.socket, 'must be a non-empty path');
   } else {
-    if (!Number.isInteger(s.port) || (s.port as number) < 0 || (s.port as number) > 65535) throw optionError(code, where, `${name}.port`, s.port, 'must be an integer from 0 to 65535');
-    if (s.host !== undefined && (typeof s.host !== 'string' || s.host === '')) throw optionError(code, where, `${name}.host`, s.host, 'must be a non-empty string');
+    if (!Number.isInteger(s.port) || (s.port as number) < 0 || (s.port as number) > 65535) throw optionError(code, where, `${at}port`, s.port, 'must be an integer from 0 to 65535');
+    if (s.host !== undefined && (typeof s.host !== 'string' || s.host === '')) throw optionError(code, where, `${at}host`, s.host, 'must be a non-empty string');
   }
   return spec as ListenSpec;
 }
@@ -99,11 +100,11 @@ export function listenSpecsOf(options: FastifyServeOptions): ListenSpec[] {
   }
   if (listen !== undefined) {
     if (!Array.isArray(listen) || listen.length === 0) throw optionError(code, where, 'listen', listen, 'must be a non-empty array of listen specs');
-    return listen.map((s, i) => checkSpec(s, `listen[${i}]`));
+    return listen.map((s, i) => checkSpec(s, `listen[${i}].`));
   }
-  if (socket !== undefined) return [checkSpec({ socket }, 'socket')];
-  if (fd !== undefined) return [checkSpec({ fd }, 'fd')];
-  return [checkSpec(host === undefined ? { port: port ?? 5000 } : { host, port: port ?? 5000 }, 'port')];
+  if (socket !== undefined) return [checkSpec({ socket }, '')];
+  if (fd !== undefined) return [checkSpec({ fd }, '')];
+  return [checkSpec(host === undefined ? { port: port ?? 5000 } : { host, port: port ?? 5000 }, '')];
 }
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -144,7 +145,16 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
 
   const drainState: DrainState = { draining: false };
   const plankOptions = { ...(options.errors ? { errors: options.errors } : {}), ...(options.multiprocess ? { multiprocess: true } : {}) };
-  const forward = forwarder(app, plankOptions, drainState);
+  const plankForward = forwarder(app, plankOptions, drainState);
+  // Responses not yet begun when draining starts must say `Connection: close` too; the
+  // writer decides that from shouldKeepAlive when it writes the head.
+  const inFlight = new Set<ServerResponse>();
+  const forward = (request: FastifyRequest, reply: FastifyReply): void => {
+    const res = reply.raw;
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    plankForward(request, reply);
+  };
   let listener: Listener | undefined;
   const fastify = Fastify({
     ...options.fastify,
@@ -202,6 +212,7 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
     close(closeOptions) {
       closing ??= (async () => {
         drainState.draining = true;
+        for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
         const timeout = closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000;
         await Promise.all(servers.map((s) => drain(s, timeout)));
         await fastify.close();

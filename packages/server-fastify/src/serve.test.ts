@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { App, Env } from '@plank/core';
+import { rawRequest } from '@plank/test';
+import { afterEach, describe, expect, it } from 'vitest';
+import { serve } from './index.js';
+import type { FastifyServerHandle } from './index.js';
+
+const echo: App = async (env: Env) => {
+  const parts: Buffer[] = [];
+  for await (const chunk of env['psgi.input']) parts.push(chunk as Buffer);
+  return [200, ['Content-Type', 'text/plain'], [`${env.REQUEST_METHOD} ${env.SCRIPT_NAME}|${env.PATH_INFO}|${env.QUERY_STRING}|${Buffer.concat(parts).toString('latin1')}`]];
+};
+
+const handles: FastifyServerHandle[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(handles.splice(0).map((h) => h.close({ timeout: 100 })));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(app: App, options: Parameters<typeof serve>[1] = { host: '127.0.0.1', port: 0 }): Promise<FastifyServerHandle> {
+  const handle = await serve(app, options);
+  handles.push(handle);
+  return handle;
+}
+
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'plank-fastify-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const get = (target: string, extra = ''): string => `GET ${target} HTTP/1.1\r\nHost: t\r\n${extra}Connection: close\r\n\r\n`;
+
+describe('serve', () => {
+  it('hands every request to the app, even those fastify would refuse or not route', async () => {
+    const { port } = await start(echo);
+    const p = port as number;
+    const cases: Array<[string, string]> = [
+      [get('/a/b?x=1'), 'GET |/a/b|x=1|'],
+      [get('http://example.com/abs?q'), 'GET |/abs|q|'],
+      [get('/bad%zz%C3%A9'), 'GET |/bad%zz\u00c3\u00a9||'],
+      [`OPTIONS * HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`, 'OPTIONS |*||'],
+      [`PURGE /cache HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`, 'PURGE |/cache||'],
+      [`POST /f HTTP/1.1\r\nHost: t\r\nContent-Type: not a type\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc`, 'POST |/f||abc'],
+      [`POST /j HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{"a":1}`, 'POST |/j||{"a":1}'],
+      [get(`/${'x'.repeat(300)}`), `GET |/${'x'.repeat(300)}||`],
+    ];
+    for (const [raw, expected] of cases) {
+      const res = await rawRequest(p, raw);
+      expect({ raw, status: res.status, text: res.text }).toEqual({ raw, status: 200, text: expected });
+    }
+  });
+
+  it('sends file bodies, ranges of them and streamed bodies, and no body for HEAD', async () => {
+    const file = join(scratch(), 'data.txt');
+    writeFileSync(file, '0123456789');
+    const app: App = (env) => {
+      if (env.PATH_INFO === '/file') return [200, ['Content-Type', 'text/plain'], { path: file }];
+      if (env.PATH_INFO === '/range') return [206, ['Content-Type', 'text/plain'], { path: file, start: 2, end: 5 }];
+      return (respond) => {
+        const writer = respond([200, ['Content-Type', 'text/plain']]);
+        void writer.write('a').then(() => writer.write('b')).then(() => writer.close());
+      };
+    };
+    const { port } = await start(app);
+    const p = port as number;
+    expect((await rawRequest(p, get('/file'))).text).toBe('0123456789');
+    expect((await rawRequest(p, get('/range'))).text).toBe('2345');
+    const streamed = await rawRequest(p, get('/stream'));
+    expect(streamed.text).toBe('ab');
+    expect(streamed.headers['transfer-encoding']).toBe('chunked');
+    const head = await rawRequest(p, `HEAD /file HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+  });
+
+  it('answers 500 and writes the stack to psgi.errors when the app throws', async () => {
+    const lines: string[] = [];
+    const { port } = await start(
+      () => {
+        throw new Error('boom in app');
+      },
+      { host: '127.0.0.1', port: 0, errors: { write: (s: string) => lines.push(s) } },
+    );
+    const res = await rawRequest(port as number, get('/'));
+    expect(res.status).toBe(500);
+    expect(lines.join('')).toContain('boom in app');
+  });
+
+  it('lets an in-flight request finish on close, telling its client to close the connection', async () => {
+    let release: () => void = () => {};
+    let arrived: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const inApp = new Promise<void>((resolve) => (arrived = resolve));
+    const handle = await start(async () => {
+      arrived();
+      await gate;
+      return [200, ['Content-Type', 'text/plain'], ['finished']];
+    });
+    const port = handle.port as number;
+    const pending = rawRequest(port, `GET /slow HTTP/1.1\r\nHost: t\r\n\r\n`);
+    await inApp;
+    const closed = handle.close({ timeout: 5_000 });
+    // The listener is gone at once: a new connection is refused while the old one is served.
+    await expect(
+      new Promise((resolve, reject) => {
+        const s = connect(port, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          resolve('connected');
+        });
+        s.once('error', reject);
+      }),
+    ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    release();
+    const res = await pending;
+    expect(res.text).toBe('finished');
+    expect(res.headers.connection).toBe('close');
+    await closed;
+  });
+
+  it('listens on several places at once, a unix socket among them', async () => {
+    const socket = join(scratch(), 'app.sock');
+    const handle = await start(echo, { listen: [{ host: '127.0.0.1', port: 0 }, { socket }] });
+    expect(handle.servers).toHaveLength(2);
+    expect(handle.urls[1]).toBe(`http+unix://${encodeURIComponent(socket)}/`);
+    expect((await rawRequest(handle.port as number, get('/tcp'))).text).toBe('GET |/tcp||');
+    const overSocket = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest({ socketPath: socket, path: '/unix', headers: { Connection: 'close' } }, (res) => {
+        let text = '';
+        res.setEncoding('latin1');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(overSocket).toBe('GET |/unix||');
+  });
+
+  it('rejects with PLANK_ERR_ADDRESS_IN_USE when the port is taken', async () => {
+    const first = await start(echo);
+    await expect(serve(echo, { host: '127.0.0.1', port: first.port as number })).rejects.toMatchObject({ code: 'PLANK_ERR_ADDRESS_IN_USE' });
+  });
+
+  it('rejects bad options before listening, naming the option and the value', async () => {
+    const bad: Array<[object, string]> = [
+      [{ port: 80, socket: '/tmp/x.sock' }, 'give one of'],
+      [{ port: 70000 }, 'option "port" must be an integer from 0 to 65535, got 70000'],
+      [{ gracefulTimeout: -1 }, 'option "gracefulTimeout" must be a number of milliseconds >= 0, got -1'],
+      [{ listen: [] }, 'option "listen" must be a non-empty array'],
+      [{ listen: [{ fd: -2 }] }, 'option "listen[0].fd"'],
+      [{ fastify: { https: {} } }, 'option "fastify.https" is not supported'],
+    ];
+    for (const [options, message] of bad) {
+      await expect(serve(echo, options)).rejects.toThrow(message);
+      await expect(serve(echo, options)).rejects.toMatchObject({ code: 'PLANK_ERR_FASTIFY_OPTION' });
+    }
+    await expect(serve('nope' as never, { port: 0 })).rejects.toMatchObject({ code: 'PLANK_ERR_FASTIFY_APP' });
+  });
+});

@@ -19,6 +19,7 @@ export function optionError(code: string, where: string, option: string, value: 
 
 /** A short, printable rendering of any value for error messages. */
 export function show(value: unknown): string {
+  if (value === undefined) return 'undefined';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (value instanceof RegExp) return String(value);

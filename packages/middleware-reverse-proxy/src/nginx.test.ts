@@ -5,7 +5,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { App } from '@plank/core';
+import { lint, type App } from '@plank/core';
 import type { ServerHandle } from '@plank/server-node';
 import { listen } from '@plank/test';
 import { reverseProxy } from '@plank/middleware-reverse-proxy';
@@ -81,7 +81,7 @@ describe.skipIf(!nginx && !process.env.CI)('behind a real nginx', () => {
       [JSON.stringify({ addr: env.REMOTE_ADDR, peer: env['plank.reverse_proxy.peer_addr'] ?? null, scheme: env['psgi.url_scheme'], host: env.HTTP_HOST })],
     ];
     // Only nginx's own address is a proxy: any other loopback address is a client.
-    app = await listen(reverseProxy({ trusted: ['127.0.0.1'] })(echo));
+    app = await listen(lint(reverseProxy({ trusted: ['127.0.0.1'] })(lint(echo))));
     dir = await mkdtemp(join(tmpdir(), 'plank-rp-nginx-'));
     proxyPort = await freePort();
     const conf = `

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { App } from '@plank/core';
+import { lint, type App } from '@plank/core';
 import type { ServerHandle } from '@plank/server-node';
 import { listen, rawRequest } from '@plank/test';
 import { reverseProxy, type ReverseProxyOptions } from '@plank/middleware-reverse-proxy';
@@ -79,7 +79,7 @@ describe('the spoof corpus over real sockets', () => {
       // The peer (127.0.0.1) is not in this list, so nothing may change.
       untrusted: { trusted: ['10.0.0.0/8'], headers: 'both' },
     };
-    for (const key of Object.keys(opts) as Array<keyof typeof servers>) servers[key] = await listen(reverseProxy(opts[key])(echo));
+    for (const key of Object.keys(opts) as Array<keyof typeof servers>) servers[key] = await listen(lint(reverseProxy(opts[key])(lint(echo))));
   });
   afterAll(async () => {
     await Promise.all(Object.values(servers).map((s) => s?.close({ timeout: 1000 })));

@@ -168,8 +168,13 @@ export function fileSink(options: FileSinkOptions, report: ErrorReporter): Sink 
     }
   }
 
-  function writeAll(data: Buffer): void {
-    let off = 0;
+  function writeAll(text: string): void {
+    const written = writeSync(fd, text);
+    const total = Buffer.byteLength(text);
+    if (written === total) return;
+    // A short write (a full disk, a signal): finish the rest from the bytes.
+    const data = Buffer.from(text, 'utf8');
+    let off = written;
     while (off < data.length) off += writeSync(fd, data, off, data.length - off);
   }
 
@@ -179,8 +184,7 @@ export function fileSink(options: FileSinkOptions, report: ErrorReporter): Sink 
     try {
       const now = Date.now();
       if (fd < 0 || now >= next) open(now);
-      const data = Buffer.from(pending.length === 1 ? (pending[0] as string) : pending.join(''), 'utf8');
-      writeAll(data);
+      writeAll(pending.length === 1 ? (pending[0] as string) : pending.join(''));
       pending = [];
       pendingBytes = 0;
       lastErrorCode = undefined;

@@ -185,3 +185,14 @@ describe('strftime', () => {
     expect(strftime('%G-W%V', Date.UTC(2024, 11, 30), true)).toBe('2025-W01');
   });
 });
+
+describe('compileFormat().needsResponse', () => {
+  it('is true only when a directive reads the response', () => {
+    expect(compileFormat('combined').needsResponse).toBe(false);
+    expect(compileFormat('%{Content-Type}o').needsResponse).toBe(true);
+    expect(compileFormat('%400{X}o').needsResponse).toBe(true);
+    expect(compileFormat('%f').needsResponse).toBe(true);
+    expect(compileFormat('%X').needsResponse).toBe(true);
+    expect(compileFormat('%z', { charHandlers: { z: () => 1 } }).needsResponse).toBe(true);
+  });
+});

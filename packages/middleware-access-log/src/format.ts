@@ -241,9 +241,10 @@ function literal(text: string): string {
  * finished request to its log line (without the newline). Unknown directives, unterminated
  * `{` and a trailing `%` throw a `PLANK_ERR_ACCESS_LOG_FORMAT` naming the culprit.
  */
-export function compileFormat(format: string, options: CompileOptions = {}): (record: LogRecord) => string {
+export function compileFormat(format: string, options: CompileOptions = {}): CompiledFormat {
   const source = FORMATS[format] ?? format;
   const parts: Array<string | Field> = [];
+  let needsResponse = false;
   let i = 0;
   while (i < source.length) {
     const pct = source.indexOf('%', i);
@@ -275,6 +276,7 @@ export function compileFormat(format: string, options: CompileOptions = {}): (re
         i = j - 1;
       } else {
         let field = directive(c, arg, options, format);
+        if (c === 'o' || c === 'f' || c === 'X') needsResponse = true;
         if (statuses.length > 0) {
           const inner = field;
           const set = new Set(statuses);
@@ -295,12 +297,22 @@ export function compileFormat(format: string, options: CompileOptions = {}): (re
     else merged.push(p);
   }
   const n = merged.length;
-  return function logLine(record) {
+  const logLine = function logLine(record: LogRecord): string {
     let line = '';
     for (let k = 0; k < n; k++) {
       const p = merged[k] as string | Field;
       line += typeof p === 'string' ? p : p(record);
     }
     return line;
-  };
+  } as CompiledFormat;
+  // Only %o, %f and %X (and custom handlers, which may look) read the response itself; without
+  // them the middleware need not touch the response at all.
+  logLine.needsResponse = needsResponse || Boolean(options.charHandlers || options.blockHandlers);
+  return logLine;
 }
+
+/** A compiled format: record in, line (without newline) out. */
+export type CompiledFormat = ((record: LogRecord) => string) & {
+  /** Whether any directive reads the response's headers or body. */
+  needsResponse: boolean;
+};

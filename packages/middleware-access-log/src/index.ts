@@ -113,14 +113,17 @@ export function accessLog(options: AccessLogOptions = {}): AccessLogMiddleware {
     sink = fileSink({ path: options.file, rotate, keep: options.keep, symlink: options.symlink, utc: options.utc }, report);
   }
   const out = sink;
+  const needsResponse = line.needsResponse;
+  // Epoch time from the monotonic clock: one clock read per request instead of two.
+  const origin = performance.timeOrigin;
 
   const middleware = function accessLogMiddleware(app: App): App {
     return function accessLogApp(env: Env) {
-      const start = Date.now();
       const t0 = performance.now();
       let head: ResponseHead | undefined;
       const emit = (status: number, bodyBytes: number, headerBytes: number, aborted: boolean): void => {
-        const record: LogRecord = { env, status, headers: head?.[1], body: head?.[2], bodyBytes, headerBytes, aborted, start, end: start + (performance.now() - t0) };
+        const start = origin + t0;
+        const record: LogRecord = { env, status, headers: head?.[1], body: head?.[2], bodyBytes, headerBytes, aborted, start, end: origin + performance.now() };
         let text: string;
         try {
           text = `${line(record)}\n`;
@@ -133,6 +136,7 @@ export function accessLog(options: AccessLogOptions = {}): AccessLogMiddleware {
       };
 
       if (onFinish(env, (info: FinishInfo) => emit(info.status, info.bodyBytes, info.headerBytes, info.aborted))) {
+        if (!needsResponse) return app(env);
         return responseCb(app(env), function captureHead(res) {
           head = res;
         });

@@ -36,6 +36,9 @@ function emptyInput(): Readable {
   return Readable.from([]);
 }
 
+// One shared value: the spec fixes it, and a fresh array per request is garbage for nothing.
+const VERSION: [1, 1] = Object.freeze([1, 1]) as unknown as [1, 1];
+
 /**
  * Builds the PSGI-style env for one request: CGI keys as byte strings, `PATH_INFO`
  * percent-decoded once, `HTTP_*` from the raw headers (every repeat joined with `", "`),
@@ -66,7 +69,7 @@ export function buildEnv(req: RequestLike, options?: BuildEnvOptions): Env {
     SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
     REMOTE_ADDR: remote,
     REMOTE_PORT: socket.remotePort === undefined ? undefined : String(socket.remotePort),
-    'psgi.version': [1, 1],
+    'psgi.version': VERSION,
     'psgi.url_scheme': socket.encrypted ? 'https' : 'http',
     'psgi.input': options?.input ?? (typeof (req as unknown as Readable).pipe === 'function' ? (req as unknown as Readable) : emptyInput()),
     'psgi.errors': options?.errors ?? process.stderr,
@@ -146,7 +149,17 @@ function cgiName(name: string): string {
   return key;
 }
 
+// Every request of a site carries the same Host; remembering the last split skips the work.
+let lastHost = '';
+let lastName = '';
+let lastPort = '';
+
 function splitHost(env: Env, hostport: string, localPort: number | undefined): void {
+  if (hostport === lastHost && env['psgi.url_scheme'] === 'http') {
+    env.SERVER_NAME = lastName;
+    env.SERVER_PORT = lastPort;
+    return;
+  }
   let colon = -1;
   if (hostport.charCodeAt(0) === 91 /* [ */) {
     const close = hostport.indexOf(']');
@@ -160,7 +173,17 @@ function splitHost(env: Env, hostport: string, localPort: number | undefined): v
     env.SERVER_PORT = env['psgi.url_scheme'] === 'https' ? '443' : '80';
   } else {
     env.SERVER_NAME = hostport.slice(0, colon);
-    env.SERVER_PORT = hostport.slice(colon + 1) || (localPort === undefined ? '0' : String(localPort));
+    const port = hostport.slice(colon + 1);
+    if (port === '') {
+      env.SERVER_PORT = localPort === undefined ? '0' : String(localPort);
+      return;
+    }
+    env.SERVER_PORT = port;
+    if (env['psgi.url_scheme'] === 'http') {
+      lastHost = hostport;
+      lastName = env.SERVER_NAME;
+      lastPort = port;
+    }
   }
 }
 

@@ -107,8 +107,8 @@ function splitHostPort(value: string): { name: string; port: string | undefined 
 
 /**
  * Applies what the proxy says about the request the client made: scheme, host and port.
- * Only called when at least one of them was given; SERVER_PORT then follows the URL the
- * client used (explicit port, else the scheme's default), so URL builders stay consistent.
+ * Does nothing unless at least one of them was given and valid; then SERVER_PORT follows
+ * the URL the client used (explicit port, else the scheme's default), so URL builders agree.
  */
 function setAuthority(env: Env, scheme: Scheme | undefined, host: string | undefined, port: string | undefined): void {
   const fromProxy = host === undefined ? undefined : parseAuthority(host);

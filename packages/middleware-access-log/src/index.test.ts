@@ -297,3 +297,28 @@ describe('accessLog: options are checked when the factory is called', () => {
     })).toThrow(/accessLog/);
   });
 });
+
+describe('accessLog: stream output at exit', () => {
+  it('hands queued lines to process.stdout when the process exits at once', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `
+      import { accessLog } from ${JSON.stringify(dist)};
+      const app = accessLog({ format: '%U', stream: process.stdout })(() => [200, [], []]);
+      for (let i = 0; i < 5000; i++) {
+        const env = { REQUEST_METHOD: 'GET', SCRIPT_NAME: '', PATH_INFO: '/' + i, REQUEST_URI: '/' + i, QUERY_STRING: '', SERVER_PROTOCOL: 'HTTP/1.1', 'plank.finish': [] };
+        app(env);
+        for (const f of env['plank.finish']) f({ status: 200, bodyBytes: 0, headerBytes: 0, aborted: false });
+      }
+      process.exit(0);
+    `;
+    const out = join(tmp, 'stdout.log');
+    const { openSync, closeSync, readFileSync } = await import('node:fs');
+    const fd = openSync(out, 'w');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', fd, 'inherit'], timeout: 20_000 });
+    closeSync(fd);
+    expect(r.status).toBe(0);
+    expect(readFileSync(out, 'utf8').split('\n').length).toBe(5001);
+  });
+});

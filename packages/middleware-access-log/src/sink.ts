@@ -28,6 +28,9 @@ export function loggerSink(logger: (line: string) => void, report: ErrorReporter
 
 type WritableLike = Pick<Writable, 'write'> & Partial<Pick<Writable, 'once' | 'on' | 'writableNeedDrain' | 'off'>>;
 
+const liveStreams = new Set<() => void>();
+let exitHook = false;
+
 /**
  * Lines for a stream are gathered for one event-loop turn and written as one chunk; while
  * the stream asks for a drain nothing more is written, the lines wait in order.
@@ -39,6 +42,19 @@ export function streamSink(stream: WritableLike, report: ErrorReporter): Sink {
   let waiters: Array<() => void> = [];
   const onError = (err: Error): void => report(err);
   stream.on?.('error', onError);
+  // At exit whatever waits is handed over, drain or not: process.stdout and stderr on files
+  // and pipes write synchronously, so those lines survive process.exit().
+  const atExit = (): void => {
+    waitingDrain = false;
+    flushNow();
+  };
+  liveStreams.add(atExit);
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const f of liveStreams) f();
+    });
+  }
 
   const settle = (): void => {
     if (pending.length === 0 && !waitingDrain) {
@@ -86,6 +102,7 @@ export function streamSink(stream: WritableLike, report: ErrorReporter): Sink {
     },
     async close() {
       await this.flush();
+      liveStreams.delete(atExit);
       stream.off?.('error', onError);
     },
   };

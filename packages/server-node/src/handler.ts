@@ -121,11 +121,7 @@ function sendResponse(state: HandlerState, env: Env, res: ServerResponse, respon
       if (body.length === 1) {
         res.end(body[0]);
       } else {
-        for (let i = 0; i < body.length; i++) {
-          const chunk = body[i] as Chunk;
-          // An empty chunk is the end marker in chunked framing; never write one.
-          if (chunk.length !== 0) res.write(chunk);
-        }
+        for (let i = 0; i < body.length; i++) res.write(body[i] as Chunk);
         res.end();
       }
     } catch (err) {
@@ -136,10 +132,22 @@ function sendResponse(state: HandlerState, env: Env, res: ServerResponse, respon
     return;
   }
   const progress: Progress = { bytes: 0, aborted: false, done: false, wake: undefined };
-  const source = isFileBody(body) ? createReadStream(body.path, { start: body.start, end: body.end }) : body;
-  pipeline(source as NodeJS.ReadableStream, countingTransform(progress), res, (err) => {
+  // Bytes are counted only for someone who asked (a finish handler registered by now):
+  // a counting stage in every pipeline would cost every download.
+  const fin = env['plank.finish'];
+  const count = fin !== undefined && fin.length > 0;
+  const done = (err: Error | null): void => {
     if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') logError(env, err);
-  });
+  };
+  if (isFileBody(body) || isReadable(body)) {
+    const source = isFileBody(body) ? createReadStream(body.path, { start: body.start, end: body.end }) : body;
+    if (count) source.on('data', (chunk: Chunk) => { progress.bytes += chunkLength(chunk); });
+    pipeline(source, res, done);
+  } else if (count) {
+    pipeline(body as AsyncIterable<Chunk>, countingTransform(progress), res, done);
+  } else {
+    pipeline(body as AsyncIterable<Chunk>, res, done);
+  }
   watchClose(env, res, progress);
 }
 
@@ -163,9 +171,7 @@ function byteLength(chunk: Chunk): number {
 function countingTransform(progress: Progress): (source: AsyncIterable<Chunk>) => AsyncGenerator<Chunk> {
   return async function* countBytes(source) {
     for await (const chunk of source) {
-      const n = chunkLength(chunk);
-      if (n === 0) continue;
-      progress.bytes += n;
+      progress.bytes += chunkLength(chunk);
       yield chunk;
     }
   };

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, IncomingMessage, request as httpRequest } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onFinish } from '@plank/core';
@@ -133,6 +134,25 @@ describe('streaming responses', () => {
       await until(() => infos.length === 1, 'the finish handler');
       const head = `HTTP/1.1 202 Accepted\r\n${res.rawHeaders.map((v, i) => (i % 2 ? `${v}\r\n` : `${v}: `)).join('')}\r\n`;
       expect(infos[0]).toEqual({ status: 202, bodyBytes: 9, headerBytes: head.length, aborted: false });
+    });
+  });
+});
+
+describe('finish info', () => {
+  it('counts the body bytes of file, Readable and generator bodies for finish handlers', async () => {
+    const infos: Record<string, FinishInfo> = {};
+    const app: App = (env) => {
+      onFinish(env, (info) => { infos[env.PATH_INFO] = info; });
+      if (env.PATH_INFO === '/file') return [200, [], { path: bigFile, start: 10, end: 1033 }];
+      if (env.PATH_INFO === '/gen') return [200, [], (function* () { yield 'ü'; yield new Uint8Array(5); })()];
+      return [200, [], Readable.from([Buffer.alloc(300), 'ä'])];
+    };
+    await withServer(app, {}, async ({ port }) => {
+      for (const path of ['/file', '/gen', '/readable']) await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      await until(() => Object.keys(infos).length === 3, 'three finish reports');
+      expect(infos['/file']?.bodyBytes).toBe(1024);
+      expect(infos['/gen']?.bodyBytes).toBe(7);
+      expect(infos['/readable']?.bodyBytes).toBe(302);
     });
   });
 });

@@ -4,6 +4,7 @@ import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lint } from '@plank/core';
 import { listen } from '@plank/test';
 import type { ServerHandle } from '@plank/server-node';
 import { makeTree } from './helpers.fixture.js';
@@ -53,7 +54,7 @@ describe.skipIf(!curl && !process.env.CI)('curl over a real socket', () => {
     tree = makeTree({ 'lines.txt': content, 'lines.txt.gz': gzipSync(content) });
     const when = new Date('2024-05-06T07:08:09Z');
     utimesSync(join(tree.root, 'lines.txt'), when, when);
-    handle = await listen(fileApp({ root: tree.root, precompressed: ['gzip'] }));
+    handle = await listen(lint(fileApp({ root: tree.root, precompressed: ['gzip'] })));
     url = `http://127.0.0.1:${handle.port}/lines.txt`;
   });
   afterAll(async () => {

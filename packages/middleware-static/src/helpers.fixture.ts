@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { bodyToBuffer, header, type App, type Env, type Headers, type Response } from '@plank/core';
+import { bodyToBuffer, header, lint, type App, type Env, type Headers, type Response } from '@plank/core';
 
 export function fakeEnv(path: string, headers: Record<string, string> = {}, method = 'GET'): Env {
   const input = new PassThrough();
@@ -49,9 +49,9 @@ function decodeBytes(s: string): number[] {
 
 export type Result = { status: number; headers: Headers; body: Buffer; raw: Response; get(name: string): string | undefined };
 
-/** Calls `app` in-process and reads the whole body. */
+/** Calls `app`, wrapped in lint() so every env and response is checked against the spec, and reads the whole body. */
 export async function call(app: App, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Result> {
-  const res = (await app(fakeEnv(path, headers, method))) as Response;
+  const res = (await lint(app)(fakeEnv(path, headers, method))) as Response;
   if (typeof res === 'function') throw new Error('streaming response not expected');
   const body = await bodyToBuffer(res[2]);
   return { status: res[0], headers: res[1], body, raw: res, get: (name) => header.get(res[1], name) };

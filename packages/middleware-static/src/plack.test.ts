@@ -2,7 +2,7 @@
 // static-methods.t and file.t), in-process and over a real socket.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builder, type App } from '@plank/core';
+import { builder, lint, type App } from '@plank/core';
 import { testApp, type TestMode } from '@plank/test';
 import mime from 'mime-types';
 import { makeTree } from './helpers.fixture.js';
@@ -25,7 +25,7 @@ beforeAll(() => {
 afterAll(() => tree.cleanup());
 
 function staticStack(root: string): App {
-  return builder(({ enable }) => {
+  return lint(builder(({ enable }) => {
     enable(serveStatic({ path: (p) => p.startsWith('/share/') && p.slice('/share'.length), root: join(root, 'share') }));
     enable(serveStatic({ path: (p, env) => env.PATH_INFO.startsWith('/more_share/') && p.slice('/more_share'.length), root: join(root, 'share') }));
     enable(serveStatic({ path: (p) => p.startsWith('/share-pass/') && p.slice('/share-pass'.length), root: join(root, 'share'), passThrough: true }));
@@ -33,7 +33,7 @@ function staticStack(root: string): App {
     // Plack's test strips the last character of the table's type; we get the same type another way.
     enable(serveStatic({ path: /\.foo$/i, root, contentType: (p) => (p.endsWith('.foo') ? 'text/x-foo' : mime.lookup(p) || undefined) }));
     return okApp;
-  });
+  }));
 }
 
 describe.each(['inprocess', 'server'] as TestMode[])('Plack expectations (%s)', (mode) => {
@@ -62,7 +62,7 @@ describe.each(['inprocess', 'server'] as TestMode[])('Plack expectations (%s)', 
   });
 
   it('static-methods.t: GET and HEAD are served, POST is 405', async () => {
-    const app = serveStatic({ path: (p) => p.startsWith('/share/') && p.slice('/share'.length), root: join(tree.root, 'share') })(okApp);
+    const app = lint(serveStatic({ path: (p) => p.startsWith('/share/') && p.slice('/share'.length), root: join(tree.root, 'share') })(okApp));
     await testApp(
       app,
       async (request) => {
@@ -76,7 +76,7 @@ describe.each(['inprocess', 'server'] as TestMode[])('Plack expectations (%s)', 
 
   it('file.t: one file for every path, with the table type or a custom one', async () => {
     await testApp(
-      fileApp({ file: join(tree.root, 'Changes') }),
+      lint(fileApp({ file: join(tree.root, 'Changes') })),
       async (request) => {
         const root = await request('/');
         expect(root.status).toBe(200);
@@ -88,7 +88,7 @@ describe.each(['inprocess', 'server'] as TestMode[])('Plack expectations (%s)', 
       { mode },
     );
     await testApp(
-      fileApp({ file: join(tree.root, 'Changes'), contentType: 'text/x-changes' }),
+      lint(fileApp({ file: join(tree.root, 'Changes'), contentType: 'text/x-changes' })),
       async (request) => {
         expect((await request('/whatever')).headers['content-type']).toMatch(/^text\/x-changes/);
       },
@@ -98,7 +98,7 @@ describe.each(['inprocess', 'server'] as TestMode[])('Plack expectations (%s)', 
 
   it('file.t: a root refuses traversal with 403 and a file with trailing slashes with 404', async () => {
     await testApp(
-      fileApp({ root: join(tree.root, 't/Plack-Middleware') }),
+      lint(fileApp({ root: join(tree.root, 't/Plack-Middleware') })),
       async (request) => {
         const file = await request('/file.t');
         expect(file.status).toBe(200);

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builder, type App } from '@plank/core';
+import { builder, lint, type App } from '@plank/core';
 import { listen, rawRequest } from '@plank/test';
 import type { ServerHandle } from '@plank/server-node';
 import { makeTree } from './helpers.fixture.js';
@@ -151,7 +151,7 @@ beforeAll(async () => {
     enable(serveStatic({ path: (p) => p.startsWith('/s/') && p.slice(2), root }));
     return files;
   });
-  handle = await listen(app);
+  handle = await listen(lint(app));
 });
 afterAll(async () => {
   await handle?.close({ timeout: 1000 });

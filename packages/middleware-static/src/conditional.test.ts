@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Env } from '@plank/core';
-import { evaluatePreconditions, ifRangeHolds, matchesAny, parseRange } from './conditional.js';
+import { evaluatePreconditions, ifRangeHolds, matchesAny, parseHttpDate, parseRange } from './conditional.js';
 
 const env = (h: Record<string, string>): Env => h as unknown as Env;
 const mtime = Math.floor(Date.parse('Wed, 21 Oct 2015 07:28:00 GMT') / 1000);
@@ -94,5 +94,18 @@ describe('parseRange', () => {
 
   it('ignores the header when it asks for more ranges than allowed', () => {
     expect(parseRange(`bytes=${Array.from({ length: 21 }, (_, i) => `${i * 2}-${i * 2}`).join(',')}`, 100, 20)).toBe('ignore');
+  });
+});
+
+describe('parseHttpDate', () => {
+  it('reads the three HTTP-date forms as the same instant', () => {
+    const t = Date.UTC(1994, 10, 6, 8, 49, 37) / 1000;
+    expect(parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT')).toBe(t);
+    expect(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT')).toBe(t);
+    expect(parseHttpDate('Sun Nov  6 08:49:37 1994')).toBe(t);
+  });
+
+  it('ignores anything else, even what Date.parse would accept', () => {
+    for (const v of ['0', '2024', '2024-01-01T00:00:00Z', 'Sun, 06 Nov 1994 08:49:37 +0000', 'yesterday', '']) expect(parseHttpDate(v)).toBeUndefined();
   });
 });

@@ -86,13 +86,24 @@ export function matchesAny(list: string, etag: string | undefined, strong: boole
   return false;
 }
 
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const IMF_FIXDATE = new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT$`);
+const RFC850 = new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT$`);
+const ASCTIME = new RegExp(`^${DAY} ${MONTH} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4}$`);
+
 /**
- * An HTTP-date (IMF-fixdate, or the obsolete RFC 850 and asctime forms that
- * `Date.parse` also reads) as whole seconds, or undefined when absent or invalid.
+ * An HTTP-date (IMF-fixdate, or the obsolete RFC 850 and asctime forms, RFC 9110 §5.6.7)
+ * as whole seconds, or undefined when absent or not one of those forms: a recipient must
+ * ignore an invalid date, and `Date.parse` alone would read `0` or `2024` as dates.
  */
 export function parseHttpDate(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const ms = Date.parse(value);
+  const v = value.trim();
+  let ms: number;
+  if (IMF_FIXDATE.test(v) || RFC850.test(v)) ms = Date.parse(v);
+  else if (ASCTIME.test(v)) ms = Date.parse(`${v} GMT`); // asctime has no zone; HTTP means GMT
+  else return undefined;
   return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
 }
 

@@ -21,9 +21,6 @@ export type PlankPluginOptions = {
   methods?: string[];
 };
 
-/** Set by `serve()` when it starts draining; never set for a plugin in someone else's server. */
-export type DrainState = { draining: boolean };
-
 type Forward = (request: FastifyRequest, reply: FastifyReply) => void;
 
 const where = 'plankPlugin()';
@@ -71,17 +68,17 @@ function validate(app: unknown, options: PlankPluginOptions): void {
  */
 export function plankPlugin(app: App, options: PlankPluginOptions = {}): FastifyPluginCallback {
   validate(app, options);
-  return pluginFor(app, { ...options }, undefined);
+  return pluginFor(app, { ...options });
 }
 
-/** The plugin behind {@link plankPlugin}, with the draining flag `serve()` flips at close. */
-export function pluginFor(app: App, options: PlankPluginOptions, drain: DrainState | undefined): FastifyPluginCallback {
+/** The plugin behind {@link plankPlugin}, without the option checks (serve() has made them). */
+export function pluginFor(app: App, options: PlankPluginOptions): FastifyPluginCallback {
   const local = options.prefix ?? '';
   return function plank(instance: FastifyInstance, _opts: unknown, done: (err?: Error) => void): void {
     let forward: Forward;
     try {
       const mountPoint = checkPrefix(instance.prefix + local, 'prefix (with the register prefix)');
-      forward = forwarder(mountPoint === '' ? app : urlMap({ [mountPoint]: app }), options, drain);
+      forward = forwarder(mountPoint === '' ? app : urlMap({ [mountPoint]: app }), options, true);
     } catch (err) {
       done(err as Error);
       return;
@@ -111,22 +108,26 @@ export function leaveBodiesUnread(instance: FastifyInstance): void {
   });
 }
 
-/** Hands a fastify request over to the Plank handler of server-node, which writes the whole response. */
-export function forwarder(app: App, options: PlankPluginOptions, drain: DrainState | undefined): Forward {
+/**
+ * Hands a fastify request over to the Plank handler of server-node, which writes the whole
+ * response. `hookHeaders`: send what fastify hooks set with `reply.header()` too (serve()
+ * has no hooks, so it skips the copy).
+ */
+export function forwarder(app: App, options: PlankPluginOptions, hookHeaders: boolean): Forward {
   const handle: (req: IncomingMessage, res: ServerResponse) => void = createHandler(app, {
     ...(options.errors ? { errors: options.errors } : {}),
     ...(options.multiprocess ? { multiprocess: true } : {}),
   });
   return function forwardToPlank(request, reply) {
     const res = reply.raw;
-    const headers = reply.getHeaders();
-    // Headers from fastify hooks go out too; node's writeHead lets the app's own win.
-    for (const name in headers) {
-      const value = headers[name];
-      if (value !== undefined) res.setHeader(name, value as string | string[]);
+    if (hookHeaders) {
+      const headers = reply.getHeaders();
+      // node's writeHead lets the app's own headers replace these when names collide.
+      for (const name in headers) {
+        const value = headers[name];
+        if (value !== undefined) res.setHeader(name, value as string | string[]);
+      }
     }
-    // Once draining, no response invites another request on a socket about to close.
-    if (drain?.draining) res.shouldKeepAlive = false;
     reply.hijack();
     handle(request.raw, res);
   };

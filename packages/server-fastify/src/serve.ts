@@ -1,12 +1,11 @@
-import { createServer, METHODS } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, METHODS, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { optionError, PlankError, show } from '@plank/core';
 import type { App, ErrorStream, ListenSpec } from '@plank/core';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { drain, listenOn, urlOf } from './listen.js';
 import { forwarder, leaveBodiesUnread, pluginFor } from './plugin.js';
-import type { DrainState } from './plugin.js';
 
 /** Options of {@link serve}. Listening and timeouts mean what they mean in server-node's `serve()`. */
 export type FastifyServeOptions = {
@@ -110,6 +109,21 @@ export function listenSpecsOf(options: FastifyServeOptions): ListenSpec[] {
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
+ * Responses whose head is written once draining has started say `Connection: close`, so
+ * no client sends another request on a socket about to close. Checked when the head goes
+ * out rather than when the request comes in, so requests already in flight are covered.
+ */
+function drainAwareResponse(drain: { draining: boolean }): typeof ServerResponse {
+  const writeHead = ServerResponse.prototype.writeHead as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+  class DrainAwareResponse extends ServerResponse {}
+  DrainAwareResponse.prototype.writeHead = function writeHeadOrClose(this: ServerResponse, ...args: unknown[]): ServerResponse {
+    if (drain.draining) this.shouldKeepAlive = false;
+    return writeHead.apply(this, args);
+  } as ServerResponse['writeHead'];
+  return DrainAwareResponse as typeof ServerResponse;
+}
+
+/**
  * Serves a Plank app on a fastify instance and resolves once every listener is up. The app
  * gets every request (any path, any method, even those fastify's router cannot route),
  * with the body unread on `psgi.input`; responses are written by server-node's writer, so
@@ -128,9 +142,12 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
   if (typeof app !== 'function') throw new PlankError('PLANK_ERR_FASTIFY_APP', `${where}: the app must be a function (env) => response, got ${typeof app}`);
   const headersTimeout = options.headersTimeout ?? 20_000;
   const requestTimeout = options.requestTimeout ?? 120_000;
+  const drainState = { draining: false };
+  const Response = drainAwareResponse(drainState);
   const makeServer = (listener: Listener): Server => {
     const server = createServer(
       {
+        ServerResponse: Response,
         // node checks header/request deadlines on this interval only (30 s by default).
         connectionsCheckingInterval: Math.max(250, Math.min(2_000, headersTimeout || 2_000)),
         headersTimeout,
@@ -143,18 +160,8 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
     return server;
   };
 
-  const drainState: DrainState = { draining: false };
   const plankOptions = { ...(options.errors ? { errors: options.errors } : {}), ...(options.multiprocess ? { multiprocess: true } : {}) };
-  const plankForward = forwarder(app, plankOptions, drainState);
-  // Responses not yet begun when draining starts must say `Connection: close` too; the
-  // writer decides that from shouldKeepAlive when it writes the head.
-  const inFlight = new Set<ServerResponse>();
-  const forward = (request: FastifyRequest, reply: FastifyReply): void => {
-    const res = reply.raw;
-    inFlight.add(res);
-    res.once('close', () => inFlight.delete(res));
-    plankForward(request, reply);
-  };
+  const forward = forwarder(app, plankOptions, false);
   let listener: Listener | undefined;
   const fastify = Fastify({
     ...options.fastify,
@@ -186,7 +193,7 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
   fastify.setNotFoundHandler(function plankNotFound(request, reply) {
     forward(request, reply);
   });
-  await fastify.register(pluginFor(app, plankOptions, drainState));
+  await fastify.register(pluginFor(app, plankOptions));
   await fastify.ready();
 
   const servers: Server[] = [fastify.server as Server];
@@ -212,7 +219,6 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
     close(closeOptions) {
       closing ??= (async () => {
         drainState.draining = true;
-        for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
         const timeout = closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000;
         await Promise.all(servers.map((s) => drain(s, timeout)));
         await fastify.close();

@@ -1,4 +1,5 @@
-export { serveStatic, fileApp } from './static.js';
+export { serveStatic } from './static.js';
+export { fileApp } from './file-app.js';
 export { directoryApp, type DirectoryAppOptions } from './directory.js';
 export type { FileAppOptions, StaticOptions, Precompressed } from './options.js';
 export type { DotfilesPolicy } from './safe-path.js';

@@ -78,12 +78,16 @@ describe('plankPlugin', () => {
     expect(JSON.parse((await request('/c/y')).text)).toMatchObject({ script: '/c', path: '/y' });
   });
 
-  it('sends headers set by fastify hooks with the response, letting the app override the same name', async () => {
+  it('runs fastify hooks around the app: their headers go out (the app wins on a clash) and onResponse sees the status', async () => {
     const app: App = () => [201, ['Content-Type', 'text/plain', 'X-Frame-Options', 'SAMEORIGIN'], ['made']];
+    const seen: Array<[string, number]> = [];
     const port = await start((f) => {
       f.addHook('onRequest', async (_req, reply) => {
         reply.header('access-control-allow-origin', '*');
         reply.header('x-frame-options', 'DENY');
+      });
+      f.addHook('onResponse', async (req, reply) => {
+        seen.push([req.url, reply.statusCode]);
       });
       f.register(plankPlugin(app, { prefix: '/p' }));
     });
@@ -92,6 +96,7 @@ describe('plankPlugin', () => {
     expect(res.text).toBe('made');
     expect(res.headers['access-control-allow-origin']).toBe('*');
     expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    await expect.poll(() => seen).toEqual([['/p/thing', 201]]);
   });
 
   it('streams a response written through the responder and answers HEAD without a body', async () => {
@@ -107,6 +112,15 @@ describe('plankPlugin', () => {
     const head = await rawRequest(port, 'HEAD /s/x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
     expect(head.status).toBe(200);
     expect(head.body.length).toBe(0);
+  });
+
+  it("keeps fastify's own request checks in front of the mount", async () => {
+    const port = await start((f) => f.register(plankPlugin(echo, { prefix: '/m' })));
+    const badType = await rawRequest(port, 'POST /m/x HTTP/1.1\r\nHost: t\r\nContent-Type: not a type\r\nContent-Length: 1\r\nConnection: close\r\n\r\na');
+    expect(badType.status).toBe(415);
+    const badEscape = await rawRequest(port, 'GET /m/%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+    expect(badEscape.status).toBe(400);
+    expect(badEscape.text).toContain('FST_ERR_BAD_URL');
   });
 
   it('routes only the methods it is given', async () => {

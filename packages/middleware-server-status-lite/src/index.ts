@@ -1,0 +1,3 @@
+export { serverStatusLite, plankMiddleware, pickFormat, type ServerStatusLiteOptions } from './server-status-lite.js';
+export { statusCommand } from './cli.js';
+export type { StatusData, WorkerLine } from './collect.js';

@@ -1,0 +1,155 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { builder, lint, type App, type StreamingResponse } from '@plank/core';
+import { reverseProxy } from '@plank/middleware-reverse-proxy';
+import { testApp } from '@plank/test';
+import { plankMiddleware, serverStatusLite, type ServerStatusLiteOptions } from './index.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'plank-status-'));
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const hello: App = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '5'], ['Hello']];
+
+function stack(options: Partial<ServerStatusLiteOptions>, app: App = hello): App {
+  return lint(serverStatusLite({ path: '/server-status', allow: ['127.0.0.1', '::1'], scoreboard: join(dir, 'sb'), counterFile: join(dir, 'counter'), ...options })(lint(app)));
+}
+
+/** The worker lines of a text page, as field lists. */
+const rows = (text: string): string[][] =>
+  text
+    .split('--\n')[1]!
+    .split('\n')
+    .slice(1, -1)
+    .map((l) => l.split(' '));
+
+describe('serverStatusLite()', () => {
+  it('shows its own worker busy with the status request, then idle with the last request, counting every request', async () => {
+    await testApp(stack({}), async (request) => {
+      for (let i = 0; i < 3; i++) expect((await request('/hello?a=1', { headers: { Host: 'example.test' } })).text).toBe('Hello');
+      const first = await request('/server-status');
+      expect(first.status).toBe(200);
+      expect(first.headers['content-type']).toBe('text/plain');
+      expect(first.text).toMatch(/^ServerUptime: \d+ seconds\nUptime: \d+\nTotal Accesses: 3\nTotal kBytes: 0\nBusyWorkers: 1\nIdleWorkers: 0\n--\npid status remote_addr host method uri protocol ss\n/);
+      const me = rows(first.text).find((r) => r[0] === String(process.pid));
+      expect([me?.[1], me?.[2], me?.[4], me?.[5], me?.[6]]).toEqual(['A', '127.0.0.1', 'GET', '/server-status', 'HTTP/1.1']);
+      expect(me?.[7]).toMatch(/^[01]$/);
+      const second = await request('/server-status?json');
+      // The status request counts too, once its response is out (Perl counts it too).
+      expect(JSON.parse(second.text)).toMatchObject({ TotalAccesses: '4', BusyWorkers: '1', IdleWorkers: '0' });
+    });
+  });
+
+  it('keeps a worker busy while any of its requests is in flight, showing the one still running', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow: App = (env) =>
+      env.PATH_INFO === '/slow'
+        ? (async (respond) => {
+            const w = respond([200, ['Content-Type', 'text/plain']]);
+            await w.write('start ');
+            await gate;
+            await w.write('end');
+            await w.close();
+          }) satisfies StreamingResponse
+        : hello(env);
+    await testApp(stack({}, slow), async (request) => {
+      const slowDone = request('/slow');
+      await new Promise((r) => setTimeout(r, 50));
+      await request('/fast');
+      const page = await request('/server-status?json');
+      const me = JSON.parse(page.text).stats.find((s: { pid: number }) => s.pid === process.pid);
+      expect(me).toMatchObject({ status: 'A', uri: expect.stringMatching(/^\/(slow|server-status)/) });
+      release();
+      expect((await slowDone).text).toBe('start end');
+      const after = JSON.parse((await request('/server-status?json')).text);
+      // slow + fast + the two status pages; the body bytes of each are counted once it is out.
+      expect(after.TotalAccesses).toBe('3');
+    });
+  });
+
+  it('answers 403 to every address outside allow, and to everyone without allow (with a warning at start-up)', async () => {
+    const warn = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const closed = stack({ allow: undefined });
+    expect(warn.mock.calls.map((c) => String(c[0]))).toContain("[ServerStatus::Lite] 'allow' is not set: every request to /server-status gets 403\n");
+    warn.mockRestore();
+    await testApp(closed, async (request) => {
+      const res = await request('/server-status');
+      expect([res.status, res.text]).toEqual([403, 'Forbidden']);
+    });
+    await testApp(
+      stack({ allow: ['10.0.0.0/8', 'fd00::/8'] }),
+      async (request) => {
+        expect((await request('/server-status', { remoteAddr: '10.1.2.3' })).status).toBe(200);
+        expect((await request('/server-status', { remoteAddr: '::ffff:10.9.9.9' })).status).toBe(200);
+        expect((await request('/server-status', { remoteAddr: 'fd12::1' })).status).toBe(200);
+        expect((await request('/server-status', { remoteAddr: '11.0.0.1' })).status).toBe(403);
+        expect((await request('/server-status', { remoteAddr: 'fe80::1' })).status).toBe(403);
+        expect((await request('/server-status', { remoteAddr: '' })).status).toBe(403);
+      },
+      { mode: 'inprocess' },
+    );
+  });
+
+  it('checks the client address that ReverseProxy put in REMOTE_ADDR when ReverseProxy comes first', async () => {
+    const app = builder(({ enable }) => {
+      enable(reverseProxy({ trusted: ['loopback'] }));
+      enable(serverStatusLite({ path: '/server-status', allow: '192.0.2.0/24', scoreboard: join(dir, 'sb') }));
+      return hello;
+    });
+    await testApp(app, async (request) => {
+      expect((await request('/server-status')).status).toBe(403);
+      expect((await request('/server-status', { headers: { 'X-Forwarded-For': '192.0.2.7' } })).status).toBe(200);
+      expect((await request('/server-status', { headers: { 'X-Forwarded-For': '198.51.100.1' } })).status).toBe(403);
+    });
+  });
+
+  it('matches path exactly and leaves other paths to the app', async () => {
+    await testApp(stack({}), async (request) => {
+      expect((await request('/server-status/')).text).toBe('Hello');
+      expect((await request('/server-statusx')).text).toBe('Hello');
+    });
+  });
+
+  it('serves JSON, Prometheus and HTML by query or Accept', async () => {
+    await testApp(stack({}), async (request) => {
+      expect((await request('/server-status?json')).headers['content-type']).toBe('application/json; charset=utf-8');
+      expect((await request('/server-status?format=prometheus')).text).toContain('# TYPE plank_http_requests_total counter');
+      const html = await request('/server-status', { headers: { Accept: 'text/html' } });
+      expect(html.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(html.text).toContain('<meta http-equiv="refresh" content="5">');
+      expect((await request('/server-status?format=html&refresh=30')).text).toContain('content="30"');
+    });
+  });
+
+  it('without a scoreboard, shows the uptime and the Perl warning', async () => {
+    await testApp(lint(serverStatusLite({ path: '/s', allow: '127.0.0.1' })(hello)), async (request) => {
+      expect((await request('/s')).text).toMatch(/^ServerUptime: .*\nUptime: \d+\nWARN: Scoreboard has been disabled\n$/);
+    });
+  });
+
+  it('is found by name as ServerStatus::Lite', () => {
+    expect(plankMiddleware['ServerStatus::Lite']).toBe(serverStatusLite);
+  });
+
+  it.each([
+    [{ path: 'status' }, 'PLANK_ERR_SERVER_STATUS_PATH', /option "path" must be a path starting with "\/", got "status"/],
+    [{ path: '/s', allow: ['127.1'] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /option "allow" must list IP addresses .*got "127.1"/],
+    [{ path: '/s', allow: ['0177.0.0.1'] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /got "0177.0.0.1"/],
+    [{ path: '/s', allow: ['10.0.0.0/33'] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /got "10.0.0.0\/33"/],
+    [{ path: '/s', allow: [] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /got \[\]/],
+    [{ path: '/s', counterFile: '/tmp/c' }, 'PLANK_ERR_SERVER_STATUS_COUNTER_FILE', /needs the scoreboard option/],
+    [{ path: '/s', scoreboard: '' }, 'PLANK_ERR_SERVER_STATUS_SCOREBOARD', /option "scoreboard" must be a non-empty path, got ""/],
+    [{ path: '/s', refresh: 0 }, 'PLANK_ERR_SERVER_STATUS_REFRESH', /option "refresh" must be a whole number/],
+    [{ path: '/s', alow: [] }, 'PLANK_ERR_SERVER_STATUS_OPTIONS', /unknown option "alow"/],
+  ])('refuses %j with %s', (options, code, message) => {
+    expect(() => serverStatusLite(options as never)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+  });
+});

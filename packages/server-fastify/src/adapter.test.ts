@@ -30,7 +30,7 @@ describe('plankServer (plankup -s fastify)', () => {
 
   it('rejects unknown options and bad values with PLANK_ERR_SERVER_OPTION, naming both', () => {
     const cases: Array<[Record<string, string | boolean>, string]> = [
-      [{ 'max-workers': '4' }, '--max-workers=4 is not known'],
+      [{ 'max-workers': '4' }, 'unknown option --max-workers=4 (known: --keepalive-timeout, '],
       [{ 'keepalive-timeout': 'soon' }, '--keepalive-timeout=soon must be a number of seconds >= 0, got "soon"'],
       [{ 'graceful-timeout': '' }, '--graceful-timeout= must be a number of seconds'],
       [{ timeout: true }, '--enable-timeout must be a number of seconds'],

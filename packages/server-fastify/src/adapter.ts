@@ -12,9 +12,13 @@ const seconds = {
   'graceful-timeout': 'gracefulTimeout',
 } as const;
 
+// The option as it was written on the command line.
+function given(name: string, value: string | boolean): string {
+  return typeof value === 'boolean' ? `--${value ? 'enable' : 'disable'}-${name}` : `--${name}=${value}`;
+}
+
 function optionFail(name: string, value: string | boolean, expected: string): PlankError {
-  const given = typeof value === 'boolean' ? `--${value ? 'enable' : 'disable'}-${name}` : `--${name}=${value}`;
-  return new PlankError('PLANK_ERR_SERVER_OPTION', `fastify server: option ${given} ${expected}, got ${show(value)}`);
+  return new PlankError('PLANK_ERR_SERVER_OPTION', `fastify server: option ${given(name, value)} ${expected}, got ${show(value)}`);
 }
 
 /**
@@ -32,7 +36,8 @@ export function adapterOptions(options: Record<string, string | boolean>): Fasti
       if (typeof value !== 'boolean') throw optionFail(name, value, 'takes no value (use --enable-logger or --disable-logger)');
       out.fastify = { logger: value };
     } else {
-      throw optionFail(name, value, `is not known; the fastify server takes ${[...Object.keys(seconds), 'logger'].map((k) => `--${k}`).join(', ')}`);
+      const known = [...Object.keys(seconds).map((k) => `--${k}`), '--enable-logger'].join(', ');
+      throw new PlankError('PLANK_ERR_SERVER_OPTION', `fastify server: unknown option ${given(name, value)} (known: ${known})`);
     }
   }
   return out;

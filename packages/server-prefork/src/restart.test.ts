@@ -1,0 +1,135 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bin, fixtureApp, get, load, reap, run, startMaster, until, which, type Proc } from './helpers.fixture.js';
+import type { WorkerInfo } from './protocol.js';
+
+let procs: Proc[] = [];
+afterEach(async () => {
+  await Promise.all(procs.map(reap));
+  procs = [];
+});
+
+const workersOf = async (url: string): Promise<WorkerInfo[]> => JSON.parse((await get(`${url}workers`)).body) as WorkerInfo[];
+
+/** Sends HUP `times` times, each once the previous generation has fully gone; returns each generation's pids. */
+async function restartUnderLoad(args: string[], times: number): Promise<{ generations: number[][]; failed: number; errors: string[]; ok: number }> {
+  const master = await startMaster(['--max-workers=2', ...args, fixtureApp]);
+  procs.push(master);
+  const gen = async (g: number): Promise<number[]> =>
+    until(
+      async () => {
+        const ws = await workersOf(master.url);
+        return ws.length === 2 && ws.every((w) => w.generation === g && w.state === 'ready') ? ws.map((w) => w.pid) : undefined;
+      },
+      15_000,
+      `generation ${g} alone`,
+    );
+  const generations = [await gen(1)];
+  const traffic = load(master.url, 4);
+  for (let g = 2; g <= times + 1; g++) {
+    master.child.kill('SIGHUP');
+    generations.push(await gen(g));
+  }
+  const result = await traffic.stop();
+  return { generations, ...result };
+}
+
+function expectAllReplaced(generations: number[][]): void {
+  const all = generations.flat();
+  expect(new Set(all).size).toBe(all.length);
+}
+
+describe('graceful restart under load', () => {
+  it('HUP ten times: every worker is replaced each time and no request fails', async () => {
+    const r = await restartUnderLoad([], 10);
+    expect(r.generations).toHaveLength(11);
+    expectAllReplaced(r.generations);
+    expect(r.errors).toEqual([]);
+    expect(r.failed).toBe(0);
+    expect(r.ok).toBeGreaterThan(100);
+  }, 90_000);
+
+  it('HUP ten times with --spawn-interval=1 (rolling): every worker is replaced each time and no request fails', async () => {
+    const r = await restartUnderLoad(['--spawn-interval=1'], 10);
+    expectAllReplaced(r.generations);
+    expect(r.errors).toEqual([]);
+    expect(r.failed).toBe(0);
+    expect(r.ok).toBeGreaterThan(100);
+  }, 120_000);
+
+  it('keeps the old workers serving while a broken new generation fails at start-up, with backoff and a quiet master', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
+    const broken = join(dir, 'broken');
+    const master = await startMaster(['--max-workers=1', fixtureApp], { FIXTURE_BROKEN: broken });
+    procs.push(master);
+    const before = (await get(master.url)).body;
+    writeFileSync(broken, 'syntax error in the new release');
+    master.child.kill('SIGHUP');
+    await master.waitFor(/failed to start \(exit code 1\):\nError: fixture app is broken/);
+    const { cpuSeconds, sleep } = await import('./helpers.fixture.js');
+    const pid = master.child.pid as number;
+    const cpu0 = cpuSeconds(pid);
+    await sleep(30_000);
+    const cpu = cpuSeconds(pid) - cpu0;
+    expect(cpu).toBeLessThan(1);
+    const out = master.output();
+    // Doubling pauses, capped: 0.2 + 0.4 + ... + 6.4 + 10 s fit about 8 tries in 30 s, not hundreds.
+    const tries = out.match(/failure \d+ in a row, next worker in [\d.]+ s/g) ?? [];
+    expect(tries.length).toBeGreaterThanOrEqual(5);
+    expect(tries.length).toBeLessThan(15);
+    expect(out).toMatch(/next worker in 1.6 s[\s\S]*next worker in 3.2 s/);
+    // The cause is printed once per streak.
+    expect(out.match(/fixture app is broken/g)).toHaveLength(1);
+    // The old generation still answers.
+    expect((await get(master.url)).body).toBe(before);
+  }, 60_000);
+});
+
+const startServer = which('start_server');
+describe.skipIf(!startServer && !process.env.CI)('under Server::Starter', () => {
+  it('hot-deploys with start_server --signal-on-hup=USR1: new code after each HUP and no failed request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
+    const versionFile = join(dir, 'version');
+    writeFileSync(versionFile, 'v1');
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const server = run(
+      startServer ?? 'start_server',
+      [`--port=127.0.0.1:${port}`, '--signal-on-hup=USR1', '--interval=1', '--', process.execPath, bin, '--max-workers=2', fixtureApp],
+      { FIXTURE_VERSION_FILE: versionFile },
+    );
+    procs.push(server);
+    await server.waitFor(/Plank: listening on http:\/\/127\.0\.0\.1:\d+\//, 15_000);
+    expect(server.output()).toMatch(/Server::Starter generation 1, inherited 127\.0\.0\.1:\d+=\d+/);
+    const url = `http://127.0.0.1:${port}/`;
+    const traffic = load(url, 4);
+    for (const version of ['v2', 'v3', 'v4']) {
+      writeFileSync(versionFile, version);
+      server.child.kill('SIGHUP');
+      await until(async () => ((await get(url)).body.includes(` ${version} `) ? true : undefined), 20_000, `${version} served`);
+      // Once the old generation is gone, only the new code answers.
+      await until(
+        async () => {
+          const bodies = await Promise.all([1, 2, 3, 4, 5, 6].map(() => get(url).then((r) => r.body)));
+          return bodies.every((b) => b.includes(` ${version} `)) ? true : undefined;
+        },
+        20_000,
+        `only ${version}`,
+      );
+    }
+    const result = await traffic.stop();
+    expect(result.errors).toEqual([]);
+    expect(result.failed).toBe(0);
+    expect(result.ok).toBeGreaterThan(100);
+    server.child.kill('SIGTERM');
+    await server.exited;
+    expect(server.output().match(/master \d+ exiting \(0\)/g)?.length).toBe(4);
+  }, 120_000);
+});

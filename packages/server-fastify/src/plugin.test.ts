@@ -114,6 +114,17 @@ describe('plankPlugin', () => {
     expect(head.body.length).toBe(0);
   });
 
+  it('mounted at the root, answers every path no native route claims', async () => {
+    const port = await start((f) => {
+      f.get('/health', async () => ({ native: true }));
+      f.register(plankPlugin(echo));
+    });
+    const request = socketRequester(port);
+    expect(JSON.parse((await request('/health')).text)).toEqual({ native: true });
+    expect(JSON.parse((await request('/')).text)).toMatchObject({ script: '', path: '/' });
+    expect(JSON.parse((await request('/health/deeper?q')).text)).toMatchObject({ script: '', path: '/health/deeper', query: 'q' });
+  });
+
   it("keeps fastify's own request checks in front of the mount", async () => {
     const port = await start((f) => f.register(plankPlugin(echo, { prefix: '/m' })));
     const badType = await rawRequest(port, 'POST /m/x HTTP/1.1\r\nHost: t\r\nContent-Type: not a type\r\nContent-Length: 1\r\nConnection: close\r\n\r\na');

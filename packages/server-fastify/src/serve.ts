@@ -172,7 +172,7 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
       listener = handler;
       return makeServer(handler);
     },
-    // Paths fastify's router refuses (bad escapes, long segments) are the app's to answer.
+    // Paths fastify's router refuses before any hook (bad escapes) are the app's to answer.
     frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
       if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') forward(request, reply);
       else void reply.send(error);
@@ -184,12 +184,15 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
   for (const method of METHODS) if (!known.has(method) && method !== 'CONNECT') fastify.addHttpMethod(method, { hasBody: true });
   leaveBodiesUnread(fastify);
   // The app takes over right after routing: with no fastify hooks, validation or body
-  // parsing to run, every later step (content-type checks among them) would only be cost.
+  // parsing to run, every later step (content-type checks among them) would only be cost,
+  // or a refusal server-node would not make.
   fastify.addHook('onRequest', function plankRequest(request, reply, done) {
     forward(request, reply);
     done();
   });
-  // Request targets no route can match (`*`, absolute-form) land here: still the app's.
+  // The mount at '/' and the not-found context (targets no route matches: `*`,
+  // absolute-form) give every request a context for the hook above; their handlers only
+  // run if that hook is ever bypassed.
   fastify.setNotFoundHandler(function plankNotFound(request, reply) {
     forward(request, reply);
   });

@@ -4,11 +4,11 @@ import { connect, Server as NetServer } from 'node:net';
 import { PlankError } from '@plank/core';
 import type { ListenSpec } from '@plank/core';
 
-// Listening and draining follow server-node's serve() so both servers behave the same under
-// plankup; see the README for why this is not shared code yet.
+// Listening and draining as server-node's serve() does them, so both servers behave the same
+// under plankup. server-node keeps these private for now; once it exports them, this file goes.
 
 /** How a spec reads in messages: `127.0.0.1:5000`, `*:5000`, `unix:/tmp/s.sock`, `fd 3`. */
-export function describe(spec: ListenSpec): string {
+export function describeListen(spec: ListenSpec): string {
   if ('socket' in spec) return `unix:${spec.socket}`;
   if ('fd' in spec) return `fd ${spec.fd}`;
   const host = spec.host === undefined ? '*' : spec.host.includes(':') ? `[${spec.host}]` : spec.host;
@@ -19,7 +19,7 @@ export function listenOn(server: Server, spec: ListenSpec): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const code = err.code === 'EADDRINUSE' ? 'PLANK_ERR_ADDRESS_IN_USE' : 'PLANK_ERR_LISTEN';
-      reject(new PlankError(code, `cannot listen on ${describe(spec)}: ${err.message}`, { cause: err }));
+      reject(new PlankError(code, `cannot listen on ${describeListen(spec)}: ${err.message}`, { cause: err }));
     };
     server.once('error', onError);
     const done = (): void => {

@@ -222,6 +222,19 @@ describe('plankup', () => {
     expect(readFileSync(join(dir, 'access.log'), 'utf8')).toMatch(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/logged HTTP\/1.1" 200 \d+ "-" "[^"]*"\n$/);
   });
 
+  it('serves the same app on fastify with -s fastify, passing server options through', async () => {
+    const dir = appDir({ 'app.ts': helloTs });
+    const run = plankup(['-s', 'fastify', '-o', '127.0.0.1', '-p', '0', '-E', 'deployment', '--keepalive-timeout=2', 'app.ts'], dir);
+    const [url] = await listening(run);
+    expect(run.err()).toContain('fastify server listening on');
+    expect(await (await fetch(`${url}f`)).text()).toBe('hello |/f deployment');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    const bad = plankup(['-s', 'fastify', '--check', '--keepalive-timeout=x', 'app.ts'], dir);
+    expect(await bad.exited).toBe(1);
+    expect(bad.err()).toContain('--keepalive-timeout');
+  });
+
   it('restarts the server with -r when the app changes', async () => {
     const dir = appDir({ 'app.js': `export default () => [200, [], ['one']];\n` });
     const run = plankup(['-r', '-o', '127.0.0.1', '-p', String(await freePort()), '-E', 'deployment'], dir);

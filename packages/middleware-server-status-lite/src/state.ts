@@ -11,8 +11,9 @@ type InFlight = { fields: string };
 
 /**
  * Node serves requests of one worker concurrently, where a Perl worker serves one at a time:
- * the worker is `A` while any request is in flight, showing the latest one still running;
- * `_` with the last request's fields once none is.
+ * the worker is `A` while any request is in flight, showing the oldest one still running
+ * (the one a person looking for a stuck request wants, with the largest `ss`); `_` with the
+ * last finished request's fields once none is.
  */
 export class WorkerState {
   readonly #slot: Slot;
@@ -24,17 +25,17 @@ export class WorkerState {
 
   begin(env: Env): InFlight {
     const req = { fields: encodeFields(env, this.#slot.capacity - 1) };
-    this.#inFlight.push(req);
-    this.#slot.update(`A${req.fields}`);
+    // Already busy with an older request, which stays on show: nothing to write.
+    if (this.#inFlight.push(req) === 1) this.#slot.update(`A${req.fields}`);
     return req;
   }
 
   end(req: InFlight, bytes: number): void {
     const list = this.#inFlight;
-    const i = list.lastIndexOf(req);
+    const i = list.indexOf(req);
     if (i === -1) return;
     list.splice(i, 1);
-    const shown = list.length > 0 ? `A${(list[list.length - 1] as InFlight).fields}` : `_${req.fields}`;
+    const shown = list.length > 0 ? `A${(list[0] as InFlight).fields}` : `_${req.fields}`;
     this.#slot.update(shown, 1, bytes);
   }
 }

@@ -24,7 +24,11 @@ export type Proc = {
 };
 
 export function run(command: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return adopt(spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Watches a child spawned with piped stdout and stderr. */
+export function adopt(child: ChildProcess): Proc {
   let out = '';
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer): void => {

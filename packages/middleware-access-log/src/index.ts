@@ -3,7 +3,7 @@ import { fileSink, parseRotate, type Rotate } from './file.js';
 import { FORMATS, compileFormat, type BlockHandler, type CharHandler, type LogRecord } from './format.js';
 import { loggerSink, streamSink, type Sink } from './sink.js';
 
-export { compileFormat, FORMATS, type BlockHandler, type CharHandler, type LogRecord } from './format.js';
+export { compileFormat, FORMATS, type BlockHandler, type CharHandler, type CompiledFormat, type LogRecord } from './format.js';
 export { escapeLogItem } from './escape.js';
 export { strftime } from './strftime.js';
 export type { Rotate } from './file.js';

@@ -1,0 +1,73 @@
+// AccessLog's overhead: the hello app with `combined` written to a rotating file, against the
+// same app without logging (goal: ratio >= 0.90, i.e. at most 10% overhead), and express with
+// morgan's `combined` to a file against bare express (no goal: it is the yardstick; AccessLog's
+// overhead should be the smaller of the two). express and morgan are resolved with require(),
+// so they count as installed when test/bench depends on them or NODE_PATH points at them.
+// This file is also its own server: `node workloads/middleware-access-log.mjs serve <kind> <dir>`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const node = process.execPath;
+const self = 'workloads/middleware-access-log.mjs';
+const require = createRequire(import.meta.url);
+const has = (pkg) => {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+
+let logs = '';
+if (!isMain) {
+  // Servers are killed, not stopped, so the runner removes what they wrote when it exits.
+  logs = mkdtempSync(join(tmpdir(), 'plank-bench-access-log-'));
+  process.on('exit', () => rmSync(logs, { recursive: true, force: true }));
+}
+const peers = () => has('express') && has('morgan');
+
+export default {
+  servers: [
+    { name: 'hello', command: [node, self, 'serve', 'bare', logs] },
+    { name: 'hello + AccessLog combined to a file', command: [node, self, 'serve', 'log', logs] },
+    { name: 'express', command: [node, self, 'serve', 'express', logs], available: peers },
+    { name: 'express + morgan combined to a file', command: [node, self, 'serve', 'morgan', logs], available: peers },
+  ],
+  ratios: [
+    ['hello + AccessLog combined to a file', 'hello', 0.9],
+    ['express + morgan combined to a file', 'express'],
+  ],
+};
+
+if (isMain && process.argv[2] === 'serve') {
+  const [kind, dir] = process.argv.slice(3);
+  const port = Number(process.env.PORT);
+  const body = 'Hello, World!';
+  if (kind === 'express' || kind === 'morgan') {
+    const express = require('express');
+    const app = express();
+    if (kind === 'morgan') {
+      const morgan = require('morgan');
+      const { createWriteStream } = await import('node:fs');
+      app.use(morgan('combined', { stream: createWriteStream(join(dir, `morgan-${process.pid}.log`), { flags: 'a' }) }));
+    }
+    app.get('/', (_req, res) => res.type('text/plain').send(body));
+    app.listen(port, '127.0.0.1');
+  } else {
+    const { builder } = await import('@plank/core');
+    const { serve } = await import('@plank/server-node');
+    // Not a dependency of the bench package: load the built package by path.
+    const { accessLog } = await import(new URL('../../../packages/middleware-access-log/dist/index.js', import.meta.url).href);
+    const hello = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '13'], [body]];
+    const app = builder(({ enable }) => {
+      if (kind === 'log') enable(accessLog({ format: 'combined', file: join(dir, `access-${process.pid}.%DATE%.log`), rotate: 'daily' }));
+      return hello;
+    });
+    await serve(app, { host: '127.0.0.1', port });
+  }
+}

@@ -63,7 +63,8 @@ export async function openListeners(specs: ListenSpec[]): Promise<Listener[]> {
 
 async function open(spec: ListenSpec): Promise<Listener> {
   if ('fd' in spec) return { fd: spec.fd, url: `fd:${spec.fd}` };
-  const create = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+  const create = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
+  if (typeof create !== 'function') throw new PlankError('PLANK_ERR_LISTEN', `cannot bind: this Node.js (${process.version}) lacks net._createServerHandle, which node:cluster itself uses`);
   if ('socket' in spec) {
     await removeStaleSocket(spec.socket);
     const handle = create(spec.socket, -1, -1);

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PlankError } from '@plank/core';
 import { backoffDelay, firstLine } from './backoff.js';
@@ -52,8 +53,12 @@ export class Master {
   /** Settles with the exit code once every worker is gone after a stop. */
   readonly closed: Promise<number>;
 
-  constructor(s: Settings, listeners: Listener[], startTries: number) {
+  readonly #workersFile: string;
+  readonly #startedAt = Date.now();
+
+  constructor(s: Settings, listeners: Listener[], startTries: number, workersFile: string) {
     this.#s = s;
+    this.#workersFile = workersFile;
     this.#listeners = listeners;
     this.#startTries = startTries;
     this.#desired = s.workers;
@@ -76,6 +81,7 @@ export class Master {
   }
 
   start(): void {
+    this.#writeList();
     this.#reconcile();
   }
 
@@ -187,6 +193,7 @@ export class Master {
       // 0 closed, 1-2 shared with the master, 3 the IPC channel, the listening sockets from 4.
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...fds],
       execArgv: s.app.execArgv ?? process.execArgv,
+      env: { ...process.env, PLANK_PREFORK_WORKERS: this.#workersFile },
     });
     const w: Worker = {
       child,
@@ -206,6 +213,7 @@ export class Master {
       if (child.pid === undefined) this.#exited(w, null, null);
     });
     child.on('exit', (code, signal) => this.#exited(w, code, signal));
+    this.#broadcast();
   }
 
   #send(w: Worker, message: ToWorker): void {
@@ -217,6 +225,18 @@ export class Master {
   #broadcast(): void {
     const list = this.workers();
     for (const w of this.#workers.values()) if (w.greeted) this.#send(w, { type: 'workers', workers: list });
+    this.#writeList();
+  }
+
+  /** The list for readers in other processes (the scoreboard): replaced whole, never seen half-written. */
+  #writeList(): void {
+    const tmp = `${this.#workersFile}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify({ master: process.pid, startedAt: this.#startedAt, workers: this.workers() }));
+      renameSync(tmp, this.#workersFile);
+    } catch (err) {
+      this.#s.errors.write(`prefork: cannot write the worker list ${this.#workersFile}: ${(err as Error).message}\n`);
+    }
   }
 
   #message(w: Worker, m: ToMaster): void {

@@ -26,6 +26,12 @@ export type PreforkOptions = {
   gracefulTimeout?: number;
   /** Write the master's pid to this file while it runs. */
   pidFile?: string;
+  /**
+   * The file where the master keeps its list of live workers (JSON, replaced atomically on every
+   * change) and that workers find in `PLANK_PREFORK_WORKERS`, so a scoreboard lists idle workers
+   * without `ps`. @default `$PLANK_PREFORK_WORKERS`, else a file in a fresh temporary directory
+   */
+  workersFile?: string;
   /** Operational lines (listening, worker start/exit, signals). @default a line on stderr */
   log?: (line: string) => void;
   /** Where the master reports worker errors. @default process.stderr */
@@ -41,9 +47,10 @@ export type PreforkOptions = {
 };
 
 /** Every option with its default applied, as the master uses them. */
-export type Settings = Required<Omit<PreforkOptions, 'listen' | 'pidFile' | 'env'>> & {
+export type Settings = Required<Omit<PreforkOptions, 'listen' | 'pidFile' | 'workersFile' | 'env'>> & {
   listen: ListenSpec[];
   pidFile: string | undefined;
+  workersFile: string | undefined;
   env: Record<string, string | undefined>;
 };
 
@@ -66,7 +73,7 @@ function ms(options: PreforkOptions, name: keyof PreforkOptions): void {
 
 const known = new Set<string>([
   'app', 'listen', 'workers', 'maxReqsPerChild', 'minReqsPerChild', 'spawnInterval', 'keepAliveTimeout', 'maxKeepAliveReqs',
-  'timeout', 'gracefulTimeout', 'pidFile', 'log', 'errors', 'signals', 'env',
+  'timeout', 'gracefulTimeout', 'pidFile', 'workersFile', 'log', 'errors', 'signals', 'env',
 ]);
 
 /** Validates {@link PreforkOptions} and fills in the defaults; throws `PLANK_ERR_PREFORK_OPTION`. */
@@ -94,8 +101,9 @@ export function settings(options: PreforkOptions): Settings {
   if (options.minReqsPerChild !== undefined && (max === 0 || min > max)) {
     throw optionError(CODE, where, 'minReqsPerChild', min, `must be at most maxReqsPerChild (${max}), which must be set`);
   }
-  if (options.pidFile !== undefined && (typeof options.pidFile !== 'string' || options.pidFile === '')) {
-    throw optionError(CODE, where, 'pidFile', options.pidFile, 'must be a non-empty path');
+  for (const name of ['pidFile', 'workersFile'] as const) {
+    const v = options[name];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw optionError(CODE, where, name, v, 'must be a non-empty path');
   }
   if (options.log !== undefined && typeof options.log !== 'function') throw optionError(CODE, where, 'log', options.log, 'must be a function (line) => void');
   if (options.errors !== undefined && typeof options.errors?.write !== 'function') {
@@ -120,6 +128,7 @@ export function settings(options: PreforkOptions): Settings {
     timeout: options.timeout ?? 300_000,
     gracefulTimeout: options.gracefulTimeout ?? 30_000,
     pidFile: options.pidFile,
+    workersFile: options.workersFile ?? (options.env ?? process.env).PLANK_PREFORK_WORKERS,
     log: options.log ?? ((line: string) => void errors.write(`${line}\n`)),
     errors,
     signals: options.signals ?? true,
@@ -153,6 +162,7 @@ const cliNames: Record<string, [keyof PreforkOptions, 'count' | 'seconds' | 'pat
   'graceful-timeout': ['gracefulTimeout', 'seconds'],
   'pid-file': ['pidFile', 'path'],
   pid: ['pidFile', 'path'],
+  'workers-file': ['workersFile', 'path'],
 };
 
 /**

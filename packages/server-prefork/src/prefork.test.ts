@@ -26,6 +26,10 @@ describe('plank-prefork', () => {
     expect(reply.status).toBe(200);
     expect(workers.map((w) => w.pid)).toContain(pidOf(reply.text));
     expect(m.child.pid).not.toBe(pidOf(reply.text));
+    // The same list, for other processes, in the file PLANK_PREFORK_WORKERS names.
+    const file = JSON.parse((await get(`${m.url}workers-file`)).body) as { master: number; workers: WorkerInfo[] };
+    expect(file.master).toBe(m.child.pid);
+    expect(file.workers.map((w) => w.pid).sort()).toEqual(workers.map((w) => w.pid).sort());
   });
 
   it('replaces a worker after --max-reqs-per-child requests: with one worker the pid changes every 3 requests', async () => {

@@ -1,4 +1,6 @@
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PlankError } from '@plank/core';
 import type { RunningServer, ServerAdapter, ServerContext } from '@plank/core';
 import { closeListeners, openListeners, starterListeners } from './listen.js';
@@ -40,7 +42,9 @@ async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
     s.log(`prefork: Server::Starter generation ${s.env.SERVER_STARTER_GENERATION ?? '(unset)'}, inherited ${starter} (--port/--listen ignored)`);
   }
   // Under Server::Starter a new generation must fail fast, before start_server gives up on the old one.
-  const master = new Master(s, listeners, starter !== undefined ? 1 : 3);
+  const tempDir = s.workersFile === undefined ? mkdtempSync(join(tmpdir(), 'plank-prefork-')) : undefined;
+  const workersFile = s.workersFile ?? join(tempDir as string, 'workers.json');
+  const master = new Master(s, listeners, starter !== undefined ? 1 : 3, workersFile);
   if (s.pidFile !== undefined) writeFileSync(s.pidFile, `${process.pid}\n`);
 
   const handlers: Array<[NodeJS.Signals, () => void]> = [
@@ -62,13 +66,16 @@ async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
   const closed = master.closed.then((code) => {
     for (const [signal, handler] of installed) process.off(signal, handler);
     if (starter === undefined) closeListeners(listeners);
-    if (s.pidFile !== undefined) {
+    // A list left behind would show dead workers as live.
+    for (const file of [s.pidFile, workersFile]) {
+      if (file === undefined) continue;
       try {
-        unlinkSync(s.pidFile);
+        unlinkSync(file);
       } catch {
         // someone else removed it
       }
     }
+    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
     s.log(`prefork: master ${process.pid} exiting (${code})`);
     return code;
   });

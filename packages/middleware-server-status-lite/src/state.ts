@@ -1,43 +1,84 @@
 // What a worker writes to its slot. The payload is the status character followed by a JSON
-// array of the request's fields, so one request builds its fields once and its two updates
-// (`A` when it starts, `_` when it is over) differ by one character.
+// array of the request's fields (remote_addr, host, method, uri, protocol, start time in ms).
 import type { Env } from '@plank/core';
 import type { Slot } from '@plank/scoreboard';
 
 /** The fields of one request, as the Perl module keeps them (byte strings, `time` in ms). */
 export type RequestFields = { remote_addr: string; host: string; method: string; uri: string; protocol: string; time: number };
 
-type InFlight = { fields: string };
+/** A request's fields as strings from env (kept by reference, not the env), encoded when shown. */
+type InFlight = { addr: string; host: string; method: string; uri: string; protocol: string; time: number; fields: string | undefined };
 
 /**
  * Node serves requests of one worker concurrently, where a Perl worker serves one at a time:
  * the worker is `A` while any request is in flight, showing the oldest one still running
  * (the one a person looking for a stuck request wants, with the largest `ss`); `_` with the
  * last finished request's fields once none is.
+ *
+ * Updates are coalesced: a request marks the slot dirty and one write per turn of the event
+ * loop (setImmediate) records the state and the counts, so a loaded worker writes far less
+ * than twice per request and the fields are only encoded for the request on show. A worker
+ * that exits writes what is pending from its 'exit' handler.
  */
 export class WorkerState {
   readonly #slot: Slot;
-  readonly #inFlight: InFlight[] = [];
+  /** Insertion-ordered, so the first is the oldest; O(1) removal whatever the order of ends. */
+  readonly #inFlight = new Set<InFlight>();
+  #last: InFlight | undefined;
+  #requests = 0;
+  #bytes = 0;
+  #scheduled = false;
 
   constructor(slot: Slot) {
     this.#slot = slot;
+    process.once('exit', () => {
+      if (this.#scheduled) this.#flush();
+    });
   }
 
   begin(env: Env): InFlight {
-    const req = { fields: encodeFields(env, this.#slot.capacity - 1) };
-    // Already busy with an older request, which stays on show: nothing to write.
-    if (this.#inFlight.push(req) === 1) this.#slot.update(`A${req.fields}`);
+    const req: InFlight = {
+      addr: env.REMOTE_ADDR,
+      host: env.HTTP_HOST ?? '-',
+      method: env.REQUEST_METHOD,
+      uri: env.REQUEST_URI,
+      protocol: env.SERVER_PROTOCOL,
+      time: Date.now(),
+      fields: undefined,
+    };
+    this.#inFlight.add(req);
+    if (this.#inFlight.size === 1) this.#dirty();
     return req;
   }
 
   end(req: InFlight, bytes: number): void {
-    const list = this.#inFlight;
-    const i = list.indexOf(req);
-    if (i === -1) return;
-    list.splice(i, 1);
-    const shown = list.length > 0 ? `A${(list[0] as InFlight).fields}` : `_${req.fields}`;
-    this.#slot.update(shown, 1, bytes);
+    if (!this.#inFlight.delete(req)) return;
+    this.#last = req;
+    this.#requests += 1;
+    this.#bytes += bytes;
+    this.#dirty();
   }
+
+  #dirty(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#flush);
+  }
+
+  readonly #flush = (): void => {
+    if (!this.#scheduled) return;
+    this.#scheduled = false;
+    const busy = this.#inFlight.size > 0 ? (this.#inFlight.values().next().value as InFlight) : undefined;
+    const shown = busy ?? this.#last;
+    let payload = busy ? 'A' : '_';
+    if (shown) {
+      shown.fields ??= encodeFields(shown, this.#slot.capacity - 1);
+      payload += shown.fields;
+    }
+    this.#slot.update(payload, this.#requests, this.#bytes);
+    this.#requests = 0;
+    this.#bytes = 0;
+  };
 }
 
 const states = new WeakMap<Slot, WorkerState>();
@@ -52,10 +93,10 @@ export function workerState(slot: Slot): WorkerState {
   return state;
 }
 
-export function encodeFields(env: Env, room: number): string {
-  let host = env.HTTP_HOST ?? '-';
-  let uri = env.REQUEST_URI;
-  const make = (): string => JSON.stringify([env.REMOTE_ADDR, host, env.REQUEST_METHOD, uri, env.SERVER_PROTOCOL, Date.now()]);
+export function encodeFields(req: Omit<InFlight, 'fields'>, room: number): string {
+  let { host, uri } = req;
+  const time = req.time;
+  const make = (): string => JSON.stringify([req.addr, host, req.method, uri, req.protocol, time]);
   let json = make();
   // A long URI or Host is cut, never the frame: the record has a fixed size.
   for (let tries = 0; json.length > room && tries < 4; tries++) {
@@ -64,7 +105,7 @@ export function encodeFields(env: Env, room: number): string {
     else host = host.slice(0, Math.max(0, host.length - over - 8));
     json = make();
   }
-  return json.length > room ? JSON.stringify(['', '', '', '', '', Date.now()]) : json;
+  return json.length > room ? JSON.stringify(['', '', '', '', '', time]) : json;
 }
 
 /** Reads a payload back; undefined fields for a slot that has not served a request yet. */

@@ -138,7 +138,7 @@ export function fileSink(options: FileSinkOptions, report: ErrorReporter): Sink 
     try {
       owner = claimOwner(ownerPath);
       if (!owner) return;
-      if (linkPath) relink(linkPath, current);
+      if (linkPath && linkPath !== current) relink(linkPath, current);
       if (matcher && options.keep !== undefined) prune(now);
     } catch (err) {
       fail(err);

@@ -282,6 +282,7 @@ describe('accessLog: options are checked when the factory is called', () => {
     ['a bad keep', { file: '/tmp/x.%DATE%', keep: 0 }, 'PLANK_ERR_ACCESS_LOG_KEEP', /"keep".*0/],
     ['an unknown option', { formta: 'common' } as AccessLogOptions, 'PLANK_ERR_ACCESS_LOG_OPTION', /"formta"/],
     ['a logger that is not a function', { logger: 'x' as unknown as () => void }, 'PLANK_ERR_ACCESS_LOG_OPTION', /"logger".*"x"/],
+    ['a symlink without %DATE% in the file', { file: '/tmp/x.log', symlink: true }, 'PLANK_ERR_ACCESS_LOG_OPTION', /"symlink".*%DATE%/],
     ['a bad char handler', { charHandlers: { zz: () => 1 } }, 'PLANK_ERR_ACCESS_LOG_OPTION', /charHandlers\.zz/],
   ];
   for (const [what, options, code, message] of cases) {

@@ -76,6 +76,8 @@ function validate(o: AccessLogOptions): void {
     if (!o.file?.includes('%DATE%')) throw optionError('PLANK_ERR_ACCESS_LOG_KEEP', WHERE, 'file', o.file, 'must contain %DATE% when "keep" is set');
   }
   if (o.symlink !== undefined && typeof o.symlink !== 'boolean' && (typeof o.symlink !== 'string' || o.symlink === '')) throw optionError(CODE, WHERE, 'symlink', o.symlink, 'must be true or a path');
+  // A link named like the file itself would be renamed over the log.
+  if (o.symlink && (!o.file?.includes('%DATE%') || o.symlink === o.file)) throw optionError(CODE, WHERE, 'symlink', o.symlink, `needs a file name with %DATE% and a link path other than the file (file is ${JSON.stringify(o.file)})`);
   handlerMap('charHandlers', o.charHandlers);
   handlerMap('blockHandlers', o.blockHandlers);
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { builder, lint, type App, type StreamingResponse } from '@plank/core';
+import { bodyChunks, builder, lint, type App, type Env, type Response, type StreamingResponse } from '@plank/core';
 import { reverseProxy } from '@plank/middleware-reverse-proxy';
 import { testApp } from '@plank/test';
 import { plankMiddleware, serverStatusLite, type ServerStatusLiteOptions } from './index.js';
@@ -108,6 +108,33 @@ describe('serverStatusLite()', () => {
       expect((await request('/server-status')).status).toBe(403);
       expect((await request('/server-status', { headers: { 'X-Forwarded-For': '192.0.2.7' } })).status).toBe(200);
       expect((await request('/server-status', { headers: { 'X-Forwarded-For': '198.51.100.1' } })).status).toBe(403);
+    });
+  });
+
+  it('on a server without plank.finish, counts the body as it is read and goes idle at its end', async () => {
+    const app = stack({});
+    const env = {
+      REQUEST_METHOD: 'GET',
+      SCRIPT_NAME: '',
+      PATH_INFO: '/x',
+      REQUEST_URI: '/x',
+      QUERY_STRING: '',
+      SERVER_NAME: 'localhost',
+      SERVER_PORT: '80',
+      SERVER_PROTOCOL: 'HTTP/1.0',
+      REMOTE_ADDR: '192.0.2.9',
+    } as unknown as Env;
+    const res = (await serverStatusLite({ path: '/s', allow: '127.0.0.1', scoreboard: join(dir, 'sb'), counterFile: join(dir, 'counter') })(hello)(env)) as Response;
+    expect(res[1]).not.toContain('Content-Length');
+    let body = '';
+    for await (const chunk of bodyChunks(res[2])) body += chunk;
+    expect(body).toBe('Hello');
+    await testApp(app, async (request) => {
+      const doc = JSON.parse((await request('/server-status?json')).text);
+      expect(doc.TotalAccesses).toBe('1');
+      expect(doc.stats.find((s: { pid: number }) => s.pid === process.pid)).toMatchObject({ status: 'A', uri: '/server-status?json' });
+      const text = (await request('/server-status')).text;
+      expect(text).toMatch(/\nTotal Accesses: 2\nTotal kBytes: 0\n/);
     });
   });
 

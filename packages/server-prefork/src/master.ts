@@ -38,6 +38,7 @@ export class Master {
   #generation = 1;
   #desired: number;
   #mode: Mode = 'running';
+  #exitCode = 0;
   #streak = 0;
   #everReady = false;
   #nextSpawnAt = 0;
@@ -344,14 +345,12 @@ export class Master {
     this.#finishIfEmpty();
   }
 
+  /** Start-up failed for good: `started` rejects with `err` (the caller prints it), then everything stops. */
   #fail(err: Error): void {
-    this.#s.errors.write(`${err.message}\n`);
     this.#exitCode = 1;
     this.#onReady?.reject(err);
     this.stop();
   }
-
-  #exitCode = 0;
 
   #finishIfEmpty(): void {
     if ((this.#mode !== 'stopping' && this.#mode !== 'slow-stop') || this.#workers.size > 0) return;

@@ -18,6 +18,7 @@ describe('fromCommandLine', () => {
         timeout: '30',
         'graceful-timeout': '5',
         'pid-file': '/tmp/x.pid',
+        'workers-file': '/tmp/workers.json',
       }),
     ).toEqual({
       workers: 4,
@@ -29,6 +30,7 @@ describe('fromCommandLine', () => {
       timeout: 30_000,
       gracefulTimeout: 5000,
       pidFile: '/tmp/x.pid',
+      workersFile: '/tmp/workers.json',
     });
     expect(fromCommandLine({ workers: '2', 'max-requests': '7' })).toEqual({ workers: 2, maxReqsPerChild: 7 });
   });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 export const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export const fixtureApp = fileURLToPath(new URL('./fixtures/app.mjs', import.meta.url));
+export const hooksApp = fileURLToPath(new URL('./fixtures/hooks-app.mjs', import.meta.url));
 
 /** A Debian program's path, or undefined (CI installs them; a developer may not have them). */
 export function which(name: string): string | undefined {

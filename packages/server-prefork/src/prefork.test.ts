@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { socketRequester } from '@plank/test';
-import { adopt, bin, fixtureApp, get, reap, run, startMaster, until, type Proc } from './helpers.fixture.js';
+import { adopt, bin, fixtureApp, hooksApp, get, reap, run, startMaster, until, type Proc } from './helpers.fixture.js';
 import type { WorkerInfo } from './protocol.js';
 
 let master: Proc | undefined;
@@ -75,6 +75,18 @@ describe('plank-prefork', () => {
     expect(reply.connection).toBe('close');
     expect(await m.exited).toBe(0);
     expect(existsSync(pidFile)).toBe(false);
+  });
+
+  it('runs onWorkerStart before a worker serves and onWorkerExit after its last request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
+    const m = await startMaster(['--max-workers=1', hooksApp], { HOOK_DIR: dir });
+    master = m;
+    const pid = Number((await get(m.url)).body);
+    expect(JSON.parse(readFileSync(join(dir, `start-${pid}`), 'utf8'))).toEqual({ pid, slot: 1, generation: 1 });
+    expect(existsSync(join(dir, `exit-${pid}`))).toBe(false);
+    m.child.kill('SIGTERM');
+    expect(await m.exited).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, `exit-${pid}`), 'utf8'))).toEqual({ pid, slot: 1, generation: 1 });
   });
 
   it('adds a worker on TTIN and removes one on TTOU', async () => {

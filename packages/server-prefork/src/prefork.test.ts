@@ -77,6 +77,19 @@ describe('plank-prefork', () => {
     expect(existsSync(pidFile)).toBe(false);
   });
 
+  it('replaces a worker that dies, reporting its error and the backoff when it died soon after starting', async () => {
+    const m = await startMaster(['--max-workers=1', fixtureApp]);
+    master = m;
+    const first = await get(`${m.url}?crash=1`);
+    await m.waitFor(/died [\d.]+ s after it started \(exit code 1\):\nError: fixture crash after the response/);
+    await m.waitFor(/failure 1 in a row, next worker in 0.2 s/);
+    const next = await until(async () => {
+      const r = await get(m.url).catch(() => undefined);
+      return r?.status === 200 ? r : undefined;
+    });
+    expect(pidOf(next.body)).not.toBe(pidOf(first.body));
+  });
+
   it('runs onWorkerStart before a worker serves and onWorkerExit after its last request', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
     const m = await startMaster(['--max-workers=1', hooksApp], { HOOK_DIR: dir });

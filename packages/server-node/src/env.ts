@@ -54,10 +54,7 @@ const VERSION: [1, 1] = Object.freeze([1, 1]) as unknown as [1, 1];
 export function buildEnv(req: RequestLike, options?: BuildEnvOptions): Env {
   const url = req.url ?? '/';
   const socket = req.socket;
-  let remote = socket.remoteAddress ?? '';
-  // IPv4 clients of a dual-stack listener show up as IPv4-mapped IPv6 addresses.
-  if (remote.length > 7 && remote.charCodeAt(0) === 58 /* : */ && remote.startsWith('::ffff:') && remote.indexOf('.') !== -1) remote = remote.slice(7);
-
+  const peer = peerOf(socket);
   const env: Env = {
     REQUEST_METHOD: req.method ?? 'GET',
     SCRIPT_NAME: '',
@@ -66,12 +63,14 @@ export function buildEnv(req: RequestLike, options?: BuildEnvOptions): Env {
     QUERY_STRING: '',
     SERVER_NAME: '',
     SERVER_PORT: '',
-    SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
-    REMOTE_ADDR: remote,
-    REMOTE_PORT: socket.remotePort === undefined ? undefined : String(socket.remotePort),
+    SERVER_PROTOCOL: req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`,
+    REMOTE_ADDR: peer.addr,
+    REMOTE_PORT: peer.port,
     'psgi.version': VERSION,
-    'psgi.url_scheme': socket.encrypted ? 'https' : 'http',
+    'psgi.url_scheme': peer.scheme,
     'psgi.input': options?.input ?? (typeof (req as unknown as Readable).pipe === 'function' ? (req as unknown as Readable) : emptyInput()),
+    // process.stderr is a getter that costs more than the rest of the env together;
+    // servers pass `errors` so the hot path never reads it.
     'psgi.errors': options?.errors ?? process.stderr,
     'psgi.multithread': false,
     'psgi.multiprocess': options?.multiprocess ?? false,
@@ -137,13 +136,35 @@ export function buildEnv(req: RequestLike, options?: BuildEnvOptions): Env {
   return env;
 }
 
+type Peer = { addr: string; port: string | undefined; scheme: 'http' | 'https' };
+const kPeer = Symbol('plank.peer');
+
+/**
+ * The peer's address, port and scheme, worked out once per connection: node's
+ * `remoteAddress` is a getter, and the strings are the same for every request on a
+ * keep-alive connection.
+ */
+function peerOf(socket: RequestLike['socket']): Peer {
+  const cached = (socket as { [kPeer]?: Peer })[kPeer];
+  if (cached !== undefined) return cached;
+  let addr = socket.remoteAddress ?? '';
+  // IPv4 clients of a dual-stack listener show up as IPv4-mapped IPv6 addresses.
+  if (addr.length > 7 && addr.startsWith('::ffff:') && addr.indexOf('.') !== -1) addr = addr.slice(7);
+  const peer: Peer = { addr, port: socket.remotePort === undefined ? undefined : String(socket.remotePort), scheme: socket.encrypted ? 'https' : 'http' };
+  // Not known yet on a socket that is still connecting; compute again next time.
+  if (socket.remoteAddress !== undefined) (socket as { [kPeer]?: Peer })[kPeer] = peer;
+  return peer;
+}
+
 // Header names are tokens (RFC 9110 §5.6.2), so a char-code scan covers every case
 // without a regex: upper-case letters, `-` becomes `_`.
 const nameCache = new Map<string, string>();
 function cgiName(name: string): string {
   let key = nameCache.get(name);
   if (key !== undefined) return key;
-  key = `HTTP_${name.toUpperCase().replaceAll('-', '_')}`;
+  // Interned (a property key of a literal is): env[key] with a string V8 has not interned
+  // looks it up in the string table on every request.
+  key = Object.keys({ [`HTTP_${name.toUpperCase().replaceAll('-', '_')}`]: 0 })[0] as string;
   // Bounded: clients choose names, and an unbounded cache would be a memory leak.
   if (nameCache.size < 1000) nameCache.set(name, key);
   return key;

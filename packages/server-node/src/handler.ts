@@ -35,8 +35,7 @@ export function createHandler(app: App, options: HandlerOptions = {}): (req: Inc
 }
 
 export function handlerState(app: App, options: HandlerOptions): HandlerState {
-  const envOptions: BuildEnvOptions = {};
-  if (options.errors) envOptions.errors = options.errors;
+  const envOptions: BuildEnvOptions = { errors: options.errors ?? process.stderr };
   if (options.multiprocess) envOptions.multiprocess = true;
   return { app, envOptions, draining: false };
 }
@@ -156,10 +155,18 @@ function hasFraming(headers: Headers): boolean {
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
     if (typeof name !== 'string') continue;
-    const n = name.length;
-    if ((n === 14 || n === 17) && (name.toLowerCase() === 'content-length' || name.toLowerCase() === 'transfer-encoding')) return true;
+    if (name.length === 14 ? sameLower(name, 'content-length') : name.length === 17 && sameLower(name, 'transfer-encoding')) return true;
   }
   return false;
+}
+
+/** ASCII case-insensitive equality with a lower-case `lower`, without allocating. */
+function sameLower(s: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function byteLength(chunk: Chunk): number {

@@ -123,6 +123,8 @@ export function serverStatusLite(options: ServerStatusLiteOptions): Middleware {
     if (!allowed?.(env.REMOTE_ADDR)) return FORBIDDEN;
     const format = pickFormat(env.QUERY_STRING, env.HTTP_ACCEPT);
     const asked = Number(/(?:^|&)refresh=(\d{1,5})(?:&|$)/.exec(env.QUERY_STRING)?.[1]);
+    // This worker's own slot is as fresh as it can be; the others are at most FLUSH_MS old.
+    state?.flush();
     return render(await collect(board, startedAt), format, asked >= 1 ? asked : refresh);
   };
 

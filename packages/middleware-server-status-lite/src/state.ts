@@ -6,6 +6,9 @@ import type { Slot } from '@plank/scoreboard';
 /** The fields of one request, as the Perl module keeps them (byte strings, `time` in ms). */
 export type RequestFields = { remote_addr: string; host: string; method: string; uri: string; protocol: string; time: number };
 
+/** The longest a change waits before it is written. */
+export const FLUSH_MS = 20;
+
 /** A request's fields as strings from env (kept by reference, not the env), encoded when shown. */
 type InFlight = { addr: string; host: string; method: string; uri: string; protocol: string; time: number; fields: string | undefined };
 
@@ -15,10 +18,11 @@ type InFlight = { addr: string; host: string; method: string; uri: string; proto
  * (the one a person looking for a stuck request wants, with the largest `ss`); `_` with the
  * last finished request's fields once none is.
  *
- * Updates are coalesced: a request marks the slot dirty and one write per turn of the event
- * loop (setImmediate) records the state and the counts, so a loaded worker writes far less
- * than twice per request and the fields are only encoded for the request on show. A worker
- * that exits writes what is pending from its 'exit' handler.
+ * Updates are coalesced: a request marks the slot dirty and one write at most every
+ * FLUSH_MS records the state and the counts, so a loaded worker writes a few dozen times a
+ * second instead of twice per request, and the fields are only encoded for the request on
+ * show. What another worker reads is at most FLUSH_MS old (a status page shows seconds); a
+ * worker that exits writes what is pending from its 'exit' handler.
  */
 export class WorkerState {
   readonly #slot: Slot;
@@ -62,7 +66,13 @@ export class WorkerState {
   #dirty(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(this.#flush);
+    // unref: a pending flush must not keep a finished process alive; 'exit' writes it.
+    setTimeout(this.#flush, FLUSH_MS).unref();
+  }
+
+  /** Writes what is pending now: the status page does it for its own worker before reading. */
+  flush(): void {
+    this.#flush();
   }
 
   readonly #flush = (): void => {

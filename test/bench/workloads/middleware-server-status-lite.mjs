@@ -1,6 +1,6 @@
 // ServerStatus::Lite's overhead on the hello workload under prefork with 2 workers (goal: at
-// most 5%, i.e. a ratio >= 0.95): every request rewrites the worker's scoreboard slot twice
-// (A, then _ with its counters), against the same app and server without the middleware.
+// most 5%, i.e. a ratio >= 0.95): every request is noted in memory and the worker's scoreboard
+// slot is rewritten at most every 20 ms, against the same app and server without the middleware.
 import { fileURLToPath } from 'node:url';
 
 const node = process.execPath;

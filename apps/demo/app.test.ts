@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 const logs = mkdtempSync(join(tmpdir(), 'plank-demo-'));
 process.env.DEMO_LOG_DIR = logs;
+process.env.DEMO_STATE_DIR = mkdtempSync(join(tmpdir(), 'plank-demo-state-'));
 const { default: app } = await import('./app.js');
 
 describe('apps/demo', () => {
@@ -27,6 +28,21 @@ describe('apps/demo', () => {
 
         expect((await request('/nope')).status).toBe(404);
         expect((await request('/static/../app.ts')).status).toBe(403);
+      },
+      { mode: 'server' },
+    );
+  });
+
+  it('shows the status page to loopback clients only, after ReverseProxy has found the real client', async () => {
+    await testApp(
+      app,
+      async (request) => {
+        const status = await request('/server-status');
+        expect(status.status).toBe(200);
+        expect(status.text).toMatch(/^Total Accesses: \d+$/m);
+        expect(status.text).toContain('pid status remote_addr host method uri protocol ss');
+        const forwarded = await request('/server-status', { headers: { 'X-Forwarded-For': '198.51.100.7' } });
+        expect(forwarded.status).toBe(403);
       },
       { mode: 'server' },
     );

@@ -2,11 +2,13 @@ import { join } from 'node:path';
 import { builder, Request, type App } from '@plank/core';
 import { accessLog } from '@plank/middleware-access-log';
 import { reverseProxy } from '@plank/middleware-reverse-proxy';
+import { serverStatusLite } from '@plank/middleware-server-status-lite';
 import { serveStatic } from '@plank/middleware-static';
 
 // Everything is found relative to this file, so `plankup apps/demo/app.ts` works from anywhere.
 const here = import.meta.dirname;
 const logs = process.env.DEMO_LOG_DIR ?? join(here, 'logs');
+const state = process.env.DEMO_STATE_DIR ?? join(here, 'var');
 
 const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -25,11 +27,17 @@ Every request passes through this stack, outermost first:</p>
       <code>${escape(logs)}/access.&lt;date&gt;.log</code> (daily files, 14 kept, <code>access.log</code> links to today's).</li>
   <li><b>ReverseProxy</b>: believes <code>X-Forwarded-*</code> only from loopback proxies.
       Your address as this app sees it: <code>${escape(req.remoteAddr)}</code>.</li>
+  <li><b>ServerStatus::Lite</b>: <a href="/server-status"><code>/server-status</code></a>, from a scoreboard in
+      <code>${escape(state)}/scoreboard</code>; after ReverseProxy, so it allows the real client.</li>
   <li><b>Static</b>: files under <a href="/static/site.css"><code>/static/</code></a> from <code>apps/demo/public/static</code>,
       with ETags, ranges and conditional requests.</li>
   <li>this page.</li>
 </ol>
-<p>The status page (ServerStatus::Lite at <code>/server-status</code>) joins the stack when its package lands.</p>
+<p>The status page shows every worker, whichever worker serves it:
+<a href="/server-status">text</a>, <a href="/server-status?json">JSON</a>,
+<a href="/server-status?format=prometheus">Prometheus</a>,
+<a href="/server-status?format=html">HTML</a> (from 127.0.0.1 and ::1 only). Try it with several
+workers: <code>pnpm exec plankup -s prefork --max-workers=4 app.ts</code>.</p>
 </body>
 </html>
 `;
@@ -39,6 +47,7 @@ Every request passes through this stack, outermost first:</p>
 export default builder(({ enable }) => {
   enable(accessLog({ format: 'combined', file: join(logs, 'access.%DATE%.log'), rotate: 'daily', keep: 14, symlink: join(logs, 'access.log') }));
   enable(reverseProxy({ trusted: ['loopback'] }));
+  enable(serverStatusLite({ path: '/server-status', allow: ['127.0.0.1', '::1'], scoreboard: join(state, 'scoreboard'), counterFile: join(state, 'counter') }));
   enable(serveStatic({ path: '/static/', root: join(here, 'public') }));
   return home;
 });

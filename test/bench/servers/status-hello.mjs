@@ -8,7 +8,7 @@ const hello = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '13']
 let app = builder(() => hello);
 if (process.env.STATUS_MODE === 'status') {
   // Not a dependency of the bench package: load the built package by path.
-  const { serverStatusLite } = await import(new URL('../../../packages/middleware-server-status-lite/dist/index.js', import.meta.url).href);
+  const { serverStatusLite } = await import('@plank/middleware-server-status-lite');
   // One directory per master: its workers share it, other runs do not.
   const dir = `${tmpdir()}/plank-bench-status-${process.ppid}`;
   app = builder(({ enable }) => {

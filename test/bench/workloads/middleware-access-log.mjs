@@ -62,7 +62,7 @@ if (isMain && process.argv[2] === 'serve') {
     const { builder } = await import('@plank/core');
     const { serve } = await import('@plank/server-node');
     // Not a dependency of the bench package: load the built package by path.
-    const { accessLog } = await import(new URL('../../../packages/middleware-access-log/dist/index.js', import.meta.url).href);
+    const { accessLog } = await import('@plank/middleware-access-log');
     const hello = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '13'], [body]];
     const app = builder(({ enable }) => {
       if (kind === 'log') enable(accessLog({ format: 'combined', file: join(dir, `access-${process.pid}.%DATE%.log`), rotate: 'daily' }));

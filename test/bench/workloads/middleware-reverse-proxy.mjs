@@ -25,7 +25,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href &
   const { builder } = await import('@plank/core');
   const { serve } = await import('@plank/server-node');
   // Not a dependency of the bench package: load the built package by path.
-  const { reverseProxy } = await import(new URL('../../../packages/middleware-reverse-proxy/dist/index.js', import.meta.url).href);
+  const { reverseProxy } = await import('@plank/middleware-reverse-proxy');
   const hello = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '13'], ['Hello, World!']];
   const app =
     process.argv[3] === 'rp'

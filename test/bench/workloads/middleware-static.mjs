@@ -72,7 +72,7 @@ if (isMain && process.argv[2] === 'serve') {
   if (kind === 'plank' || kind === 'plank-cache') {
     const { serve } = await import('@plank/server-node');
     // Not a dependency of the bench package: load the built package by path.
-    const { fileApp } = await import(new URL('../../../packages/middleware-static/dist/index.js', import.meta.url).href);
+    const { fileApp } = await import('@plank/middleware-static');
     await serve(fileApp({ root, cache: kind === 'plank-cache' }), { host: '127.0.0.1', port });
   } else if (kind === 'nginx') {
     const conf = join(root, `nginx-${process.pid}.conf`);

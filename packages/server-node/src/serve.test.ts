@@ -305,6 +305,29 @@ describe('listening', () => {
     });
   });
 
+  it('closes a connection whose reader stalls or whose app hangs once nothing moved for `timeout`', async () => {
+    let writerGaveUp = false;
+    const app: App = (env) => {
+      if (env.PATH_INFO === '/hang') return new Promise(() => {});
+      return async (respond) => {
+        const w = respond([200, []]);
+        while (!w.aborted) await w.write(Buffer.alloc(64 * 1024));
+        writerGaveUp = true;
+      };
+    };
+    await withServer(app, { timeout: 300 }, async ({ port }) => {
+      // A paused client never sees the close (it would have to read to the end first), so
+      // the server side is what tells: the writer learns it was aborted.
+      const reader = await openSocket(port, 'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+      reader.pause();
+      const hung = await openSocket(port, 'GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
+      hung.resume();
+      await new Promise((r) => hung.once('close', r));
+      await until(() => writerGaveUp, 'the stalled response to be cut');
+      reader.destroy();
+    });
+  });
+
   it('listens on a unix socket, replacing a stale socket file but never a live one or a regular file', async () => {
     const path = join(dir, 'plank.sock');
     // A stale socket file: its process died without removing it.

@@ -4,6 +4,7 @@ import { connect, Server as NetServer } from 'node:net';
 import { optionError, PlankError } from '@plank/core';
 import type { App, ErrorStream } from '@plank/core';
 import { handlerFor, handlerState } from './handler.js';
+import { watchInactivity } from './inactivity.js';
 
 export type ServeOptions = {
   /** Interface to listen on. @default all interfaces, as plackup */
@@ -99,9 +100,16 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
     handlerFor(state),
   );
   server.keepAliveTimeout = options.keepAliveTimeout ?? 5_000;
-  server.timeout = options.timeout ?? 60_000;
+  // Inactivity is watched by a sweep instead of node's per-socket timer (see inactivity.ts).
+  server.timeout = 0;
+  const stopWatching = watchInactivity(server, options.timeout ?? 60_000);
 
-  await listen(server, options);
+  try {
+    await listen(server, options);
+  } catch (err) {
+    stopWatching();
+    throw err;
+  }
 
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : undefined;
@@ -119,7 +127,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
     url,
     port,
     close(closeOptions) {
-      closing ??= drain(server, state, closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000);
+      closing ??= drain(server, state, closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000).finally(stopWatching);
       return closing;
     },
   };

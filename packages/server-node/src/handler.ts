@@ -293,6 +293,15 @@ class NodeWriter implements Writer {
   readonly #progress: Progress;
   readonly #drop: boolean;
   #closing: Promise<void> | undefined;
+  #corked = false;
+
+  // Chunks written in one turn of the event loop (a loop of awaited writes that never
+  // waits for the network, then close()) leave in one packet instead of one each.
+  static #uncork(writer: NodeWriter): void {
+    if (!writer.#corked) return;
+    writer.#corked = false;
+    writer.#res.uncork();
+  }
 
   constructor(res: ServerResponse, progress: Progress, drop: boolean) {
     this.#res = res;
@@ -310,9 +319,14 @@ class NodeWriter implements Writer {
     const n = chunkLength(chunk);
     if (n === 0) return Promise.resolve();
     progress.bytes += n;
-    if (this.#res.write(chunk)) return Promise.resolve();
+    const res = this.#res;
+    if (!this.#corked) {
+      this.#corked = true;
+      res.cork();
+      setImmediate(NodeWriter.#uncork, this);
+    }
+    if (res.write(chunk)) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const res = this.#res;
       const wake = (): void => {
         res.removeListener('drain', wake);
         if (progress.wake === wake) progress.wake = undefined;
@@ -330,6 +344,7 @@ class NodeWriter implements Writer {
       if (res.closed) return resolve();
       res.once('close', () => resolve());
       if (!res.writableEnded) res.end();
+      NodeWriter.#uncork(this);
     });
     return this.#closing;
   }

@@ -62,9 +62,15 @@ export function handlerFor(state: HandlerState): (req: IncomingMessage, res: Ser
 }
 
 function dispatch(state: HandlerState, env: Env, res: ServerResponse, result: AppResult): void {
-  if (typeof result === 'function') streaming(state, env, res, result);
-  else if (Array.isArray(result)) sendResponse(state, env, res, result);
-  else sendError(state, env, res, new TypeError(`the app returned ${typeof result}, expected [status, headers, body] or a function`));
+  // Whatever an app hands back, nothing may escape into node's 'request' event (a dead
+  // process) or a promise callback (an unhandled rejection).
+  try {
+    if (typeof result === 'function') streaming(state, env, res, result);
+    else if (Array.isArray(result)) sendResponse(state, env, res, result);
+    else sendError(state, env, res, new TypeError(`the app returned ${typeof result}, expected [status, headers, body] or a function`));
+  } catch (err) {
+    sendError(state, env, res, err);
+  }
 }
 
 /** Writes status and headers; on an invalid header answers 500 instead and returns false. */
@@ -72,6 +78,11 @@ function writeHead(state: HandlerState, env: Env, res: ServerResponse, status: n
   // Once draining, every response tells the client to go elsewhere next time, so no
   // request is ever sent on a socket we are about to close.
   if (state.draining) res.shouldKeepAlive = false;
+  // node would take a string as the reason phrase and coerce any status; neither is a response.
+  if (typeof status !== 'number' || !Array.isArray(headers)) {
+    sendError(state, env, res, new TypeError(`invalid response head: status ${typeof status}, headers ${Array.isArray(headers) ? 'array' : typeof headers} (expected a number and a flat [name, value, ...] array)`));
+    return false;
+  }
   try {
     res.writeHead(status, headers);
     return true;

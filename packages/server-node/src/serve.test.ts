@@ -210,6 +210,25 @@ describe('errors', () => {
     });
   });
 
+  it('answers 500 to responses that are not responses, and keeps serving', async () => {
+    const errors = collector();
+    const bad: Record<string, unknown> = {
+      '/object': {},
+      '/null': null,
+      '/headers': [200, 'Content-Type: text/plain', ['x']],
+      '/status': ['200', [], ['x']],
+      '/odd': [200, ['Content-Type'], ['x']],
+      '/body': [200, [], 'a string'],
+    };
+    await withServer((env) => (env.PATH_INFO === '/ok' ? [200, [], ['ok']] : (bad[env.PATH_INFO] as never)), { errors }, async ({ port }) => {
+      for (const path of Object.keys(bad)) {
+        const res = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        expect(res.status, path).toBe(500);
+      }
+      expect((await rawRequest(port, 'GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).text).toBe('ok');
+    });
+  });
+
   it('drops the connection when a body chunk is not a string or bytes', async () => {
     const errors = collector();
     await withServer(() => [200, ['Content-Type', 'text/plain', 'Content-Length', '99'], [42 as never]], { errors }, async ({ port }) => {

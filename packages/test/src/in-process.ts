@@ -1,4 +1,4 @@
-import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import { Readable } from 'node:stream';
 import { bodyChunks, chunkLength, isReadable, isWebStream } from '@plank/core';
 import type { App, AppResult, Body, Chunk, Env, ErrorStream, FinishInfo, Headers, Response, Writer } from '@plank/core';
@@ -109,7 +109,7 @@ function finish(env: Env, status: number, headers: Headers, parts: Buffer[], abo
   const body = Buffer.concat(parts);
   const info: FinishInfo = { status, bodyBytes: body.length, headerBytes: 0, aborted };
   runHandlers(env, info);
-  return makeResponse(status, [...headers], body);
+  return makeResponse(status, [...headers], body, STATUS_CODES[status] ?? 'unknown');
 }
 
 function runHandlers(env: Env, info: FinishInfo): void {

@@ -35,7 +35,7 @@ export function socketRequester(port: number): Requester {
       const req = httpRequest({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers, agent: false }, (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
-        res.on('end', () => resolve(makeResponse(res.statusCode ?? 0, res.rawHeaders, Buffer.concat(parts))));
+        res.on('end', () => resolve(makeResponse(res.statusCode ?? 0, res.rawHeaders, Buffer.concat(parts), res.statusMessage)));
         res.on('error', reject);
         res.on('aborted', () => reject(new Error('the server closed the connection before the response was complete')));
       });
@@ -101,9 +101,10 @@ export function parseResponse(buf: Buffer, isHead: boolean, ended: boolean): Tes
     if (headEnd === -1) return undefined;
     const lines = buf.toString('latin1', start, headEnd).split('\r\n');
     const statusLine = lines.shift() ?? '';
-    const m = /^HTTP\/\d\.\d (\d{3})/.exec(statusLine);
+    const m = /^HTTP\/\d\.\d (\d{3}) ?(.*)$/.exec(statusLine);
     if (!m) throw new Error(`not an HTTP response: ${JSON.stringify(statusLine)}`);
     const status = Number(m[1]);
+    const statusText = m[2] ?? '';
     const rawHeaders: string[] = [];
     for (const line of lines) {
       const colon = line.indexOf(':');
@@ -118,7 +119,7 @@ export function parseResponse(buf: Buffer, isHead: boolean, ended: boolean): Tes
       for (let i = 0; i < rawHeaders.length; i += 2) if ((rawHeaders[i] as string).toLowerCase() === name) return rawHeaders[i + 1];
       return undefined;
     };
-    if (isHead || status === 204 || status === 304) return makeResponse(status, rawHeaders, Buffer.alloc(0));
+    if (isHead || status === 204 || status === 304) return makeResponse(status, rawHeaders, Buffer.alloc(0), statusText);
     const te = get('transfer-encoding');
     if (te !== undefined && /chunked/i.test(te)) {
       const parts: Buffer[] = [];
@@ -131,7 +132,7 @@ export function parseResponse(buf: Buffer, isHead: boolean, ended: boolean): Tes
         if (size === 0) {
           // Trailers (none expected) end with an empty line.
           if (buf.indexOf('\r\n', lineEnd + 2, 'latin1') === -1) return undefined;
-          return makeResponse(status, rawHeaders, Buffer.concat(parts));
+          return makeResponse(status, rawHeaders, Buffer.concat(parts), statusText);
         }
         if (buf.length < lineEnd + 2 + size + 2) return undefined;
         parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
@@ -142,8 +143,8 @@ export function parseResponse(buf: Buffer, isHead: boolean, ended: boolean): Tes
     if (cl !== undefined) {
       const n = Number(cl);
       if (buf.length < bodyStart + n) return undefined;
-      return makeResponse(status, rawHeaders, Buffer.from(buf.subarray(bodyStart, bodyStart + n)));
+      return makeResponse(status, rawHeaders, Buffer.from(buf.subarray(bodyStart, bodyStart + n)), statusText);
     }
-    return ended ? makeResponse(status, rawHeaders, Buffer.from(buf.subarray(bodyStart))) : undefined;
+    return ended ? makeResponse(status, rawHeaders, Buffer.from(buf.subarray(bodyStart)), statusText) : undefined;
   }
 }

@@ -13,6 +13,8 @@ export type TestRequestInit = {
 /** What came back. */
 export type TestResponse = {
   status: number;
+  /** The reason phrase of the status line (in-process: the standard one for the status). */
+  statusText?: string;
   /** Lower-case names; repeated headers joined with `", "` (Set-Cookie too, so read `rawHeaders` for those). */
   headers: Record<string, string>;
   /** Flat `[name, value, ...]` as sent. */
@@ -62,6 +64,8 @@ export function hasHeader(raw: string[], name: string): boolean {
   return false;
 }
 
-export function makeResponse(status: number, rawHeaders: string[], body: Buffer): TestResponse {
-  return { status, headers: foldHeaders(rawHeaders), rawHeaders, body, text: body.toString('utf8') };
+export function makeResponse(status: number, rawHeaders: string[], body: Buffer, statusText?: string): TestResponse {
+  const res: TestResponse = { status, headers: foldHeaders(rawHeaders), rawHeaders, body, text: body.toString('utf8') };
+  if (statusText !== undefined) res.statusText = statusText;
+  return res;
 }

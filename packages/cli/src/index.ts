@@ -1,4 +1,4 @@
 export { Runner, type RunnerIO } from './runner.js';
 export { parseArgs, type RunnerOptions } from './options.js';
-export { listenSpecs, describeListen } from './listen.js';
+export { listenSpecs } from './listen.js';
 export { loadApp, type LoadArgs } from './load.js';

@@ -24,11 +24,3 @@ function parseListen(value: string): ListenSpec {
   const host = m[1] ?? m[2];
   return host ? { host, port } : { port };
 }
-
-/** How a listen spec prints in messages: `127.0.0.1:5000`, `*:5000`, `unix:/tmp/s.sock`, `fd 3`. */
-export function describeListen(spec: ListenSpec): string {
-  if ('socket' in spec) return `unix:${spec.socket}`;
-  if ('fd' in spec) return `fd ${spec.fd}`;
-  const host = spec.host === undefined ? '*' : spec.host.includes(':') ? `[${spec.host}]` : spec.host;
-  return `${host}:${spec.port}`;
-}

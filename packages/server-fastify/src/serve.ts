@@ -4,7 +4,7 @@ import { optionError, PlankError, show } from '@plank/core';
 import type { App, ErrorStream, ListenSpec } from '@plank/core';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { drain, listenOn, urlOf } from './listen.js';
+import { drain, listenOn, urlOf } from '@plank/server-node';
 import { forwarder, leaveBodiesUnread, pluginFor } from './plugin.js';
 
 /** Options of {@link serve}. Listening and timeouts mean what they mean in server-node's `serve()`. */

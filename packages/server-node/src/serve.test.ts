@@ -178,12 +178,17 @@ describe('file bodies', () => {
     });
   });
 
-  it('drops the connection and logs when the file is missing once headers are out', async () => {
+  it.each([
+    ['a missing file streamed whole', { path: 'missing.txt' }, 'ENOENT'],
+    ['a missing file span read at once', { path: 'missing.txt', start: 0, end: 9 }, 'ENOENT'],
+    ['a span past the end of a file that shrank', { path: 'short.txt', start: 0, end: 9 }, 'expected 10 bytes at 0, read 5'],
+  ])('drops the connection and logs for %s once headers are out', async (_what, file, logged) => {
+    await writeFile(join(dir, 'short.txt'), '12345');
     const errors = collector();
-    const app: App = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '10'], { path: join(dir, 'missing.txt') }];
+    const app: App = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '10'], { ...file, path: join(dir, file.path) }];
     await withServer(app, { errors }, async ({ port }) => {
       await expect(rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).rejects.toThrow(/before a complete response/);
-      await until(() => errors.text().includes('ENOENT'), 'the error to be logged');
+      await until(() => errors.text().includes(logged), 'the error to be logged');
     });
   });
 
@@ -274,8 +279,29 @@ describe('close()', () => {
     await closing;
   });
 
-  it('closes idle keep-alive connections', async () => {
+  it('answers a request that arrives on an idle keep-alive connection after close() began, with Connection: close', async () => {
     const handle = await serve(() => [200, [], ['ok']], { host: '127.0.0.1', port: 0 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (): Promise<IncomingMessage> =>
+      new Promise((resolve, reject) => {
+        httpRequest({ port: handle.port, host: '127.0.0.1', agent }, (res) => { res.resume(); res.on('end', () => resolve(res)); }).on('error', reject).end();
+      });
+    try {
+      const first = await get();
+      expect(first.headers.connection).toBe('keep-alive');
+      const closing = handle.close();
+      // The agent reuses its idle socket: closing it under the client would reset this request.
+      const second = await get();
+      expect(second.statusCode).toBe(200);
+      expect(second.headers.connection).toBe('close');
+      await closing;
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('closes idle keep-alive connections once their keep-alive timeout ends', async () => {
+    const handle = await serve(() => [200, [], ['ok']], { host: '127.0.0.1', port: 0, keepAliveTimeout: 300 });
     const agent = new Agent({ keepAlive: true });
     try {
       const status = await new Promise<number>((resolve, reject) => {

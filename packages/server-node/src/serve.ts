@@ -1,10 +1,9 @@
-import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect, Server as NetServer } from 'node:net';
 import { optionError, PlankError } from '@plank/core';
 import type { App, ErrorStream } from '@plank/core';
 import { handlerFor, handlerState } from './handler.js';
 import { watchInactivity } from './inactivity.js';
+import { drain, listenOn } from './listen.js';
 
 export type ServeOptions = {
   /** Interface to listen on. @default all interfaces, as plackup */
@@ -105,7 +104,8 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
   const stopWatching = watchInactivity(server, options.timeout ?? 60_000);
 
   try {
-    await listen(server, options);
+    const { fd, socket, host, port } = options;
+    await listenOn(server, fd !== undefined ? { fd } : socket !== undefined ? { socket } : { host, port: port ?? 5000 });
   } catch (err) {
     stopWatching();
     throw err;
@@ -127,67 +127,9 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
     url,
     port,
     close(closeOptions) {
-      closing ??= drain(server, state, closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000).finally(stopWatching);
+      closing ??= (state.draining = true, drain(server, closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000)).finally(stopWatching);
       return closing;
     },
   };
 }
 
-function drain(server: Server, state: { draining: boolean }, timeout: number): Promise<void> {
-  state.draining = true;
-  return new Promise<void>((resolve) => {
-    // Only the listener: http.Server#close also drops idle keep-alive sockets at once,
-    // which resets requests already on their way over them (measured: dozens per restart).
-    NetServer.prototype.close.call(server, () => {
-      clearInterval(sweep);
-      clearTimeout(deadline);
-      resolve();
-    });
-    // Responses written from now on say `Connection: close`; a socket still idle after a
-    // sweep interval is one its client is not using, so closing it races nothing.
-    const sweep = setInterval(() => server.closeIdleConnections(), 100);
-    const deadline = setTimeout(() => server.closeAllConnections(), timeout);
-    sweep.unref();
-    deadline.unref();
-  });
-}
-
-function listen(server: Server, options: ServeOptions): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      const target = options.socket ?? (options.fd !== undefined ? `fd ${options.fd}` : `${options.host ?? '*'}:${options.port ?? 5000}`);
-      const code = err.code === 'EADDRINUSE' ? 'PLANK_ERR_ADDRESS_IN_USE' : 'PLANK_ERR_LISTEN';
-      reject(new PlankError(code, `cannot listen on ${target}: ${err.message}`, { cause: err }));
-    };
-    server.once('error', onError);
-    const done = (): void => {
-      server.removeListener('error', onError);
-      resolve();
-    };
-    if (options.fd !== undefined) server.listen({ fd: options.fd }, done);
-    else if (options.socket !== undefined) {
-      removeStaleSocket(options.socket).then(() => server.listen(options.socket, done), reject);
-    } else server.listen({ port: options.port ?? 5000, host: options.host }, done);
-  });
-}
-
-/** Removes `path` only if it is a socket nobody listens on; anything else is left alone. */
-async function removeStaleSocket(path: string): Promise<void> {
-  let isSocket: boolean;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch {
-    return;
-  }
-  if (!isSocket) throw new PlankError('PLANK_ERR_LISTEN', `cannot listen on ${path}: the path exists and is not a socket`);
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (alive) throw new PlankError('PLANK_ERR_ADDRESS_IN_USE', `cannot listen on ${path}: another process is listening on it`);
-  unlinkSync(path);
-}

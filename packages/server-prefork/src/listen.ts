@@ -1,8 +1,9 @@
 import { lookup } from 'node:dns/promises';
-import { lstatSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { PlankError } from '@plank/core';
+import { removeStaleSocket } from '@plank/server-node';
 import type { ListenSpec } from '@plank/core';
 
 /** A socket the master holds for the whole of its life; workers get `fd` as an inherited descriptor. */
@@ -97,27 +98,6 @@ function listenError(target: string, errno: number): PlankError {
   const name = getSystemErrorName(errno);
   const code = name === 'EADDRINUSE' ? 'PLANK_ERR_ADDRESS_IN_USE' : 'PLANK_ERR_LISTEN';
   return new PlankError(code, `cannot listen on ${target}: ${name}`);
-}
-
-/** Removes `path` only if it is a socket file nobody accepts on; anything else is an error. */
-async function removeStaleSocket(path: string): Promise<void> {
-  let isSocket: boolean;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch {
-    return;
-  }
-  if (!isSocket) throw new PlankError('PLANK_ERR_LISTEN', `cannot listen on ${path}: the path exists and is not a socket`);
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = net.connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (alive) throw new PlankError('PLANK_ERR_ADDRESS_IN_USE', `cannot listen on ${path}: another process is listening on it`);
-  unlinkSync(path);
 }
 
 export function closeListeners(listeners: Listener[]): void {

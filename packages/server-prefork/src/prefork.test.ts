@@ -19,7 +19,12 @@ describe('plank-prefork', () => {
     const m = await startMaster(['--max-workers=3', fixtureApp]);
     master = m;
     await m.waitFor(/(ready \(slot \d, generation 1\)[\s\S]*){3}/);
-    const workers = await workersOf(m.url);
+    // The master tells workers about each other by message, so the worker that answers may
+    // hear of the last one to start a moment after its "ready" line.
+    const workers = await until(async () => {
+      const list = await workersOf(m.url);
+      return list.length === 3 ? list : undefined;
+    }, 10_000, 'all three workers in the list');
     expect(workers.map((w) => w.slot).sort()).toEqual([1, 2, 3]);
     expect(workers.every((w) => w.state === 'ready' && w.generation === 1 && w.pid > 0)).toBe(true);
     const reply = await socketRequester(m.port)('/');

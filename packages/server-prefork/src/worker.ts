@@ -90,11 +90,6 @@ async function start(cfg: WorkerConfig): Promise<void> {
         gracefulTimeout: cfg.gracefulTimeout,
       });
       if (cfg.maxKeepAliveReqs > 0) handle.server.maxRequestsPerSocket = cfg.maxKeepAliveReqs;
-      // server-node's close() also sweeps idle keep-alive sockets every 100 ms. A starved
-      // client can have a request on its way over such a socket: 3-4 ECONNRESET per ten HUPs
-      // on this 2-core machine under load, 0 without the sweep. Idle sockets are left to
-      // keepAliveTimeout and the graceful deadline (closeAllConnections) instead.
-      handle.server.closeIdleConnections = keepIdleConnections;
       handles.push(handle);
     }
   } catch (err) {
@@ -104,8 +99,6 @@ async function start(cfg: WorkerConfig): Promise<void> {
   if (stopping) return;
   send({ type: 'ready' });
 }
-
-function keepIdleConnections(): void {}
 
 function fail(err: unknown, fatal: boolean): void {
   send({ type: 'failed', error: describe(err), fatal }, () => process.exit(1));

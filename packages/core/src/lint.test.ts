@@ -132,6 +132,7 @@ describe('lint checks the env', () => {
     ['psgi.streaming false', { 'psgi.streaming': false }, /psgi.streaming"\] must be true/],
     ['psgix.cleanup without handlers', { 'psgix.cleanup': true }, /cleanup.handlers"\] must be an array/],
     ['a psgix.logger that is not a function', { 'psgix.logger': {} }, /psgix.logger"\] must be a function/],
+    ['a psgix.io that is not a socket', { 'psgix.io': { remoteAddress: '127.0.0.1' } }, /psgix.io"\] must be the connection's socket \(a Duplex\)/],
     ['a plank.finish that is not an array', { 'plank.finish': () => {} }, /plank.finish"\] must be an array/],
   ];
   for (const [name, overrides, message] of bad) {

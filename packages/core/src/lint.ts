@@ -1,4 +1,4 @@
-import { Transform, pipeline } from 'node:stream';
+import { Transform, pipeline, type Duplex } from 'node:stream';
 import { chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
 import { PlankError, show as baseShow } from './errors.js';
 import type { App, AppResult, Body, Chunk, Env, Headers, Responder, Response, StreamingResponse, Writer } from './types.js';
@@ -238,8 +238,7 @@ function checkEnv(env: Env): void {
   const logger = e['psgix.logger'];
   if (logger !== undefined && typeof logger !== 'function') fail(`env["psgix.logger"] must be a function, got ${show(logger)}`);
   const io = e['psgix.io'];
-  // Only "an object": what a socket is cannot be told without duck-typing half of net.Socket.
-  if (io !== undefined && (typeof io !== 'object' || io === null)) fail(`env["psgix.io"] must be the connection's socket (a Duplex), got ${show(io)}`);
+  if (io !== undefined && (typeof io !== 'object' || io === null || typeof (io as Duplex).pipe !== 'function' || typeof (io as Duplex).write !== 'function')) fail(`env["psgix.io"] must be the connection's socket (a Duplex), got ${show(io)}`);
   if (e['psgix.cleanup'] !== undefined) {
     if (e['psgix.cleanup'] !== true) fail(`env["psgix.cleanup"] must be true when present, got ${show(e['psgix.cleanup'])}`);
     if (!Array.isArray(e['psgix.cleanup.handlers'])) fail(`env["psgix.cleanup.handlers"] must be an array when psgix.cleanup is set, got ${show(e['psgix.cleanup.handlers'])}`);

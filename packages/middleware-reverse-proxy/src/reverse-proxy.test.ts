@@ -12,7 +12,6 @@ function envFrom(rawHeaders: string[], remoteAddress = '127.0.0.1'): Env {
     { method: 'GET', url: '/', httpVersion: '1.1', rawHeaders: raw, socket: { remoteAddress, remotePort: 40000, localAddress: '127.0.0.1', localPort: 5000 } },
     { input: Readable.from([]) },
   );
-  delete env['psgix.io'];
   return env;
 }
 

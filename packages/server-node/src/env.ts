@@ -77,7 +77,8 @@ export function buildEnv(req: RequestLike, options?: BuildEnvOptions): Env {
     'psgi.run_once': false,
     'psgi.nonblocking': true,
     'psgi.streaming': true,
-    'psgix.io': socket as Duplex,
+    // A structural request (in-process tests, adapters) has no real socket to hand over.
+    'psgix.io': typeof (socket as Duplex).pipe === 'function' ? (socket as Duplex) : undefined,
     'psgix.cleanup': true,
     'psgix.cleanup.handlers': [],
     'plank.finish': [],

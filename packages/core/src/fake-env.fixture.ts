@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { Env } from './types.js';
 
 // A minimal valid env for unit tests that call an app directly.
-export function fakeEnv(overrides: Partial<Env> = {}): Env {
+export function fakeEnv(overrides: Partial<Env> | Record<string, unknown> = {}): Env {
   const input = new PassThrough();
   input.end();
   return {

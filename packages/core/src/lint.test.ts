@@ -1,33 +1,10 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { fakeEnv } from './fake-env.fixture.js';
 import { bodyToBuffer, lint, PlankError } from './index.js';
 import type { App, AppResult, Chunk, Env, Headers, Response, StreamingResponse, Writer } from './index.js';
 
-function env(overrides: Record<string, unknown> = {}): Env {
-  const input = new PassThrough();
-  input.end();
-  return {
-    REQUEST_METHOD: 'GET',
-    SCRIPT_NAME: '',
-    PATH_INFO: '/',
-    REQUEST_URI: '/',
-    QUERY_STRING: '',
-    SERVER_NAME: 'localhost',
-    SERVER_PORT: '80',
-    SERVER_PROTOCOL: 'HTTP/1.1',
-    REMOTE_ADDR: '127.0.0.1',
-    'psgi.version': [1, 1],
-    'psgi.url_scheme': 'http',
-    'psgi.input': input,
-    'psgi.errors': { write: () => true },
-    'psgi.multithread': false,
-    'psgi.multiprocess': false,
-    'psgi.run_once': false,
-    'psgi.nonblocking': true,
-    'psgi.streaming': true,
-    ...overrides,
-  } as Env;
-}
+const env = fakeEnv;
 
 const ok: App = () => [200, ['Content-Type', 'text/plain'], ['Hello']];
 

@@ -3,7 +3,7 @@ import { testApp } from '@plank/test';
 import { describe, expect, it } from 'vitest';
 import { httpExceptions, lint, PlankError, Request } from './index.js';
 import type { App, Env } from './index.js';
-import { fakeEnv } from './middleware/env.test.helper.js';
+import { fakeEnv } from './fake-env.fixture.js';
 
 const latin1 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
 

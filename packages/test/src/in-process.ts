@@ -13,13 +13,17 @@ export type InProcessOptions = {
 };
 
 /**
- * Runs one request through `app` without a socket, building the env with the same
- * `buildEnv` the node server uses, and behaving like it where a client could tell:
- * HEAD, 1xx, 204 and 304 get no body, a throwing app gets a 500, an invalid header a 500,
- * and `plank.finish` and `psgix.cleanup.handlers` run after the body is complete. An error
- * after the headers rejects, as a socket client would see the connection drop.
+ * The env a server would build for this request, for tests that call an app or a
+ * middleware directly (built by server-node's own `buildEnv`, so PATH_INFO is decoded once,
+ * headers become HTTP_* and so on, exactly as over a socket).
+ *
+ * @example
+ * ```ts
+ * import { testEnv } from '@plank/test';
+ * const env = testEnv('/a%20b?x=1', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hi' });
+ * ```
  */
-export async function requestInProcess(app: App, path: string, init: TestRequestInit = {}, options: InProcessOptions = {}): Promise<TestResponse> {
+export function testEnv(path = '/', init: TestRequestInit = {}, options: InProcessOptions = {}): Env {
   const rawHeaders = flatHeaders(init.headers);
   if (!hasHeader(rawHeaders, 'host')) rawHeaders.unshift('Host', 'localhost');
   const body = init.body === undefined ? undefined : typeof init.body === 'string' ? Buffer.from(init.body, 'utf8') : Buffer.from(init.body);
@@ -34,9 +38,18 @@ export async function requestInProcess(app: App, path: string, init: TestRequest
     socket: { remoteAddress: init.remoteAddr ?? '127.0.0.1', remotePort: 50000, localAddress: '127.0.0.1', localPort: 80 },
   };
   const input = Readable.from(body === undefined || body.length === 0 ? [] : [body]);
-  const errors = options.errors ?? process.stderr;
-  const env = buildEnv(req, { input, errors });
+  return buildEnv(req, { input, errors: options.errors ?? process.stderr });
+}
 
+/**
+ * Runs one request through `app` without a socket, building the env with the same
+ * `buildEnv` the node server uses, and behaving like it where a client could tell:
+ * HEAD, 1xx, 204 and 304 get no body, a throwing app gets a 500, an invalid header a 500,
+ * and `plank.finish` and `psgix.cleanup.handlers` run after the body is complete. An error
+ * after the headers rejects, as a socket client would see the connection drop.
+ */
+export async function requestInProcess(app: App, path: string, init: TestRequestInit = {}, options: InProcessOptions = {}): Promise<TestResponse> {
+  const env = testEnv(path, init, options);
   let result: AppResult;
   try {
     result = await app(env);

@@ -1,5 +1,5 @@
 export { testApp, defaultMode } from './test-app.js';
-export { requestInProcess, type InProcessOptions } from './in-process.js';
+export { requestInProcess, testEnv, type InProcessOptions } from './in-process.js';
 export { listen, rawRequest, socketRequester } from './socket.js';
 export type { Requester, TestAppOptions, TestContext, TestMode, TestRequestInit, TestResponse } from './types.js';
 export { runServerSuite, suiteApp, inProcessServer, type SuiteFactory, type SuiteServer } from './suite.js';

@@ -3,7 +3,7 @@ import { testApp } from '@plank/test';
 import { describe, expect, it } from 'vitest';
 import { conditionalGet, lint } from '../index.js';
 import type { App, Response } from '../index.js';
-import { fakeEnv } from './env.test.helper.js';
+import { fakeEnv } from '../fake-env.fixture.js';
 
 const lastModified = 'Wed, 21 Oct 2015 07:28:00 GMT';
 const page: App = () => [

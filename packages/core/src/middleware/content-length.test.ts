@@ -6,7 +6,7 @@ import { testApp } from '@plank/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentLength, lint } from '../index.js';
 import type { App, Response } from '../index.js';
-import { fakeEnv } from './env.test.helper.js';
+import { fakeEnv } from '../fake-env.fixture.js';
 
 const wrap = (app: App): App => lint(contentLength()(lint(app)));
 

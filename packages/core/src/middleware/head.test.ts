@@ -3,7 +3,7 @@ import { testApp } from '@plank/test';
 import { describe, expect, it } from 'vitest';
 import { head, lint } from '../index.js';
 import type { App, Response, StreamingResponse } from '../index.js';
-import { fakeEnv } from './env.test.helper.js';
+import { fakeEnv } from '../fake-env.fixture.js';
 
 const wrap = (app: App): App => lint(head()(lint(app)));
 const hello: App = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '5'], ['Hello']];

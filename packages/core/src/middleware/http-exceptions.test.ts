@@ -2,7 +2,7 @@ import { testApp } from '@plank/test';
 import { describe, expect, it } from 'vitest';
 import { HttpException, httpExceptions, lint, PlankError, stackTrace } from '../index.js';
 import type { App, Response } from '../index.js';
-import { fakeEnv } from './env.test.helper.js';
+import { fakeEnv } from '../fake-env.fixture.js';
 
 const wrap = (app: App): App => lint(httpExceptions()(lint(app)));
 

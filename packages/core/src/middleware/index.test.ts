@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { builder, builtinMiddleware, resolveMiddleware } from '../index.js';
 import type { Response } from '../index.js';
-import { fakeEnv } from './env.test.helper.js';
+import { fakeEnv } from '../fake-env.fixture.js';
 
 describe('the core middleware registry', () => {
   it('resolves every core middleware by its Plack name', () => {

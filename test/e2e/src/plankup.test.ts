@@ -235,6 +235,48 @@ describe('plankup', () => {
     expect(bad.err()).toContain('--keepalive-timeout');
   });
 
+  it('prints its usage with -h and its version with -v, and exits 0', async () => {
+    const dir = appDir({});
+    const help = plankup(['-h'], dir);
+    expect(await help.exited).toBe(0);
+    expect(help.out()).toMatch(/^Usage: plankup \[options\]/);
+    expect(help.out()).toContain('--check');
+    const version = plankup(['--version'], dir);
+    expect(await version.exited).toBe(0);
+    expect(version.out()).toMatch(/^plankup \d+\.\d+\.\d+ \(node v\d+/);
+  });
+
+  it('takes the app from -a, and leaves out the development stack with --no-default-middleware', async () => {
+    const dir = appDir({ 'site.js': `export default (env) => { if (env.PATH_INFO === '/boom') throw new Error('kaboom'); return [200, [], ['site']]; };\n` });
+    const run = plankup(['-o', '127.0.0.1', '-p', '0', '--no-default-middleware', '-a', 'site.js'], dir);
+    const [url] = await listening(run);
+    expect(await (await fetch(url as string)).text()).toBe('site');
+    const boom = await fetch(`${url}boom`);
+    expect(boom.status).toBe(500);
+    expect(await boom.text()).not.toContain('kaboom');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(run.err()).not.toMatch(/"GET \/ HTTP/);
+  });
+
+  it('restarts the server with -R when a file in a watched folder changes', async () => {
+    const dir = appDir({ 'app.js': `import { readFileSync } from 'node:fs';\nconst v = readFileSync(new URL('./conf/value.txt', import.meta.url), 'utf8');\nexport default () => [200, [], [v]];\n` });
+    mkdirSync(join(dir, 'conf'));
+    writeFileSync(join(dir, 'conf/value.txt'), 'first');
+    const run = plankup(['-R', 'conf', '-o', '127.0.0.1', '-p', String(await freePort()), '-E', 'deployment'], dir);
+    const [url] = await listening(run);
+    expect(await (await fetch(url as string)).text()).toBe('first');
+    writeFileSync(join(dir, 'conf/value.txt'), 'second');
+    const deadline = Date.now() + 15_000;
+    let body = 'first';
+    while (body !== 'second' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      body = await fetch(url as string).then((r) => r.text(), () => 'down');
+    }
+    expect(body).toBe('second');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+
   it('restarts the server with -r when the app changes', async () => {
     const dir = appDir({ 'app.js': `export default () => [200, [], ['one']];\n` });
     const run = plankup(['-r', '-o', '127.0.0.1', '-p', String(await freePort()), '-E', 'deployment'], dir);

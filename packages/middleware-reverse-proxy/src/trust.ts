@@ -37,11 +37,18 @@ export function compileTrusted(trusted: unknown): Trust {
     };
   }
   const hop = compileList(trusted);
+  // Consecutive requests mostly come from the same peer (keep-alive, one proxy in front):
+  // the verdict for the last address is kept, since the list never changes.
+  let lastRemote: string | undefined;
+  let lastVerdict = false;
   return {
     hop,
     peer: (remote) => {
+      if (remote === lastRemote) return lastVerdict;
       const ip = parseIp(remote);
-      return ip !== undefined && hop(ip, 0);
+      lastVerdict = ip !== undefined && hop(ip, 0);
+      lastRemote = remote;
+      return lastVerdict;
     },
   };
 }

@@ -11,6 +11,10 @@ export type HandlerOptions = {
   errors?: ErrorStream;
   /** `psgi.multiprocess`. @default false */
   multiprocess?: boolean;
+  /** `psgix.harakiri`, `plank.worker`, `plank.workers` for every request (multi-process servers). */
+  harakiri?: boolean;
+  worker?: unknown;
+  workers?: readonly unknown[];
 };
 
 /** Shared by every request of one handler; `draining` flips when the server starts closing. */
@@ -37,6 +41,9 @@ export function createHandler(app: App, options: HandlerOptions = {}): (req: Inc
 export function handlerState(app: App, options: HandlerOptions): HandlerState {
   const envOptions: BuildEnvOptions = { errors: options.errors ?? process.stderr };
   if (options.multiprocess) envOptions.multiprocess = true;
+  if (options.harakiri) envOptions.harakiri = true;
+  if (options.worker !== undefined) envOptions.worker = options.worker;
+  if (options.workers !== undefined) envOptions.workers = options.workers;
   return { app, envOptions, draining: false };
 }
 

@@ -28,6 +28,11 @@ export type ServeOptions = {
   timeout?: number;
   /** `psgi.multiprocess`: set when several processes serve the same app. @default false */
   multiprocess?: boolean;
+  /** `psgix.harakiri`: the server can retire this process after a response (prefork). @default false */
+  harakiri?: boolean;
+  /** `plank.worker` / `plank.workers` in every env (multi-process servers; keep the array and update it in place). */
+  worker?: unknown;
+  workers?: readonly unknown[];
 };
 
 export type ServerHandle = {

@@ -13,7 +13,7 @@ import type { ToMaster, ToWorker, WorkerConfig, WorkerInfo } from './protocol.js
 
 let config: WorkerConfig | undefined;
 let info: WorkerHookInfo | undefined;
-let workers: WorkerInfo[] = [];
+const workers: WorkerInfo[] = [];
 const handles: ServerHandle[] = [];
 let ready = false;
 let stopping: Promise<void> | undefined;
@@ -58,9 +58,6 @@ function wrap(app: App, limit: number): App {
     return result;
   };
   return function preforkWorker(env) {
-    env['psgix.harakiri'] = true;
-    env['plank.worker'] = info;
-    env['plank.workers'] = workers;
     // Counted as the request arrives, so this very response already says `Connection: close`.
     if (limit > 0 && ++served === limit) void retire(`${limit} requests`);
     const result = app(env);
@@ -71,7 +68,7 @@ function wrap(app: App, limit: number): App {
 
 async function start(cfg: WorkerConfig): Promise<void> {
   config = cfg;
-  workers = cfg.workers;
+  workers.splice(0, workers.length, ...cfg.workers);
   info = { pid: process.pid, slot: cfg.slot, generation: cfg.generation };
   let app: App;
   try {
@@ -85,6 +82,9 @@ async function start(cfg: WorkerConfig): Promise<void> {
       const handle = await serve(app, {
         fd,
         multiprocess: true,
+        harakiri: true,
+        worker: info,
+        workers,
         keepAliveTimeout: cfg.keepAliveTimeout,
         timeout: cfg.timeout,
         gracefulTimeout: cfg.gracefulTimeout,
@@ -132,7 +132,8 @@ function retire(reason: string): Promise<void> {
 process.on('message', (message: ToWorker) => {
   if (message.type === 'start' && !config) void start(message.config);
   else if (message.type === 'stop') void stop(message.timeout);
-  else if (message.type === 'workers') workers = message.workers;
+  // In place: every env refers to this one array (server-node puts it in the env literal).
+  else if (message.type === 'workers') workers.splice(0, workers.length, ...message.workers);
 });
 // The master decides when workers go: a terminal's Ctrl-C or hang-up reaches the whole
 // process group, and the master turns it into an orderly stop or restart.

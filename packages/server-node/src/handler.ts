@@ -396,8 +396,10 @@ class NodeWriter implements Writer {
     this.#closing = new Promise<void>((resolve) => {
       if (res.closed) return resolve();
       res.once('close', () => resolve());
-      if (!res.writableEnded) res.end();
+      // Uncork before end(): Node 24's end() on a corked response sends the chunks written
+      // since cork() after the terminating chunk (the client sees data after the end).
       NodeWriter.#uncork(this);
+      if (!res.writableEnded) res.end();
     });
     return this.#closing;
   }

@@ -235,6 +235,12 @@ function checkEnv(env: Env): void {
   ///   each function in it exactly once, with `{ status, bodyBytes, headerBytes, aborted }`,
   ///   when the last byte of the response has been handed to the socket, or when the client
   ///   went away first (`aborted: true`). Register through `onFinish(env, handler)`.
+  /// - `plank.worker` and `plank.workers`: what a multi-process server (prefork) says about
+  ///   the worker serving the request (`{ pid, slot, generation }`) and all live workers.
+  ///
+  /// An extension key MAY be present with the value `undefined`, which means the same as
+  /// absent: servers create keys that middleware fill in later (such as
+  /// `plank.reverse_proxy.peer_addr`) when they build the env, so every env has one shape.
   const logger = e['psgix.logger'];
   if (logger !== undefined && typeof logger !== 'function') fail(`env["psgix.logger"] must be a function, got ${show(logger)}`);
   const io = e['psgix.io'];

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { lint, type Env } from '@plank/core';
+import type { Env } from '@plank/core';
 import { buildEnv } from '@plank/server-node';
-import { reverseProxy, type ReverseProxyOptions } from '@plank/middleware-reverse-proxy';
+import type { ReverseProxyOptions } from '@plank/middleware-reverse-proxy';
+import { seen } from './seen.fixture.js';
 
 // Plack-Middleware-ReverseProxy 0.16, t/reverseproxy.t: the request is
 // `GET http://example.com/?foo=bar` with the listed headers, from a trusted peer. The
@@ -140,16 +141,6 @@ function base(env: Env): string {
   return new URL(`${env['psgi.url_scheme']}://${authority}${env.SCRIPT_NAME || '/'}`).href;
 }
 
-async function seen(options: ReverseProxyOptions, env: Env): Promise<Env> {
-  let inner: Env | undefined;
-  const app = lint(reverseProxy(options)(lint((e) => {
-    inner = { ...e };
-    return [200, ['Content-Type', 'text/plain'], ['OK']];
-  })));
-  await app(env);
-  if (inner === undefined) throw new Error('the app was not called');
-  return inner;
-}
 
 function observed(env: Env): Case['plack'] {
   return { REMOTE_ADDR: env.REMOTE_ADDR, HTTP_HOST: env.HTTP_HOST as string, SERVER_PORT: env.SERVER_PORT, scheme: env['psgi.url_scheme'], base: base(env) };

@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { builder, lint, PlankError, type Env } from '@plank/core';
+import { builder, PlankError, type Env } from '@plank/core';
 import { buildEnv } from '@plank/server-node';
 import { plankMiddleware, reverseProxy, type ReverseProxyOptions } from '@plank/middleware-reverse-proxy';
+import { seen } from './seen.fixture.js';
 
 /** A real env as the node server builds it, minus the socket (none in-process). */
 function envFrom(rawHeaders: string[], remoteAddress = '127.0.0.1'): Env {
@@ -15,16 +16,7 @@ function envFrom(rawHeaders: string[], remoteAddress = '127.0.0.1'): Env {
   return env;
 }
 
-async function run(options: ReverseProxyOptions, env: Env): Promise<Env> {
-  let inner: Env | undefined;
-  const app = lint(reverseProxy(options)(lint((e) => {
-    inner = { ...e };
-    return [200, ['Content-Type', 'text/plain'], ['OK']];
-  })));
-  await app(env);
-  if (inner === undefined) throw new Error('the app was not called');
-  return inner;
-}
+const run = seen;
 
 const xff = (value: string, remote?: string): Env => envFrom(['X-Forwarded-For', value], remote);
 

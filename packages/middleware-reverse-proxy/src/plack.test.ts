@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import type { Env } from '@plank/core';
 import { buildEnv } from '@plank/server-node';
-import type { ReverseProxyOptions } from '@plank/middleware-reverse-proxy';
 import { seen } from './seen.fixture.js';
 
 // Plack-Middleware-ReverseProxy 0.16, t/reverseproxy.t: the request is

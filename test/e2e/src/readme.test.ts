@@ -17,7 +17,9 @@ describe('the README builder example', () => {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'readme-example.ts');
     writeFileSync(file, (code as string).replace('port: 5000', 'port: 0'));
-    const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    // tsx as a loader in this very process (its CLI would run the example in a grandchild that
+    // outlives the kill below).
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';

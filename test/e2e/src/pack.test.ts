@@ -7,6 +7,7 @@ import { checkPackage, createPackageFromTarballData } from '@arethetypeswrong/co
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { printed } from './spawn.fixture.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const packages = readdirSync(join(root, 'packages')).filter((d) => existsSync(join(root, 'packages', d, 'package.json')));
@@ -57,16 +58,7 @@ describe('every package as published', () => {
     );
     const child = spawn(process.execPath, ['server.mjs'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          if (out.includes('\n')) resolve(out.trim());
-        });
-        child.stderr.on('data', (d) => (err += d));
-        child.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-      });
+      const url = await printed(child, /^(\S+)\n/);
       const res = await fetch(new URL('/hello/x', url));
       expect(res.status).toBe(200);
       expect(await res.text()).toBe('hi from /hello');

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { printed } from './spawn.fixture.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -21,17 +22,7 @@ describe('the README builder example', () => {
     // outlives the kill below).
     const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const m = /listening on (\S+)/.exec(out);
-          if (m) resolve(m[1] as string);
-        });
-        child.stderr.on('data', (d) => (err += d));
-        child.on('exit', (status) => reject(new Error(`example exited ${status}: ${err}`)));
-      });
+      const url = await printed(child, /listening on (\S+)/);
       const api = await fetch(new URL('/api', url));
       expect(await api.json()).toEqual({ ok: true });
       expect(api.headers.get('x-local')).toBe('yes');

@@ -7,7 +7,7 @@ import { fileApp } from './index.js';
 
 let tree: ReturnType<typeof makeTree>;
 beforeAll(() => {
-  tree = makeTree({ 'a.txt': 'one', 'b.txt': 'bee', 'c.txt': 'sea', 'd/index.html': 'dir' });
+  tree = makeTree({ 'a.txt': 'one', 'b.txt': 'bee', 'c.txt': 'sea', 'd/index.html': 'dir', 'm1.txt': 'memory one', 'm2.txt': 'memory two', 'big.txt': 'x'.repeat(5000) });
 });
 afterAll(() => tree.cleanup());
 
@@ -75,5 +75,46 @@ describe('metadata cache', () => {
     expect((await call(app, '/later.txt')).status).toBe(404);
     writeFileSync(join(tree.root, 'later.txt'), 'now');
     expect((await call(app, '/later.txt')).body.toString()).toBe('now');
+  });
+});
+
+describe('content cache', () => {
+  // The bytes are read in the background after the first lookup: wait until a response carries them.
+  const inMemory = (res: Response): boolean => Array.isArray(res[2]) && res[2].length === 1 && Buffer.isBuffer(res[2][0]);
+  const warm = async (app: App, path: string): Promise<Response> => {
+    let res = (await app(fakeEnv(path))) as Response;
+    await eventually(async () => inMemory((res = (await app(fakeEnv(path))) as Response)), 2000).catch(() => undefined);
+    return res;
+  };
+
+  it('sends a small hot file from memory, ranges cut from the same bytes', async () => {
+    const app = fileApp({ root: tree.root, cache: true });
+    const res = await warm(app, '/m1.txt');
+    expect(inMemory(res)).toBe(true);
+    expect((await call(app, '/m1.txt')).body.toString()).toBe('memory one');
+    const part = app(fakeEnv('/m1.txt', { Range: 'bytes=7-9' })) as Response;
+    expect(part[0]).toBe(206);
+    expect(Buffer.concat(part[2] as Buffer[]).toString()).toBe('one');
+    expect((app(fakeEnv('/m1.txt', {}, 'HEAD')) as Response)[2]).toEqual([]);
+  });
+
+  it('keeps nothing above maxFileSize and no more than maxBytes in all', async () => {
+    const app = fileApp({ root: tree.root, cache: { maxFileSize: 4096, maxBytes: 12 } });
+    expect(inMemory(await warm(app, '/big.txt'))).toBe(false);
+    expect(inMemory(await warm(app, '/m1.txt'))).toBe(true);
+    // 10 bytes kept, 12 allowed: the second 10-byte file is served from disk.
+    expect(inMemory(await warm(app, '/m2.txt'))).toBe(false);
+    expect((await call(app, '/m2.txt')).body.toString()).toBe('memory two');
+    const metadataOnly = fileApp({ root: tree.root, cache: { maxBytes: 0 } });
+    expect(inMemory(await warm(metadataOnly, '/m1.txt'))).toBe(false);
+  });
+
+  it('serves the new bytes once a file kept in memory changes', async () => {
+    const path = join(tree.root, 'm2.txt');
+    const app = fileApp({ root: tree.root, cache: { ttl: 600_000 } });
+    expect(inMemory(await warm(app, '/m2.txt'))).toBe(true);
+    writeFileSync(path, 'memory two, edited');
+    await eventually(async () => (await call(app, '/m2.txt')).body.toString() === 'memory two, edited');
+    writeFileSync(path, 'memory two');
   });
 });

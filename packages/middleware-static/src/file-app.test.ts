@@ -309,6 +309,8 @@ describe('fileApp: options', () => {
       [{ root: tree.root, index: ['../x'] }, /"index"/],
       [{ root: tree.root, precompressed: ['deflate'] }, /"precompressed"/],
       [{ root: tree.root, cache: { size: 1 } }, /"cache"/],
+      [{ root: tree.root, cache: { maxFileSize: -1 } }, /"cache.maxFileSize".*-1/],
+      [{ root: tree.root, cache: { maxBytes: 1.5 } }, /"cache.maxBytes".*1.5/],
       [{ root: tree.root, pass_through: true }, /unknown option "pass_through"/],
       [{ root: tree.root, file: 'x' }, /"file".*"root"/],
     ];

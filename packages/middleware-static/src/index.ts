@@ -1,7 +1,7 @@
 export { serveStatic } from './static.js';
 export { fileApp } from './file-app.js';
 export { directoryApp, type DirectoryAppOptions } from './directory.js';
-export type { FileAppOptions, StaticOptions, Precompressed } from './options.js';
+export type { CacheOptions, FileAppOptions, StaticOptions, Precompressed } from './options.js';
 export type { DotfilesPolicy } from './safe-path.js';
 import { serveStatic } from './static.js';
 

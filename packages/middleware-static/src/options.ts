@@ -46,11 +46,25 @@ export type FileAppOptions = {
   /** Serve `file.br` / `file.gz` / `file.zst` to clients that accept them, in this order of preference. @default [] */
   precompressed?: Precompressed[];
   /**
-   * Remember file lookups (real path, stat) for hot files: `true` for the defaults, or
-   * `{ maxEntries, ttl }`. Entries are dropped as soon as the file changes (inotify) and
-   * looked up again after `ttl` ms. @default false
+   * Remember file lookups (real path, stat) for hot files, and the bytes of small ones:
+   * `true` for the defaults, or `{ maxEntries, ttl, maxFileSize, maxBytes }`. Entries are
+   * dropped as soon as the file changes (inotify) and looked up again after `ttl` ms.
+   * Files up to `maxFileSize` bytes are kept in memory, `maxBytes` in all (0 keeps none).
+   * @default false
    */
-  cache?: boolean | { maxEntries?: number; ttl?: number };
+  cache?: boolean | CacheOptions;
+};
+
+/** The `cache` option spelled out; every field is optional. */
+export type CacheOptions = {
+  /** Paths remembered at most; the oldest goes first. @default 1024 */
+  maxEntries?: number;
+  /** Milliseconds before an entry is looked up again (realpath + stat). @default 2000 */
+  ttl?: number;
+  /** Largest file whose bytes are kept in memory. @default 65536 */
+  maxFileSize?: number;
+  /** Bytes kept in memory over all files; 0 keeps metadata only. @default 16777216 */
+  maxBytes?: number;
 };
 
 /** Options of {@link serveStatic}. */
@@ -85,7 +99,7 @@ export type Resolved = {
   dotfiles: DotfilesPolicy;
   followSymlinks: boolean;
   precompressed: Precompressed[];
-  cache: { maxEntries: number; ttl: number } | false;
+  cache: Required<CacheOptions> | false;
 };
 
 export const FILE_KEYS: string[] = [
@@ -178,15 +192,17 @@ export function resolveOptions(where: string, input: unknown, keys: string[] = F
   }
 
   let cache: Resolved['cache'] = false;
-  if (o.cache === true) cache = { maxEntries: 1024, ttl: 2000 };
+  const defaults: Required<CacheOptions> = { maxEntries: 1024, ttl: 2000, maxFileSize: 64 * 1024, maxBytes: 16 * 1024 * 1024 };
+  if (o.cache === true) cache = defaults;
   else if (typeof o.cache === 'object' && o.cache !== null && !Array.isArray(o.cache)) {
     const c = o.cache as Record<string, unknown>;
-    for (const key of Object.keys(c)) if (key !== 'maxEntries' && key !== 'ttl') throw bad('cache', 'takes only { maxEntries, ttl }');
-    cache = {
-      maxEntries: c.maxEntries === undefined ? 1024 : count(c.maxEntries, 'cache.maxEntries', 1),
-      ttl: c.ttl === undefined ? 2000 : count(c.ttl, 'cache.ttl', 0),
-    };
-  } else if (o.cache !== undefined && o.cache !== false) throw bad('cache', 'must be true, false or { maxEntries, ttl }');
+    const floor: Record<string, number> = { maxEntries: 1, ttl: 0, maxFileSize: 0, maxBytes: 0 };
+    for (const key of Object.keys(c)) if (!(key in floor)) throw bad('cache', `takes only { ${Object.keys(floor).join(', ')} }`);
+    cache = { ...defaults };
+    for (const key of Object.keys(floor) as (keyof CacheOptions)[]) {
+      if (c[key] !== undefined) cache[key] = count(c[key], `cache.${key}`, floor[key] as number);
+    }
+  } else if (o.cache !== undefined && o.cache !== false) throw bad('cache', 'must be true, false or { maxEntries, ttl, maxFileSize, maxBytes }');
 
   return {
     root,

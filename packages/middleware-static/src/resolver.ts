@@ -3,7 +3,7 @@
 // root and where the optional metadata cache lives.
 
 import { type Stats, type FSWatcher, realpathSync, watch } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { hasDotSegment, type DotfilesPolicy } from './safe-path.js';
 
@@ -16,6 +16,8 @@ export type FileInfo = {
   mtimeMs: number;
   /** Content-Type, filled in by the handler on first use (it depends on the requested name). */
   type?: string;
+  /** The whole file, for small cached files once read; exactly the bytes `stat` describes. */
+  data?: Buffer;
 };
 
 export type Lookup =
@@ -27,7 +29,7 @@ export type ResolverOptions = {
   root: string;
   followSymlinks: boolean;
   dotfiles: DotfilesPolicy;
-  cache: { maxEntries: number; ttl: number } | false;
+  cache: { maxEntries: number; ttl: number; maxFileSize: number; maxBytes: number } | false;
 };
 
 export type Resolver = {
@@ -113,22 +115,35 @@ function readable(st: Stats): boolean {
 
 type Entry = { result: Lookup; checkedAt: number; watcher?: FSWatcher };
 
+type CacheLimits = { maxEntries: number; ttl: number; maxFileSize: number; maxBytes: number };
+
 /**
  * Remembers lookups for `ttl` ms and at most `maxEntries` paths (oldest first out).
  * A served file is also watched (inotify), so a change or a replacement drops its
  * entry at once; after `ttl` an entry is looked up again (realpath + stat), which
  * catches what a watch cannot see, such as a directory symlink swapped above it.
+ * Files up to `maxFileSize` bytes also keep their bytes (`maxBytes` in all), read once
+ * in the background: a hit then needs no file-system call at all, not even to send.
  */
-function cached(resolve: (path: string) => Promise<Lookup>, { maxEntries, ttl }: { maxEntries: number; ttl: number }): Resolver {
+function cached(resolve: (path: string) => Promise<Lookup>, limits: CacheLimits): Resolver {
+  const { maxEntries, ttl } = limits;
   const entries = new Map<string, Entry>();
+  let bytes = 0;
 
   const drop = (path: string, entry: Entry): void => {
     entry.watcher?.close();
-    if (entries.get(path) === entry) entries.delete(path);
+    if (entries.get(path) !== entry) return;
+    entries.delete(path);
+    if (entry.result.kind === 'file' && entry.result.info.data) bytes -= entry.result.info.size;
   };
 
   const store = (path: string, result: Lookup): void => {
     const old = entries.get(path);
+    // Looked up again after ttl and unchanged: keep the entry, its watch and its bytes.
+    if (old && result.kind === 'file' && old.result.kind === 'file' && same(old.result.info, result.info)) {
+      old.checkedAt = Date.now();
+      return;
+    }
     if (old) drop(path, old);
     const entry: Entry = { result, checkedAt: Date.now() };
     if (result.kind === 'file') {
@@ -144,6 +159,16 @@ function cached(resolve: (path: string) => Promise<Lookup>, { maxEntries, ttl }:
       const [oldestPath, oldest] = entries.entries().next().value as [string, Entry];
       drop(oldestPath, oldest);
     }
+    if (result.kind === 'file' && result.info.size <= limits.maxFileSize && result.info.size > 0) void keepBytes(path, entry, result.info);
+  };
+
+  const keepBytes = async (path: string, entry: Entry, info: FileInfo): Promise<void> => {
+    if (bytes + info.size > limits.maxBytes) return;
+    const data = await readExactly(info).catch(() => undefined);
+    // Dropped or replaced meanwhile, or the budget went to another file: serve from disk.
+    if (data === undefined || entries.get(path) !== entry || bytes + info.size > limits.maxBytes) return;
+    bytes += info.size;
+    info.data = data;
   };
 
   return {
@@ -154,11 +179,31 @@ function cached(resolve: (path: string) => Promise<Lookup>, { maxEntries, ttl }:
         const keep = result.kind !== 'status' || (cacheMissing && result.status === 404);
         if (keep) store(path, result);
         else if (hit) drop(path, hit);
-        return result;
+        const now = entries.get(path);
+        return now !== undefined && now.result.kind === 'file' && result.kind === 'file' ? now.result : result;
       });
     },
     close() {
       for (const [path, entry] of entries) drop(path, entry);
     },
   };
+}
+
+function same(a: FileInfo, b: FileInfo): boolean {
+  return a.path === b.path && a.stat.ino === b.stat.ino && a.stat.dev === b.stat.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.stat.ctimeMs === b.stat.ctimeMs;
+}
+
+/** The file's bytes, if the open file is still the one `info` describes and reads whole. */
+async function readExactly(info: FileInfo): Promise<Buffer | undefined> {
+  const handle = await open(info.path, 'r');
+  try {
+    const st = await handle.stat();
+    if (st.ino !== info.stat.ino || st.size !== info.size || st.mtimeMs !== info.mtimeMs) return undefined;
+    // Its own allocation: a slice of node's shared pool would pin the whole pool.
+    const data = Buffer.allocUnsafeSlow(info.size);
+    const { bytesRead } = await handle.read(data, 0, info.size, 0);
+    return bytesRead === info.size ? data : undefined;
+  } finally {
+    await handle.close();
+  }
 }

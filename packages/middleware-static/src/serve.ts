@@ -112,7 +112,7 @@ export function createFileServer(o: Resolved, listDirectory?: DirectoryHandler):
       return [304, headers, []];
     }
 
-    const { size, path } = info;
+    const { size, path, data } = info;
     // Range is defined for GET only (RFC 9110 §14.2): a HEAD gets the 200 headers.
     if (o.acceptRanges && env.REQUEST_METHOD === 'GET' && env.HTTP_RANGE !== undefined && ifRangeHolds(env, v)) {
       const ranges = parseRange(env.HTTP_RANGE, size, o.maxRanges);
@@ -121,7 +121,7 @@ export function createFileServer(o: Resolved, listDirectory?: DirectoryHandler):
         if (ranges.length === 1) {
           const { start, end } = ranges[0] as { start: number; end: number };
           headers.push('Content-Range', `bytes ${start}-${end}/${size}`, 'Content-Length', String(end - start + 1));
-          return [206, headers, { path, start, end }];
+          return [206, headers, data ? [data.subarray(start, end + 1)] : { path, start, end }];
         }
         const mp = multipartByteranges(path, size, header.get(headers, 'Content-Type') ?? type, ranges);
         header.set(headers, 'Content-Type', `multipart/byteranges; boundary=${mp.boundary}`);
@@ -130,7 +130,9 @@ export function createFileServer(o: Resolved, listDirectory?: DirectoryHandler):
       }
     }
     headers.push('Content-Length', String(size));
-    return [200, headers, env.REQUEST_METHOD === 'HEAD' || size === 0 ? [] : { path, start: 0, end: size - 1 }];
+    if (env.REQUEST_METHOD === 'HEAD' || size === 0) return [200, headers, []];
+    // A small cached file is sent from memory: no open, read or close at all.
+    return [200, headers, data ? [data] : { path, start: 0, end: size - 1 }];
   }
 
   return { serve, resolver };

@@ -1,10 +1,10 @@
-import { close, createReadStream, open, read } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { chunkLength, isFileBody, isReadable, isWebStream } from '@plank/core';
 import type { App, AppResult, Body, Chunk, Env, ErrorStream, Headers, Responder, Response, StreamingResponse, Writer } from '@plank/core';
 import { buildEnv } from './env.js';
 import type { BuildEnvOptions } from './env.js';
+import { sendFileBody, type Progress } from './send-file.js';
 
 export type HandlerOptions = {
   /** `psgi.errors`: where app errors and their stacks go. @default process.stderr */
@@ -19,9 +19,6 @@ export type HandlerOptions = {
 
 /** Shared by every request of one handler; `draining` flips when the server starts closing. */
 export type HandlerState = { app: App; envOptions: BuildEnvOptions; draining: boolean };
-
-/** Per-response bookkeeping for the paths that cannot finish synchronously. */
-type Progress = { bytes: number; aborted: boolean; done: boolean; wake: (() => void) | undefined };
 
 /**
  * Turns a Plank app into a `node:http` request listener, for servers you create yourself.
@@ -156,51 +153,19 @@ function sendResponse(state: HandlerState, env: Env, res: ServerResponse, respon
   const done = (err: Error | null): void => {
     if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') logError(env, err);
   };
-  if (isFileBody(body) && body.start !== undefined && body.end !== undefined && body.end - body.start < SMALL_FILE) {
-    sendSmallFile(env, res, body.path, body.start, body.end - body.start + 1);
-    return;
-  }
-  if (isFileBody(body) || isReadable(body)) {
-    const source = isFileBody(body) ? createReadStream(body.path, { start: body.start, end: body.end, highWaterMark: chunkFor(body.start, body.end) }) : body;
-    if (count) source.on('data', (chunk: Chunk) => { progress.bytes += chunkLength(chunk); });
-    pipeline(source, res, done);
+  if (isFileBody(body)) {
+    // A file that shrank or vanished after the headers went out can only be reported by
+    // dropping the connection.
+    sendFileBody(res, body.path, body.start ?? 0, body.end, progress, (err) => abortAfterHeaders(env, res, err));
+  } else if (isReadable(body)) {
+    if (count) body.on('data', (chunk: Chunk) => { progress.bytes += chunkLength(chunk); });
+    pipeline(body, res, done);
   } else if (count) {
     pipeline(body as AsyncIterable<Chunk>, countingTransform(progress), res, done);
   } else {
     pipeline(body as AsyncIterable<Chunk>, res, done);
   }
   watchClose(env, res, progress);
-}
-
-// A file span this small is read whole with one positioned read and sent with one end():
-// three thread-pool trips (open, read, close) instead of a stream's four plus its
-// machinery; measured 4.2-7.9k -> 10.7-12.4k req/s for 4 KiB files. Spans known to be large
-// stream in 256 KiB reads: a quarter of the reads and thread-pool trips per MiB (721-903 ->
-// 795-1208 req/s for 1 MiB). A file of unknown size keeps the default 64 KiB, since a
-// 256 KiB buffer for a small file costs more than it saves (0.73x raw for 64 KiB files).
-const SMALL_FILE = 64 * 1024;
-const FILE_CHUNK = 256 * 1024;
-
-function chunkFor(start: number | undefined, end: number | undefined): number | undefined {
-  return end !== undefined && end - (start ?? 0) >= FILE_CHUNK ? FILE_CHUNK : undefined;
-}
-
-function sendSmallFile(env: Env, res: ServerResponse, path: string, start: number, length: number): void {
-  const progress: Progress = { bytes: 0, aborted: false, done: false, wake: undefined };
-  watchClose(env, res, progress);
-  open(path, 'r', (openErr, fd) => {
-    if (openErr) return abortAfterHeaders(env, res, openErr);
-    const buf = Buffer.allocUnsafe(length);
-    read(fd, buf, 0, length, start, (readErr, got) => {
-      close(fd, () => {});
-      if (readErr) return abortAfterHeaders(env, res, readErr);
-      // A file that shrank since its size was taken: the promised length cannot be kept.
-      if (got !== length) return abortAfterHeaders(env, res, new Error(`${path}: expected ${length} bytes at ${start}, read ${got}`));
-      if (res.destroyed) return;
-      progress.bytes = length;
-      res.end(buf);
-    });
-  });
 }
 
 /** True when the app already chose the framing (Content-Length or Transfer-Encoding). */

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, IncomingMessage, request as httpRequest } from 'node:http';
@@ -175,6 +176,40 @@ describe('file bodies', () => {
       }
       await until(() => finished === 10, 'every download to finish');
       await until(() => readdirSync(fdDir).length <= before + 2, 'descriptors to be released');
+    });
+  });
+
+  it('sends whole files and spans that cross read boundaries byte for byte to slow readers, many at once', async () => {
+    // Random bytes never repeat per read, so a read buffer handed to the wrong response,
+    // or reused before the socket let go of it, shows up as wrong bytes.
+    // The clients wait before reading, so the kernel's buffers (4 MiB to send) fill and writes queue.
+    const content = randomBytes(8 * 1024 * 1024 + 1);
+    const file = join(dir, 'patterned.bin');
+    await writeFile(file, content);
+    const spans: Record<string, [number, number | undefined]> = { '/whole': [0, undefined], '/tail': [262_143, undefined], '/span': [100, 2_600_000], '/small': [5, 9] };
+    const app: App = (env) => {
+      const [start, end] = spans[env.PATH_INFO] ?? [0, 0];
+      return [200, ['Content-Type', 'application/octet-stream'], end === undefined ? { path: file, start } : { path: file, start, end }];
+    };
+    const fetchSlowly = async (port: number, path: string): Promise<Buffer> => {
+      // HTTP/1.0: the body is the bytes up to the close, with no chunked framing.
+      const socket = await openSocket(port, `GET ${path} HTTP/1.0\r\n\r\n`);
+      socket.pause();
+      await new Promise((r) => setTimeout(r, 300));
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.resume();
+      await new Promise((r) => socket.once('close', r));
+      const raw = Buffer.concat(chunks);
+      return raw.subarray(raw.indexOf('\r\n\r\n') + 4);
+    };
+    await withServer(app, {}, async ({ port }) => {
+      const paths = Object.keys(spans);
+      const all = await Promise.all(Array.from({ length: 8 }, (_, i) => paths[i % paths.length] as string).map(async (path) => ({ path, body: await fetchSlowly(port, path) })));
+      for (const { path, body } of all) {
+        const [start, end] = spans[path] as [number, number | undefined];
+        expect(body.equals(content.subarray(start, end === undefined ? undefined : end + 1)), path).toBe(true);
+      }
     });
   });
 

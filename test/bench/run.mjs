@@ -5,6 +5,7 @@
 // runs in its own child process; servers are loaded in turn (A B A B ...) so drift in the
 // machine's speed hits all of them alike, and the median of the rounds is reported. With two
 // or more cores the load generator (wrk) and the server are pinned to different cores.
+// A workload with `paired: true` is measured two servers at once instead (see measurePair).
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, readdirSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -58,7 +59,7 @@ const waitForPort = async (port, child, ms = 15_000) => {
   throw new Error(`server did not listen on ${port} within ${ms} ms`);
 };
 
-async function measure(server) {
+async function start(server) {
   const port = await freePort();
   const cmd = server.command.map((part) => part.replaceAll('{port}', String(port)));
   const child = spawn(cmd[0], cmd.slice(1), {
@@ -67,24 +68,68 @@ async function measure(server) {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
+  const s = { server, child, stderr: '', url: `http://127.0.0.1:${port}${server.path ?? '/'}` };
+  child.stderr.on('data', (d) => (s.stderr += d));
   try {
     await waitForPort(port, child);
-    const url = `http://127.0.0.1:${port}${server.path ?? '/'}`;
-    const warm = spawnSync('wrk', ['-t1', `-c${connections}`, '-d1s', ...(server.wrkArgs ?? []), url], { encoding: 'utf8' });
+    const warm = await new Promise((resolve) => {
+      const w = spawn('wrk', ['-t1', `-c${connections}`, '-d1s', ...(server.wrkArgs ?? []), s.url], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      w.stderr.on('data', (d) => (err += d));
+      w.on('close', (status) => resolve({ status, stderr: err }));
+    });
     if (warm.status !== 0) throw new Error(warm.stderr);
-    const run = spawnSync(...splitCmd(pinned(0, ['wrk', '-t1', `-c${connections}`, `-d${duration}s`, '--latency', ...(server.wrkArgs ?? []), url])), { encoding: 'utf8' });
-    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(run.stdout)?.[1]);
-    const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(run.stdout)?.[0];
-    if (!rps) throw new Error(`wrk gave no rate:\n${run.stdout}${run.stderr}`);
-    return { rps, errors };
   } catch (err) {
-    throw new Error(`${server.name}: ${err.message}\n${stderr}`);
+    stop(s);
+    throw new Error(`${server.name}: ${err.message}\n${s.stderr}`);
+  }
+  return s;
+}
+
+function stop(s) {
+  try {
+    process.kill(-s.child.pid, 'SIGKILL');
+  } catch {}
+}
+
+/** Loads a started server with wrk on CPU 0 and resolves with its rate. */
+function load(s) {
+  const [bin, argv] = splitCmd(pinned(0, ['wrk', '-t1', `-c${connections}`, `-d${duration}s`, '--latency', ...(s.server.wrkArgs ?? []), s.url]));
+  return new Promise((resolve, reject) => {
+    const wrk = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    wrk.stdout.on('data', (d) => (stdout += d));
+    wrk.on('close', () => {
+      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+      const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(stdout)?.[0];
+      if (!rps) reject(new Error(`${s.server.name}: wrk gave no rate:\n${stdout}\n${s.stderr}`));
+      else resolve({ rps, errors });
+    });
+  });
+}
+
+async function measure(server) {
+  const s = await start(server);
+  try {
+    return await load(s);
   } finally {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {}
+    stop(s);
+  }
+}
+
+// Both servers run at once on the same core, each loaded by its own wrk for the same
+// seconds: the core's time is shared between them, so their rates compare their cost per
+// request, and whatever slows the machine down in that interval slows both. Used where a
+// goal is a few percent, below the drift between consecutive runs on a shared machine.
+async function measurePair(a, b) {
+  // Started, warmed and loaded together, so neither sits idle while the other starts.
+  const started = await Promise.allSettled([start(a), start(b)]);
+  try {
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return await Promise.all(started.map((r) => load(r.value)));
+  } finally {
+    for (const r of started) if (r.status === 'fulfilled') stop(r.value);
   }
 }
 const splitCmd = (cmd) => [cmd[0], cmd.slice(1)];
@@ -107,10 +152,28 @@ for (const name of names) {
   const workload = (await import(`${here}workloads/${name}.mjs`)).default;
   const rates = new Map(workload.servers.map((s) => [s.name, []]));
   const notes = new Map();
+  const pairRatios = new Map();
+  const byName = new Map(workload.servers.map((s) => [s.name, s]));
+  const usable = (s) => !s.available || s.available();
   for (let r = 0; r < rounds; r++) {
+    if (workload.paired) {
+      for (const [a, b] of workload.ratios ?? []) {
+        const [sa, sb] = [byName.get(a), byName.get(b)];
+        if (!usable(sa) || !usable(sb)) continue;
+        const first = r % 2 === 0 ? [sa, sb] : [sb, sa];
+        const [ra, rb] = await measurePair(...first.map((s) => ({ ...s, command: pinned(1, s.command) })));
+        const rate = new Map([[first[0].name, ra.rps], [first[1].name, rb.rps]]);
+        const key = `${a}\0${b}`;
+        if (!pairRatios.has(key)) pairRatios.set(key, []);
+        pairRatios.get(key).push(rate.get(a) / rate.get(b));
+        for (const [k, v] of rate) rates.get(k).push(v);
+        process.stderr.write(`  ${name} round ${r + 1}: ${a} ${rate.get(a).toFixed(0)} req/s with ${b} ${rate.get(b).toFixed(0)} req/s at once\n`);
+      }
+      continue;
+    }
     const order = r % 2 === 0 ? workload.servers : [...workload.servers].reverse();
     for (const server of order) {
-      if (server.available && !server.available()) continue;
+      if (!usable(server)) continue;
       const { rps, errors } = await measure({ ...server, command: pinned(1, server.command) });
       rates.get(server.name).push(rps);
       if (errors) notes.set(server.name, errors);
@@ -118,14 +181,16 @@ for (const name of names) {
     }
   }
   const med = new Map([...rates].filter(([, xs]) => xs.length).map(([k, xs]) => [k, median(xs)]));
-  out(`| ${name}: server | req/s |`);
+  out(`| ${name}: server | req/s${workload.paired ? ' (two at once on one core)' : ''} |`);
   out('| --- | ---: |');
   for (const [k, v] of med) out(`| ${k}${notes.has(k) ? ` (${notes.get(k)})` : ''} | ${v.toFixed(0)} |`);
   out();
   for (const [a, b, goal] of workload.ratios ?? []) {
     if (!med.has(a) || !med.has(b)) continue;
-    const ratio = med.get(a) / med.get(b);
-    out(`- ${a} / ${b} = **${ratio.toFixed(3)}x**${goal ? ` (goal >= ${goal}x: ${ratio >= goal ? 'met' : 'NOT met'})` : ''}`);
+    // Paired: the median of the ratios measured at the same moments.
+    const ratio = workload.paired ? median(pairRatios.get(`${a}\0${b}`)) : med.get(a) / med.get(b);
+    const spread = workload.paired ? ` (median of rounds: ${pairRatios.get(`${a}\0${b}`).map((x) => x.toFixed(3)).join(', ')})` : '';
+    out(`- ${a} / ${b} = **${ratio.toFixed(3)}x**${goal ? ` (goal >= ${goal}x: ${ratio >= goal ? 'met' : 'NOT met'})` : ''}${spread}`);
   }
   out();
 }

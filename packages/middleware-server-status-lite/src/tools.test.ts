@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lint, type App } from '@plank/core';
 import { listen } from '@plank/test';
 import { serverStatusLite } from './index.js';
+import { FLUSH_MS } from './state.js';
 
 function which(name: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` }, encoding: 'utf8' });
@@ -88,8 +89,11 @@ describe.skipIf(!chromium && !process.env.CI)('the HTML page in a headless Chrom
 describe('plank-status', () => {
   const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
   it('prints the worker lines of the status page from the directory, without HTTP', async () => {
+    // Another process sees this worker's slot at most FLUSH_MS late.
+    const settled = (): Promise<void> => new Promise((r) => setTimeout(r, 2 * FLUSH_MS));
     await fetch(new URL('/y', server.url));
     const page = await (await fetch(new URL('/server-status', server.url))).text();
+    await settled();
     const r = await run(process.execPath, [bin, '--scoreboard', join(dir, 'sb'), '--counter', join(dir, 'counter')]);
     expect(r.code, r.stderr).toBe(0);
     // Busy with the status request then, idle after it now; the rest is the same page minus Uptime.
@@ -99,6 +103,7 @@ describe('plank-status', () => {
     const before = Number(/Total Accesses: (\d+)/.exec(page)?.[1]);
     expect(lines.slice(0, 7)).toEqual([`Total Accesses: ${before + 1}`, expect.stringMatching(/^Total kBytes: \d+$/), 'BusyWorkers: 0', 'IdleWorkers: 1', '--', 'pid status remote_addr host method uri protocol ss', expect.stringMatching(new RegExp(`^${process.pid} _ 127\\.0\\.0\\.1 127\\.0\\.0\\.1:${server.port} GET /server-status HTTP/1\\.1 [01]$`))]);
     expect(now).toContain(`Total Accesses: ${before + 1}`);
+    await settled();
     const json = await run(process.execPath, [bin, '--scoreboard', join(dir, 'sb'), '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ BusyWorkers: '0', IdleWorkers: '1', stats: [{ pid: process.pid, status: '_' }] });
   });

@@ -238,7 +238,8 @@ function finishLater(env: Env, res: ServerResponse, bytes: number, body?: Chunk[
 }
 
 function watchClose(env: Env, res: ServerResponse, progress: Progress): void {
-  res.once('close', () => {
+  // 'close' comes once per response: on() spares the wrapper once() allocates each time.
+  res.on('close', () => {
     if (!res.writableFinished) progress.aborted = true;
     const wake = progress.wake;
     progress.wake = undefined;

@@ -33,7 +33,7 @@ type InFlight = {
  * last finished request's fields once none is.
  *
  * Updates are coalesced: a request marks the slot dirty and one write at most every
- * FLUSH_MS records the state and the counts, so a loaded worker writes a few dozen times a
+ * FLUSH_MS records the state and the counts, so a loaded worker writes about ten times a
  * second instead of twice per request, and the fields are only encoded for the request on
  * show. What another worker reads is at most FLUSH_MS old (a status page shows seconds); a
  * worker that exits writes what is pending from its 'exit' handler.
@@ -84,8 +84,8 @@ export class WorkerState {
   /**
    * A request's start time, read from the system clock when no flush is pending, when one
    * is scheduled and every 64th request, else reused: under load a few ms old at most,
-   * never older than FLUSH_MS. Date.now() was about a third of this
-   * middleware's own time per request, and a timer to refresh it cost more than it saved.
+   * never older than FLUSH_MS. Date.now() was about a third of this middleware's own time
+   * per request; a 10 ms timer refreshing it cost more than it saved (0.936x against 0.95x).
    */
   #clock(): number {
     if (!this.#scheduled || (++this.#begun & 63) === 0) this.#now = Date.now();

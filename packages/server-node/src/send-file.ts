@@ -16,7 +16,7 @@ export type Progress = { bytes: number; aborted: boolean; done: boolean; wake: (
 // 256 KiB reads: 64 KiB gave 2.3k req/s, 1 MiB 3.3k, 256 KiB 3.6k for 1 MiB files.
 const CHUNK = 256 * 1024;
 // Enough for 16 concurrent downloads without allocating; 4 MiB kept at most.
-const POOL_MAX = 64;
+const POOL_MAX = 16;
 const pool: Buffer[] = [];
 
 function borrow(): Buffer {
@@ -41,29 +41,28 @@ export function sendFileBody(res: ServerResponse, path: string, start: number, e
     let buf: Buffer | undefined;
     let pos = start;
     let closed = false;
-    // `reuse`: the socket has let go of the buffer (never true after an abort, since an
-    // abandoned write may still point into it; the collector takes it then).
-    const stop = (reuse: boolean): void => {
+    // Never gives the buffer back: after an abort or an error an abandoned write may still
+    // point into it (the collector takes it then); a finished body returns it from end().
+    const stop = (): void => {
       if (closed) return;
       closed = true;
       progress.wake = undefined;
       close(fd, ignore);
-      if (reuse && buf) giveBack(buf);
     };
     const step = (): void => {
-      if (progress.aborted || res.destroyed) return stop(false);
+      if (progress.aborted || res.destroyed) return stop();
       buf ??= borrow();
       const want = end === undefined ? CHUNK : Math.min(CHUNK, end + 1 - pos);
       read(fd, buf, 0, want, pos, (readErr, got) => {
         if (closed) return;
         if (readErr) {
-          stop(false);
+          stop();
           return fail(readErr);
         }
-        if (progress.aborted || res.destroyed) return stop(false);
+        if (progress.aborted || res.destroyed) return stop();
         if (end !== undefined && got < want) {
           // The file shrank since its size was taken: the promised length cannot be kept.
-          stop(false);
+          stop();
           return fail(new Error(`${path}: expected ${end + 1 - start} bytes at ${start}, read ${pos - start + got}`));
         }
         pos += got;
@@ -72,14 +71,14 @@ export function sendFileBody(res: ServerResponse, path: string, start: number, e
         if (got === 0 || (end !== undefined && pos > end)) {
           const mine = buf as Buffer;
           buf = undefined;
-          stop(false);
+          stop();
           res.end(got === 0 ? undefined : chunk, () => giveBack(mine));
           return;
         }
-        progress.wake = () => stop(false);
+        progress.wake = stop;
         res.write(chunk, (writeErr) => {
           progress.wake = undefined;
-          if (writeErr) stop(false);
+          if (writeErr) stop();
           else step();
         });
       });

@@ -11,6 +11,7 @@ import { appendFileSync, readdirSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { which } from './peers.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
@@ -24,7 +25,6 @@ const connections = Number(flag('connections', '50'));
 const record = args.includes('--record');
 const wanted = args.filter((a) => !a.startsWith('--'));
 
-const which = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).stdout.trim();
 if (!which('wrk')) {
   console.error('bench: wrk is not installed (Debian: apt-get install wrk)');
   process.exit(1);

@@ -5,23 +5,13 @@
 // so they count as installed when test/bench depends on them or NODE_PATH points at them.
 // This file is also its own server: `node workloads/middleware-access-log.mjs serve <kind> <dir>`.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { hasPackage, requirePackage, isMain as startedAsServer } from '../peers.mjs';
 
 const node = process.execPath;
 const self = 'workloads/middleware-access-log.mjs';
-const require = createRequire(import.meta.url);
-const has = (pkg) => {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-};
-const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+const isMain = startedAsServer(import.meta.url);
 
 let logs = '';
 if (!isMain) {
@@ -29,7 +19,7 @@ if (!isMain) {
   logs = mkdtempSync(join(tmpdir(), 'plank-bench-access-log-'));
   process.on('exit', () => rmSync(logs, { recursive: true, force: true }));
 }
-const peers = () => has('express') && has('morgan');
+const peers = () => hasPackage('express') && hasPackage('morgan');
 
 export default {
   servers: [
@@ -49,10 +39,10 @@ if (isMain && process.argv[2] === 'serve') {
   const port = Number(process.env.PORT);
   const body = 'Hello, World!';
   if (kind === 'express' || kind === 'morgan') {
-    const express = require('express');
+    const express = requirePackage('express');
     const app = express();
     if (kind === 'morgan') {
-      const morgan = require('morgan');
+      const morgan = requirePackage('morgan');
       const { createWriteStream } = await import('node:fs');
       app.use(morgan('combined', { stream: createWriteStream(join(dir, `morgan-${process.pid}.log`), { flags: 'a' }) }));
     }

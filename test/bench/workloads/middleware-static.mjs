@@ -8,24 +8,13 @@
 // This file is also its own server: `node workloads/middleware-static.mjs serve <kind> <dir>`.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { hasPackage, hasStarlet, isMain as startedAsServer, requirePackage, which } from '../peers.mjs';
 
 const node = process.execPath;
 const self = 'workloads/middleware-static.mjs';
-const require = createRequire(import.meta.url);
-const has = (pkg) => {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-};
-const which = (bin) => spawnSync('sh', ['-c', `PATH="$PATH:/usr/sbin:/sbin" command -v ${bin}`], { encoding: 'utf8' }).stdout.trim();
-const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+const isMain = startedAsServer(import.meta.url);
 
 let dir = '';
 if (!isMain) {
@@ -42,9 +31,9 @@ const kinds = [
   { kind: 'plank-cache', name: 'plank fileApp (cache)' },
   { kind: 'plank', name: 'plank fileApp' },
   { kind: 'nginx', name: 'nginx', available: () => !!which('nginx') },
-  { kind: 'starlet', name: 'Starlet + Plack Static', available: () => !!which('plackup') && spawnSync('perl', ['-MStarlet', '-e1']).status === 0 },
-  { kind: 'fastify', name: '@fastify/static', available: () => has('fastify') && has('@fastify/static') },
-  { kind: 'express', name: 'express.static', available: () => has('express') },
+  { kind: 'starlet', name: 'Starlet + Plack Static', available: hasStarlet },
+  { kind: 'fastify', name: '@fastify/static', available: () => hasPackage('fastify') && hasPackage('@fastify/static') },
+  { kind: 'express', name: 'express.static', available: () => hasPackage('express') },
   { kind: 'pipe', name: 'node:http + fs pipeline' },
 ];
 const servers = [];
@@ -95,11 +84,11 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
     const child = spawn('plackup', ['-s', 'Starlet', '--host', '127.0.0.1', '--port', String(port), '-E', 'deployment', '-e', app], { stdio: 'inherit' });
     process.on('SIGTERM', () => child.kill('SIGTERM'));
   } else if (kind === 'fastify') {
-    const fastify = require('fastify')({ logger: false });
-    fastify.register(require('@fastify/static'), { root });
+    const fastify = requirePackage('fastify')({ logger: false });
+    fastify.register(requirePackage('@fastify/static'), { root });
     await fastify.listen({ host: '127.0.0.1', port });
   } else if (kind === 'express') {
-    const express = require('express');
+    const express = requirePackage('express');
     const app = express();
     app.use(express.static(root));
     app.listen(port, '127.0.0.1');

@@ -7,11 +7,11 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream';
-import { pathToFileURL } from 'node:url';
+import { isMain as startedAsServer } from '../peers.mjs';
 
 const node = process.execPath;
 const self = 'workloads/server-node.mjs';
-const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+const isMain = startedAsServer(import.meta.url);
 
 let dir = '';
 if (!isMain) {

@@ -1,9 +1,8 @@
 // Prefork with 2 workers vs a hand-written node:cluster with 2 workers and vs Starlet with 2
 // workers and keep-alive, all answering the same hello.
-import { spawnSync } from 'node:child_process';
+import { hasStarlet } from '../peers.mjs';
 
 const node = process.execPath;
-const has = (cmd) => spawnSync('sh', ['-c', cmd], { stdio: 'ignore' }).status === 0;
 
 export default {
   servers: [
@@ -12,7 +11,7 @@ export default {
     {
       name: 'Starlet (2 workers, keep-alive)',
       command: ['plackup', '-E', 'deployment', '-s', 'Starlet', '--host', '127.0.0.1', '--port', '{port}', '--max-workers=2', '--max-keepalive-reqs=1000', '--keepalive-timeout=5', 'servers/starlet-hello.psgi'],
-      available: () => has('command -v plackup && perl -MStarlet -e1'),
+      available: hasStarlet,
     },
   ],
   ratios: [

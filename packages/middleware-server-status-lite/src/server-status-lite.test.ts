@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bodyChunks, builder, lint, type App, type Env, type Response, type StreamingResponse } from '@plank/core';
 import { reverseProxy } from '@plank/middleware-reverse-proxy';
-import { testApp } from '@plank/test';
+import { testApp, testEnv } from '@plank/test';
 import { plankMiddleware, serverStatusLite, type ServerStatusLiteOptions } from './index.js';
 
 let dir: string;
@@ -15,6 +15,14 @@ afterEach(async () => {
   vi.restoreAllMocks();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** An env as a server without `plank.finish` builds it (HTTP/1.0, from 192.0.2.9). */
+function withoutFinish(path: string): Env {
+  const env = testEnv(path, { remoteAddr: '192.0.2.9' });
+  delete env['plank.finish'];
+  env.SERVER_PROTOCOL = 'HTTP/1.0';
+  return env;
+}
 
 const hello: App = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '5'], ['Hello']];
 
@@ -111,19 +119,20 @@ describe('serverStatusLite()', () => {
     });
   });
 
+  it('answers every refused request with its own 403, also on a server without plank.finish', async () => {
+    const app = serverStatusLite({ path: '/s', allow: '127.0.0.1', scoreboard: join(dir, 'sb') })(hello);
+    // Without plank.finish the middleware wraps the response in a body filter of its own.
+    for (let i = 0; i < 2; i++) {
+      const res = (await app(withoutFinish('/s'))) as Response;
+      let body = '';
+      for await (const chunk of bodyChunks(res[2])) body += chunk;
+      expect([res[0], body]).toEqual([403, 'Forbidden']);
+    }
+  });
+
   it('on a server without plank.finish, counts the body as it is read and goes idle at its end', async () => {
     const app = stack({});
-    const env = {
-      REQUEST_METHOD: 'GET',
-      SCRIPT_NAME: '',
-      PATH_INFO: '/x',
-      REQUEST_URI: '/x',
-      QUERY_STRING: '',
-      SERVER_NAME: 'localhost',
-      SERVER_PORT: '80',
-      SERVER_PROTOCOL: 'HTTP/1.0',
-      REMOTE_ADDR: '192.0.2.9',
-    } as unknown as Env;
+    const env = withoutFinish('/x');
     const res = (await serverStatusLite({ path: '/s', allow: '127.0.0.1', scoreboard: join(dir, 'sb'), counterFile: join(dir, 'counter') })(hello)(env)) as Response;
     expect(res[1]).not.toContain('Content-Length');
     let body = '';
@@ -172,6 +181,7 @@ describe('serverStatusLite()', () => {
     [{ path: '/s', allow: ['0177.0.0.1'] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /got "0177.0.0.1"/],
     [{ path: '/s', allow: ['10.0.0.0/33'] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /got "10.0.0.0\/33"/],
     [{ path: '/s', allow: [] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /got \[\]/],
+    [{ path: '/s', allow: ['::ffff:10.0.0.0/8'] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /option "allow" is an IPv4-mapped range with a prefix below 96, .*write 10\.0\.0\.0\/8 if that is what you mean, got "::ffff:10\.0\.0\.0\/8"/],
     [{ path: '/s', counterFile: '/tmp/c' }, 'PLANK_ERR_SERVER_STATUS_COUNTER_FILE', /needs the scoreboard option/],
     [{ path: '/s', scoreboard: '' }, 'PLANK_ERR_SERVER_STATUS_SCOREBOARD', /option "scoreboard" must be a non-empty path, got ""/],
     [{ path: '/s', refresh: 0 }, 'PLANK_ERR_SERVER_STATUS_REFRESH', /option "refresh" must be a whole number/],

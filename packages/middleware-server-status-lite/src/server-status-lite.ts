@@ -38,7 +38,8 @@ export type ServerStatusLiteOptions = {
 
 const WHERE = 'serverStatusLite()';
 const KNOWN = new Set(['path', 'allow', 'scoreboard', 'counterFile', 'refresh']);
-const FORBIDDEN: Response = [403, ['Content-Type', 'text/plain'], ['Forbidden']];
+// A new response each time: a body filter further out may replace its body in place.
+const forbidden = (): Response => [403, ['Content-Type', 'text/plain'], ['Forbidden']];
 
 type Format = 'text' | 'json' | 'prometheus' | 'openmetrics' | 'html';
 
@@ -120,7 +121,7 @@ export function serverStatusLite(options: ServerStatusLiteOptions): Middleware {
   const state = board ? workerState(board.slot()) : undefined;
 
   const statusPage = async (env: Env): Promise<Response> => {
-    if (!allowed?.(env.REMOTE_ADDR)) return FORBIDDEN;
+    if (!allowed?.(env.REMOTE_ADDR)) return forbidden();
     const format = pickFormat(env.QUERY_STRING, env.HTTP_ACCEPT);
     const asked = Number(/(?:^|&)refresh=(\d{1,5})(?:&|$)/.exec(env.QUERY_STRING)?.[1]);
     // This worker's own slot is as fresh as it can be; the others are at most FLUSH_MS old.

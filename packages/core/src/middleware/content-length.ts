@@ -35,7 +35,8 @@ export function contentLength(options?: ContentLengthOptions): Middleware {
     };
 }
 
-function lengthOf(body: Body): number | undefined {
+/** The size of an array or file body, known without reading it; undefined for streams. */
+export function lengthOf(body: Body): number | undefined {
   if (Array.isArray(body)) {
     let total = 0;
     for (const chunk of body) total += chunkLength(chunk);

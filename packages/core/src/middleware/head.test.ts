@@ -14,6 +14,17 @@ describe('Head', () => {
     expect(res).toEqual([200, ['Content-Type', 'text/plain', 'Content-Length', '5'], []]);
   });
 
+  it('gives HEAD the Content-Length GET gets when the app sets none, for arrays and files', async () => {
+    const bare: App = () => [200, ['Content-Type', 'text/plain'], ['Hel', 'lo']];
+    const file: App = () => [200, ['Content-Type', 'text/plain'], { path: new URL(import.meta.url).pathname, start: 2, end: 11 }];
+    await testApp(wrap((env) => (env.PATH_INFO === '/file' ? file(env) : bare(env))), async (request) => {
+      expect((await request('/')).headers['content-length']).toBe('5');
+      const res = await request('/', { method: 'HEAD' });
+      expect([res.status, res.headers['content-length'], res.text]).toEqual([200, '5', '']);
+      expect((await request('/file', { method: 'HEAD' })).headers['content-length']).toBe('10');
+    });
+  });
+
   it('leaves GET alone', async () => {
     await testApp(wrap(hello), async (request) => {
       expect((await request('/')).text).toBe('Hello');

@@ -1,6 +1,8 @@
+import { has } from '../headers.js';
 import { responseCb } from '../response-cb.js';
 import type { Middleware } from '../types.js';
-import { discardBody } from './discard.js';
+import { lengthOf } from './content-length.js';
+import { discardBody, statusWithoutBody } from './discard.js';
 import { checkOptions } from './options.js';
 
 /** Head takes no options; the type exists so every middleware has one. */
@@ -8,8 +10,9 @@ export type HeadOptions = Record<never, never>;
 
 /**
  * Answers HEAD requests with the headers the app gives and no body (RFC 9110 §9.3.2),
- * so apps can treat HEAD as GET. `Content-Length` is kept, the dropped body is released
- * (streams destroyed). By name: `enable('Head')`.
+ * so apps can treat HEAD as GET. `Content-Length` is kept; for an array or file body
+ * without one it is added, since the server can no longer count the body it would have
+ * sent for GET. The dropped body is released (streams destroyed). By name: `enable('Head')`.
  *
  * @example
  * ```ts
@@ -24,7 +27,12 @@ export function head(options?: HeadOptions): Middleware {
       if (env.REQUEST_METHOD !== 'HEAD') return app(env);
       return responseCb(app(env), (res) => {
         if (res[2] !== undefined) {
-          discardBody(res[2]);
+          const [status, headers, body] = res;
+          if (!statusWithoutBody(status) && !has(headers, 'Content-Length') && !has(headers, 'Transfer-Encoding')) {
+            const length = lengthOf(body);
+            if (length !== undefined) headers.push('Content-Length', String(length));
+          }
+          discardBody(body);
           res[2] = [];
           return;
         }

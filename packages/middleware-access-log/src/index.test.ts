@@ -2,11 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builder, type App, type Env, type Middleware } from '@plank/core';
 import { listen, testApp } from '@plank/test';
 import { accessLog, plankMiddleware, type AccessLogOptions } from './index.js';
+
+// enable() by name resolves the package from here, as an app's builder would.
+const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 
 const ok: App = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '2'], ['OK']];
 
@@ -93,14 +97,21 @@ describe('accessLog: Plack access_log.t expectations', () => {
     expect(lines[1]).toMatch(/^127\.0\.0\.1 - - \[.*?\] "POST \/foo HTTP\/1\.1" 200 2 "-" "-"\n$/);
   });
 
-  it('is found under the names AccessLog and AccessLog::Timed', () => {
+  it('is found under the names AccessLog and AccessLog::Timed', async () => {
     expect(plankMiddleware.AccessLog).toBe(accessLog);
     expect(plankMiddleware['AccessLog::Timed']).toBe(accessLog);
-    const app = builder(({ enable }) => {
-      enable(accessLog({ logger: () => {} }));
-      return ok;
-    });
-    expect(typeof app).toBe('function');
+    const lines: string[] = [];
+    for (const name of ['AccessLog', 'AccessLog::Timed']) {
+      const app = builder(
+        ({ enable }) => {
+          enable(name, { format: '%U %s', logger: (line: string) => lines.push(line) });
+          return ok;
+        },
+        { resolveFrom: pkgDir },
+      );
+      await testApp(app, async (request) => void (await request('/by-name')));
+    }
+    expect(lines).toEqual(['/by-name 200\n', '/by-name 200\n']);
   });
 });
 
@@ -292,17 +303,15 @@ describe('accessLog: options are checked when the factory is called', () => {
   }
 
   it('reports the failing option through enable() by name too', () => {
-    expect(() => builder(({ enable }) => {
-      enable(accessLog({ format: '%!' }));
-      return ok;
-    })).toThrow(/accessLog/);
+    expect(() => builder(({ enable }) => enable('AccessLog', { format: '%!' }), { resolveFrom: pkgDir })).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_ACCESS_LOG_FORMAT', message: expect.stringMatching(/%!/) }),
+    );
   });
 });
 
 describe('accessLog: stream output at exit', () => {
   it('hands queued lines to process.stdout when the process exits at once', async () => {
     const { spawnSync } = await import('node:child_process');
-    const { fileURLToPath } = await import('node:url');
     const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
     const script = `
       import { accessLog } from ${JSON.stringify(dist)};

@@ -332,7 +332,7 @@ export class Master {
       if (this.#streak === 1) s.errors.write(`prefork: ${id} ${what} (${how}):\n${w.error ?? '(no error reported; see the worker output above)'}\n`);
       if (!this.#everReady && (w.fatal || this.#streak >= this.#startTries)) {
         const cause = w.error === undefined ? how : firstLine(w.error);
-        this.#fail(new PlankError('PLANK_ERR_PREFORK_START', `prefork: no worker could start (${this.#streak} tries): ${cause}`));
+        this.#fail(new PlankError('PLANK_ERR_PREFORK_START', `prefork: no worker could start (${this.#streak} ${this.#streak === 1 ? 'try' : 'tries'}): ${cause}`));
         return;
       }
       s.log(`prefork: ${id} ${what} (${how}); failure ${this.#streak} in a row, next worker in ${(delay / 1000).toFixed(1)} s`);

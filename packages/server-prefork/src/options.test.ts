@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, BACKOFF_CAP_MS } from './backoff.js';
 import { starterListeners } from './listen.js';
@@ -52,7 +53,7 @@ describe('fromCommandLine', () => {
 describe('settings', () => {
   it('fills in the defaults: one worker per CPU, port 5000, Starlet timeouts', () => {
     const s = settings({ app });
-    expect(s.workers).toBeGreaterThanOrEqual(1);
+    expect(s.workers).toBe(availableParallelism());
     expect(s.listen).toEqual([{ port: 5000 }]);
     expect(s).toMatchObject({ maxReqsPerChild: 0, spawnInterval: 0, keepAliveTimeout: 5000, timeout: 300_000, gracefulTimeout: 30_000, signals: true });
   });

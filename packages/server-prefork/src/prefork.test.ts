@@ -178,7 +178,7 @@ describe('plank-prefork', () => {
       master = failing;
       expect(await failing.exited).toBe(1);
       expect(failing.output()).toMatch(/Server::Starter generation 7, inherited 127\.0\.0\.1:\d+=3/);
-      expect(failing.output()).toMatch(/no worker could start \(\d tries?\): Error: fixture app is broken: cannot connect to the database/);
+      expect(failing.output()).toMatch(/no worker could start \(1 try\): Error: fixture app is broken: cannot connect to the database/);
       expect(failing.output()).not.toMatch(/next worker in/);
 
       unlinkSync(broken);

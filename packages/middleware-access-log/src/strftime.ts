@@ -85,8 +85,13 @@ function conv(c: string, p: Parts, utc: boolean): string | undefined {
   }
 }
 
+// Built once: constructing an Intl.DateTimeFormat costs far more than formatting with one,
+// and %Z may be in every log line.
+let zoneFormat: Intl.DateTimeFormat | undefined;
+
 function localZoneName(p: Parts): string {
-  const name = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(new Date(p.epoch * 1000)).find((x) => x.type === 'timeZoneName');
+  zoneFormat ??= new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' });
+  const name = zoneFormat.formatToParts(new Date(p.epoch * 1000)).find((x) => x.type === 'timeZoneName');
   return name?.value ?? tzOffset(p.off);
 }
 

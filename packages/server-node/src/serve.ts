@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { optionError, PlankError } from '@plank/core';
-import type { App, ErrorStream } from '@plank/core';
+import type { App, ErrorStream, ListenSpec } from '@plank/core';
 import { handlerFor, handlerState } from './handler.js';
 import { watchInactivity } from './inactivity.js';
-import { drain, listenOn } from './listen.js';
+import { drain, listenOn, urlOf } from './listen.js';
 
 export type ServeOptions = {
   /** Interface to listen on. @default all interfaces, as plackup */
@@ -108,23 +108,15 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
   server.timeout = 0;
   const stopWatching = watchInactivity(server, options.timeout ?? 60_000);
 
+  const { fd, socket, host, port: wanted } = options;
+  const spec: ListenSpec = fd !== undefined ? { fd } : socket !== undefined ? { socket } : { host, port: wanted ?? 5000 };
   try {
-    const { fd, socket, host, port } = options;
-    await listenOn(server, fd !== undefined ? { fd } : socket !== undefined ? { socket } : { host, port: port ?? 5000 });
+    await listenOn(server, spec);
   } catch (err) {
     stopWatching();
     throw err;
   }
-
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : undefined;
-  let url: string;
-  if (typeof address === 'string') url = `http+unix://${encodeURIComponent(address)}/`;
-  else {
-    // A wildcard listener is reachable on loopback; a client cannot connect to 0.0.0.0.
-    const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
-    url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
-  }
+  const { url, port } = urlOf(server, spec);
 
   let closing: Promise<void> | undefined;
   return {

@@ -67,6 +67,8 @@ export class Runner {
       module: join(import.meta.dirname, 'load.js'),
       export: 'loadApp',
       args,
+      // Not plankup's own node flags: an --inspect would have every worker claim one port.
+      // NODE_OPTIONS reaches the workers (README).
       execArgv: [],
     };
     if (opts.check) {

@@ -18,6 +18,9 @@ export type FileInfo = {
   type?: string;
   /** The whole file, for small cached files once read; exactly the bytes `stat` describes. */
   data?: Buffer;
+  /** The strong ETag of the file itself and its Last-Modified date, filled in by the handler on first use. */
+  etag?: string;
+  lastModified?: string;
 };
 
 export type Lookup =

@@ -62,6 +62,16 @@ describe('precompressed variants', () => {
     expect((await call(app(), '/app.js', { 'If-None-Match': br.get('etag') as string })).status).toBe(200);
   });
 
+  it('with the cache, gives a variant asked for by name the same ETag as without it', async () => {
+    const cached = fileApp({ root: tree.root, precompressed: ['gzip'], cache: true });
+    const asVariant = await call(cached, '/only-gz.css', { 'Accept-Encoding': 'gzip' });
+    const byName = await call(cached, '/only-gz.css.gz');
+    const uncached = await call(app(), '/only-gz.css.gz');
+    expect(asVariant.get('etag')).toMatch(/^"[0-9a-f]+-[0-9a-f]+-gzip"$/);
+    expect(byName.get('etag')).toBe(uncached.get('etag'));
+    expect(byName.get('etag')).toBe(asVariant.get('etag')?.replace('-gzip"', '"'));
+  });
+
   it('serves ranges of the variant bytes', async () => {
     const res = await call(app(), '/app.js', { 'Accept-Encoding': 'gzip', Range: 'bytes=0-9' });
     expect(res.status).toBe(206);

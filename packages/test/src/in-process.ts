@@ -72,9 +72,14 @@ function withLength(env: Env, res: Response): Headers {
   return [...headers, 'Content-Length', String(n)];
 }
 
+const errorBody = 'Internal Server Error';
+
+// The 500 server-node's sendError sends, header for header: a test must not pass
+// in-process and fail over a socket (or the reverse) on a HEAD or a Content-Length.
 function serverError(env: Env, err: unknown): TestResponse {
   env['psgi.errors'].write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  return finish(env, 500, ['Content-Type', 'text/plain; charset=utf-8'], [Buffer.from('Internal Server Error')]);
+  const headers = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(errorBody.length)];
+  return finish(env, 500, headers, env.REQUEST_METHOD === 'HEAD' ? [] : [Buffer.from(errorBody)]);
 }
 
 // Mirrors what node:http rejects, so an app that only passes in-process fails loudly here too.

@@ -1,6 +1,7 @@
 import { Transform, pipeline, type Duplex } from 'node:stream';
 import { chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
 import { PlankError, show as baseShow } from './errors.js';
+import { statusWithoutBody } from './middleware/discard.js';
 import type { App, AppResult, Body, Chunk, Env, Headers, Responder, Response, StreamingResponse, Writer } from './types.js';
 
 // The lines starting with `///` are the specification: scripts/gen-spec.mjs copies them,
@@ -331,7 +332,7 @@ function checkHead(status: unknown, headers: unknown): asserts status is number 
   const lower = (headers as string[]).map((h, i) => (i % 2 === 0 ? h.toLowerCase() : h));
   const length = headerValue(lower, 'content-length');
   if (length !== undefined && !DIGITS.test(length)) fail(`Content-Length must be a decimal number, got ${show(length)}`);
-  if (noBodyStatus(status)) {
+  if (statusWithoutBody(status)) {
     for (const name of ['content-type', 'content-length']) {
       const value = headerValue(lower, name);
       if (value !== undefined) fail(`a ${status} response must not have a ${name === 'content-type' ? 'Content-Type' : 'Content-Length'} header, got ${show(value)}`);
@@ -342,10 +343,6 @@ function checkHead(status: unknown, headers: unknown): asserts status is number 
 function headerValue(lowerNames: string[], name: string): string | undefined {
   for (let i = 0; i < lowerNames.length; i += 2) if (lowerNames[i] === name) return lowerNames[i + 1];
   return undefined;
-}
-
-function noBodyStatus(status: number): boolean {
-  return status < 200 || status === 204 || status === 304;
 }
 
 /// ### The body
@@ -388,7 +385,7 @@ function checkBody(body: unknown, status: number, headers: Headers, env: Env): B
   if (body instanceof Uint8Array) fail(`the body must not be a bare Uint8Array; wrap it in an array: [bytes]`);
   if (typeof body !== 'object') fail(`the body must be an array of chunks, a file body, a stream or an iterable, got ${show(body)}`);
   const expected = env.REQUEST_METHOD === 'HEAD' ? undefined : contentLengthOf(headers);
-  const empty = noBodyStatus(status);
+  const empty = statusWithoutBody(status);
   if (Array.isArray(body)) {
     let total = 0;
     for (let i = 0; i < body.length; i++) {
@@ -546,7 +543,7 @@ function lintStreaming(app: StreamingResponse, env: Env): StreamingResponse {
         return respond(full);
       }
       const expected = env.REQUEST_METHOD === 'HEAD' ? undefined : contentLengthOf(res[1]);
-      return checkedWriter(respond(res), new Counter(res[0], noBodyStatus(res[0]), expected), env);
+      return checkedWriter(respond(res), new Counter(res[0], statusWithoutBody(res[0]), expected), env);
     };
     return app(checkedRespond);
   };

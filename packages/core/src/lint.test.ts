@@ -158,6 +158,8 @@ describe('lint checks the response', () => {
     ['a Content-Length that disagrees with the array body', [200, ['Content-Length', '3'], ['ab']], /Content-Length is 3 but the array body holds 2 bytes/],
     ['Content-Type on a 204', [204, ['Content-Type', 'text/plain'], []], /204 response must not have a Content-Type/],
     ['Content-Length on a 304', [304, ['Content-Length', '0'], []], /304 response must not have a Content-Length/],
+    ['a lower-case content-type on a 204 (names compare case-insensitively)', [204, ['content-type', 'text/plain'], []], /204 response must not have a Content-Type header, got "text\/plain"/],
+    ['an upper-case CONTENT-LENGTH that disagrees with the array body', [200, ['CONTENT-LENGTH', '3'], ['ab']], /Content-Length is 3 but the array body holds 2 bytes/],
     ['a body on a 204', [204, [], ['x']], /204 response must have an empty body/],
     ['a body on a 100', [100, [], ['x']], /100 response must have an empty body/],
     ['a file body on a 304', [304, [], { path: '/etc/hostname' }], /304 response must have an empty body/],

@@ -1,6 +1,8 @@
 import { Transform, pipeline, type Duplex } from 'node:stream';
 import { chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
 import { PlankError, show as baseShow } from './errors.js';
+import { get } from './headers.js';
+import { statusWithoutBody } from './middleware/discard.js';
 import type { App, AppResult, Body, Chunk, Env, Headers, Responder, Response, StreamingResponse, Writer } from './types.js';
 
 // The lines starting with `///` are the specification: scripts/gen-spec.mjs copies them,
@@ -321,6 +323,8 @@ function checkHead(status: unknown, headers: unknown): asserts status is number 
     const name: unknown = headers[i];
     const value: unknown = headers[i + 1];
     if (typeof name !== 'string') fail(`header name #${i / 2} must be a string, got ${show(name)}`);
+    // Checked name by name, not with header.has(): the helpers assume every name is a string,
+    // which this loop is still establishing, and a failure must name the first bad pair.
     if (name.toLowerCase() === 'status') fail(`the headers must not contain "Status" (got ${show(name)}: ${show(value)}); the status is the response's first element`);
     if (!HEADER_NAME.test(name) || name.endsWith('-') || name.endsWith('_')) {
       fail(`header name ${show(name)} must be a token that starts with a letter and does not end with "-" or "_"`);
@@ -328,24 +332,15 @@ function checkHead(status: unknown, headers: unknown): asserts status is number 
     if (typeof value !== 'string') fail(`the value of header ${show(name)} must be a string, got ${show(value)}`);
     if (BAD_VALUE.test(value)) fail(`the value of header ${show(name)} must not contain CR, LF, NUL, other control characters or characters above \\xff, got ${show(value)}`);
   }
-  const lower = (headers as string[]).map((h, i) => (i % 2 === 0 ? h.toLowerCase() : h));
-  const length = headerValue(lower, 'content-length');
+  // Every name is a string from here on, so the header helpers apply.
+  const length = get(headers, 'content-length');
   if (length !== undefined && !DIGITS.test(length)) fail(`Content-Length must be a decimal number, got ${show(length)}`);
-  if (noBodyStatus(status)) {
-    for (const name of ['content-type', 'content-length']) {
-      const value = headerValue(lower, name);
-      if (value !== undefined) fail(`a ${status} response must not have a ${name === 'content-type' ? 'Content-Type' : 'Content-Length'} header, got ${show(value)}`);
+  if (statusWithoutBody(status)) {
+    for (const name of ['Content-Type', 'Content-Length']) {
+      const value = get(headers, name);
+      if (value !== undefined) fail(`a ${status} response must not have a ${name} header, got ${show(value)}`);
     }
   }
-}
-
-function headerValue(lowerNames: string[], name: string): string | undefined {
-  for (let i = 0; i < lowerNames.length; i += 2) if (lowerNames[i] === name) return lowerNames[i + 1];
-  return undefined;
-}
-
-function noBodyStatus(status: number): boolean {
-  return status < 200 || status === 204 || status === 304;
 }
 
 /// ### The body
@@ -388,7 +383,7 @@ function checkBody(body: unknown, status: number, headers: Headers, env: Env): B
   if (body instanceof Uint8Array) fail(`the body must not be a bare Uint8Array; wrap it in an array: [bytes]`);
   if (typeof body !== 'object') fail(`the body must be an array of chunks, a file body, a stream or an iterable, got ${show(body)}`);
   const expected = env.REQUEST_METHOD === 'HEAD' ? undefined : contentLengthOf(headers);
-  const empty = noBodyStatus(status);
+  const empty = statusWithoutBody(status);
   if (Array.isArray(body)) {
     let total = 0;
     for (let i = 0; i < body.length; i++) {
@@ -465,10 +460,8 @@ function checkFileBody(body: Record<string, unknown>): void {
 }
 
 function contentLengthOf(headers: Headers): number | undefined {
-  for (let i = 0; i < headers.length; i += 2) {
-    if ((headers[i] as string).toLowerCase() === 'content-length') return Number(headers[i + 1]);
-  }
-  return undefined;
+  const value = get(headers, 'content-length');
+  return value === undefined ? undefined : Number(value);
 }
 
 /** Checks chunks as they go by: their type, the empty-body rule and Content-Length. */
@@ -546,7 +539,7 @@ function lintStreaming(app: StreamingResponse, env: Env): StreamingResponse {
         return respond(full);
       }
       const expected = env.REQUEST_METHOD === 'HEAD' ? undefined : contentLengthOf(res[1]);
-      return checkedWriter(respond(res), new Counter(res[0], noBodyStatus(res[0]), expected), env);
+      return checkedWriter(respond(res), new Counter(res[0], statusWithoutBody(res[0]), expected), env);
     };
     return app(checkedRespond);
   };

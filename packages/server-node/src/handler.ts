@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
-import { chunkLength, isFileBody, isReadable, isWebStream } from '@plank/core';
+import { chunkLength, discardBody, isFileBody, isReadable, isWebStream, statusWithoutBody } from '@plank/core';
 import type { App, AppResult, Body, Chunk, Env, ErrorStream, Headers, Responder, Response, StreamingResponse, Writer } from '@plank/core';
 import { buildEnv } from './env.js';
 import type { BuildEnvOptions } from './env.js';
@@ -97,7 +97,7 @@ function writeHead(state: HandlerState, env: Env, res: ServerResponse, status: n
 }
 
 function bodyless(env: Env, status: number): boolean {
-  return (status < 200 && status >= 100) || status === 204 || status === 304 || env.REQUEST_METHOD === 'HEAD';
+  return env.REQUEST_METHOD === 'HEAD' || statusWithoutBody(status);
 }
 
 function sendResponse(state: HandlerState, env: Env, res: ServerResponse, response: Response): void {
@@ -112,7 +112,7 @@ function sendResponse(state: HandlerState, env: Env, res: ServerResponse, respon
   let headers = response[1];
   let bytes = -1;
   // HEAD gets the length a GET would have had (RFC 9110 §9.3.2); 1xx/204/304 get none.
-  if (isArray && (!noBody || env.REQUEST_METHOD === 'HEAD') && status >= 200 && status !== 204 && status !== 304 && Array.isArray(headers) && !hasFraming(headers)) {
+  if (isArray && !statusWithoutBody(status) && Array.isArray(headers) && !hasFraming(headers)) {
     // A body held in memory has a known length: saying so spares chunked framing and lets
     // HTTP/1.0 clients keep the connection (Starlet does the same). The app's array may be
     // shared between requests, so it is copied, never pushed to.
@@ -213,12 +213,10 @@ function validBody(body: unknown): boolean {
 /** Lets go of a body that will not be sent, without reading it (a file is never opened). */
 function release(body: Body): void {
   try {
-    if (Array.isArray(body) || isFileBody(body)) return;
-    if (isReadable(body)) body.destroy();
-    else if (isWebStream(body)) body.cancel().catch(() => {});
-    else if (typeof (body as Partial<AsyncGenerator>).return === 'function') void Promise.resolve((body as AsyncGenerator).return(undefined)).catch(() => {});
+    discardBody(body);
   } catch {
-    // A body that cannot be released is garbage either way.
+    // A body that cannot be released (an iterator whose return() throws) is garbage either
+    // way; the response it belonged to must not fail for it.
   }
 }
 

@@ -106,3 +106,39 @@ describe('testApp in-process', () => {
     }, inprocess);
   });
 });
+
+describe('testApp in both modes', () => {
+  for (const mode of ['inprocess', 'server'] as const) {
+    it(`releases a Readable, a generator and a web stream that HEAD or a 304 does not send, without reading them (${mode})`, async () => {
+      let reads = 0;
+      const released: Array<() => boolean> = [];
+      const bodies: Record<string, () => unknown> = {
+        readable: () => {
+          const body = new Readable({ read() { reads++; this.push(null); } });
+          released.push(() => body.destroyed);
+          return body;
+        },
+        generator: () => {
+          const body = (function* unread() { reads++; yield 'x'; })();
+          // A generator that was returned before it started is done without running.
+          released.push(() => body.next().done === true);
+          return body;
+        },
+        web: () => {
+          let cancelled = false;
+          released.push(() => cancelled);
+          return new ReadableStream({ pull() { reads++; }, cancel() { cancelled = true; } }, { highWaterMark: 0 });
+        },
+      };
+      const app: App = (env) => [env.REQUEST_METHOD === 'HEAD' ? 200 : 304, [], bodies[env.QUERY_STRING]!() as never];
+      await testApp(app, async (request) => {
+        for (const kind of Object.keys(bodies)) {
+          expect((await request(`/?${kind}`, { method: 'HEAD' })).body.length, kind).toBe(0);
+          expect((await request(`/?${kind}`)).status, kind).toBe(304);
+        }
+      }, { mode, errors: sink });
+      expect(released.map((isReleased) => isReleased())).toEqual([true, true, true, true, true, true]);
+      expect(reads).toBe(0);
+    });
+  }
+});

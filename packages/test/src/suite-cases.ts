@@ -274,6 +274,22 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
       },
     },
     {
+      name: 'the 500 for a throwing app has a type, a length and a body, and HEAD gets the same headers without the body',
+      app: (env) => {
+        env['psgi.errors'] = quiet;
+        throw new Error('thrown on purpose');
+      },
+      async check({ request }) {
+        for (const method of ['GET', 'HEAD']) {
+          const res = await request('/', { method });
+          assert.equal(`${res.status} ${res.statusText}`, '500 Internal Server Error', method);
+          assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8', method);
+          assert.equal(res.headers['content-length'], '21', method);
+          assert.equal(res.text, method === 'HEAD' ? '' : 'Internal Server Error', method);
+        }
+      },
+    },
+    {
       name: 'an app that rejects gets a 500',
       app: (env) => {
         env['psgi.errors'] = quiet;

@@ -155,6 +155,7 @@ describe('lint checks the response', () => {
     ['a header value with NUL', [200, ['X-A', 'a\0b'], []], /must not contain CR, LF, NUL/],
     ['a header value above \\xff', [200, ['X-A', '\u20ac'], []], /above \\xff/],
     ['a non-numeric Content-Length', [200, ['Content-Length', 'abc'], []], /Content-Length must be a decimal number, got "abc"/],
+    ['two Content-Length headers', [200, ['Content-Length', '2', 'content-length', '2'], ['ab']], /Content-Length must appear once, got 2: \["2","2"\]/],
     ['a Content-Length that disagrees with the array body', [200, ['Content-Length', '3'], ['ab']], /Content-Length is 3 but the array body holds 2 bytes/],
     ['Content-Type on a 204', [204, ['Content-Type', 'text/plain'], []], /204 response must not have a Content-Type/],
     ['Content-Length on a 304', [304, ['Content-Length', '0'], []], /304 response must not have a Content-Length/],

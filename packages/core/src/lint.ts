@@ -1,7 +1,7 @@
 import { Transform, pipeline, type Duplex } from 'node:stream';
 import { chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
 import { PlankError, show as baseShow } from './errors.js';
-import { get } from './headers.js';
+import { get, getAll } from './headers.js';
 import { statusWithoutBody } from './middleware/discard.js';
 import type { App, AppResult, Body, Chunk, Env, Headers, Responder, Response, StreamingResponse, Writer } from './types.js';
 
@@ -300,9 +300,10 @@ function checkResult(result: AppResult, env: Env): AppResult {
 /// - A value MUST be a string of bytes (characters `\x00`–`\xff`) that contains no control
 ///   characters other than horizontal tab: never CR, LF or NUL (RFC 9110 §5.5). There is no
 ///   line folding; send a repeated header instead (each `Set-Cookie` is its own pair).
-/// - `Content-Length`, when present, MUST be a decimal number. When the body is an array,
-///   it MUST equal the body's length in bytes (strings counted as UTF-8); other bodies are
-///   counted while they are sent. (Not checked for `HEAD` requests.)
+/// - `Content-Length`, when present, MUST appear once (two make the framing ambiguous, and
+///   clients refuse such a response: RFC 9112 §6.3) and MUST be a decimal number. When the
+///   body is an array, it MUST equal the body's length in bytes (strings counted as UTF-8);
+///   other bodies are counted while they are sent. (Not checked for `HEAD` requests.)
 /// - A response with status 1xx, 204 or 304 MUST NOT carry `Content-Type` or
 ///   `Content-Length` (RFC 9110 §8.6, §15.4.5), and its body MUST be empty.
 ///
@@ -333,7 +334,9 @@ function checkHead(status: unknown, headers: unknown): asserts status is number 
     if (BAD_VALUE.test(value)) fail(`the value of header ${show(name)} must not contain CR, LF, NUL, other control characters or characters above \\xff, got ${show(value)}`);
   }
   // Every name is a string from here on, so the header helpers apply.
-  const length = get(headers, 'content-length');
+  const lengths = getAll(headers, 'content-length');
+  if (lengths.length > 1) fail(`Content-Length must appear once, got ${lengths.length}: ${show(lengths)}`);
+  const length = lengths[0];
   if (length !== undefined && !DIGITS.test(length)) fail(`Content-Length must be a decimal number, got ${show(length)}`);
   if (statusWithoutBody(status)) {
     for (const name of ['Content-Type', 'Content-Length']) {

@@ -20,7 +20,7 @@ export type {
 export { PlankError, optionError, show } from './errors.js';
 export * as header from './headers.js';
 export { bodyChunks, bodyToBuffer, chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
-export { responseCb, type BodyFilter, type ResponseCallback, type ResponseHead } from './response-cb.js';
+export { responseCb, type BodyFilter, type ResponseCallback, type ResponseCbOptions, type ResponseHead } from './response-cb.js';
 export { urlMap } from './url-map.js';
 export {
   builder,

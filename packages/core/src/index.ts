@@ -37,7 +37,7 @@ export {
   type MiddlewareFactory,
   type MiddlewareSpec,
 } from './builder.js';
-export { onFinish } from './finish.js';
+export { onFinish, watchFinish } from './finish.js';
 export type { AppSource, ListenSpec, RunningServer, ServerAdapter, ServerContext } from './server.js';
 export { lint } from './lint.js';
 export { builtinMiddleware } from './middleware/index.js';

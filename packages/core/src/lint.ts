@@ -610,5 +610,7 @@ function checkedWriter(inner: Writer, counter: Counter, env: Env): Writer {
 ///   Head's, which keeps the length GET would have). One that drops a body (HEAD,
 ///   304) MUST release it: destroy a stream, cancel a web stream, `return()` an iterator.
 /// - Middleware that needs to act when the response is over (logging, timing) uses
-///   `onFinish(env, handler)` rather than wrapping the body.
+///   `onFinish(env, handler)` rather than wrapping the body, or `watchFinish(env, app,
+///   handler)`, which falls back to watching the body where the server does not report
+///   the finish.
 /// - Middleware tests wrap the stack in `lint()`, so every test also checks this contract.

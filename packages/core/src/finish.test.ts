@@ -77,6 +77,12 @@ describe('watchFinish', () => {
     expect(w2.seen).toEqual([{ status: 500, bodyBytes: 0, headerBytes: 0, aborted: false }]);
   });
 
+  it('without plank.finish, reports a promise of something that is no response as a 500', async () => {
+    const w = watched(() => Promise.resolve(undefined as unknown as Response));
+    await expect(w.app(fakeEnv())).rejects.toThrow(TypeError);
+    expect(w.seen).toEqual([{ status: 500, bodyBytes: 0, headerBytes: 0, aborted: false }]);
+  });
+
   it('without plank.finish, reports a handler that throws on psgi.errors and still sends the whole body', async () => {
     const errors: string[] = [];
     const app: App = (env) =>

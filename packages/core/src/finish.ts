@@ -1,5 +1,5 @@
 import { chunkLength } from './body.js';
-import { responseCb, type ResponseCbOptions } from './response-cb.js';
+import { responseCb, type ResponseCallback, type ResponseCbOptions } from './response-cb.js';
 import type { App, AppResult, Env, FinishHandler } from './types.js';
 
 /**
@@ -64,29 +64,25 @@ function watchBody(env: Env, app: App, handler: FinishHandler): AppResult | Prom
       env['psgi.errors'].write(`plank.finish handler failed: ${err instanceof Error ? err.stack : String(err)}\n`);
     }
   };
-  let result: ReturnType<App>;
+  const countBody: ResponseCallback = (res) => {
+    let bytes = 0;
+    return function countChunk(chunk) {
+      if (chunk === null) finish(res[0], bytes);
+      else bytes += chunkLength(chunk);
+      return chunk;
+    };
+  };
+  // The app's error, or one from a result that is no response, both end as the server's 500.
+  let result: AppResult | Promise<AppResult>;
   try {
-    result = app(env);
+    result = responseCb(app(env), countBody, KEEP_LENGTH);
   } catch (err) {
     finish(500, 0);
     throw err;
   }
-  if (result instanceof Promise) {
-    result = result.catch((err: unknown) => {
-      finish(500, 0);
-      throw err;
-    });
-  }
-  return responseCb(
-    result,
-    function countBody(res) {
-      let bytes = 0;
-      return function countChunk(chunk) {
-        if (chunk === null) finish(res[0], bytes);
-        else bytes += chunkLength(chunk);
-        return chunk;
-      };
-    },
-    KEEP_LENGTH,
-  );
+  if (!(result instanceof Promise)) return result;
+  return result.catch((err: unknown) => {
+    finish(500, 0);
+    throw err;
+  });
 }

@@ -21,7 +21,7 @@ export { PlankError, optionError, show } from './errors.js';
 export * as header from './headers.js';
 export { bodyChunks, bodyToBuffer, chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
 export { discardBody, statusWithoutBody } from './middleware/discard.js';
-export { responseCb, type BodyFilter, type ResponseCallback, type ResponseHead } from './response-cb.js';
+export { responseCb, type BodyFilter, type ResponseCallback, type ResponseCbOptions, type ResponseHead } from './response-cb.js';
 export { urlMap } from './url-map.js';
 export {
   builder,
@@ -38,7 +38,7 @@ export {
   type MiddlewareFactory,
   type MiddlewareSpec,
 } from './builder.js';
-export { onFinish } from './finish.js';
+export { onFinish, watchFinish } from './finish.js';
 export type { AppSource, ListenSpec, RunningServer, ServerAdapter, ServerContext } from './server.js';
 export { lint } from './lint.js';
 export { builtinMiddleware } from './middleware/index.js';

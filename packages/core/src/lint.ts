@@ -601,8 +601,12 @@ function checkedWriter(inner: Writer, counter: Counter, env: Env): Writer {
 ///   handles plain, promised and streaming responses alike; it never branches on the kind
 ///   itself. A body filter returned by `cb` sees every chunk and `null` at the end.
 /// - A middleware that changes the body MUST remove or fix `Content-Length`
-///   (`responseCb` removes it when a filter is returned). One that drops a body (HEAD,
+///   (`responseCb` removes it when a filter is returned, unless called with
+///   `{ keepContentLength: true }`, which is for a filter that only watches the bytes, or
+///   Head's, which keeps the length GET would have). One that drops a body (HEAD,
 ///   304) MUST release it: destroy a stream, cancel a web stream, `return()` an iterator.
 /// - Middleware that needs to act when the response is over (logging, timing) uses
-///   `onFinish(env, handler)` rather than wrapping the body.
+///   `onFinish(env, handler)` rather than wrapping the body, or `watchFinish(env, app,
+///   handler)`, which falls back to watching the body where the server does not report
+///   the finish.
 /// - Middleware tests wrap the stack in `lint()`, so every test also checks this contract.

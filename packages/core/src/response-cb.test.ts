@@ -46,6 +46,30 @@ describe('responseCb', () => {
     expect((await bodyToBuffer(result[2])).toString()).toBe('ABCDEF!');
   });
 
+  it('keeps Content-Length for a filter that only watches, on a plain body, and stays synchronous', async () => {
+    const seen: Array<Chunk | null> = [];
+    const result = responseCb([200, ['Content-Length', '6'], ['abc', 'def']], () => (chunk) => (seen.push(chunk), chunk), { keepContentLength: true });
+    expect(Array.isArray(result)).toBe(true);
+    const res = result as Response;
+    expect(res[1]).toEqual(['Content-Length', '6']);
+    expect((await bodyToBuffer(res[2])).toString()).toBe('abcdef');
+    expect(seen).toEqual(['abc', 'def', null]);
+  });
+
+  it('keeps Content-Length for a filter that only watches what a streaming app writes', async () => {
+    const seen: Array<Chunk | null> = [];
+    const app: StreamingResponse = async (respond) => {
+      const w = respond([200, ['Content-Length', '2', 'X', 'y']]);
+      await w.write('h');
+      await w.write('i');
+      await w.close();
+    };
+    const out = await runStreaming(responseCb(app, () => (chunk) => (seen.push(chunk), chunk), { keepContentLength: true }) as AppResult);
+    expect(out.headers).toEqual(['Content-Length', '2', 'X', 'y']);
+    expect(out.body).toBe('hi');
+    expect(seen).toEqual(['h', 'i', null]);
+  });
+
   it('sees a streaming response head without a body and filters what the app writes', async () => {
     const seen: Array<number | undefined> = [];
     const app: StreamingResponse = async (respond) => {

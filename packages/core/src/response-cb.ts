@@ -18,45 +18,70 @@ export type BodyFilter = (chunk: Chunk | null) => Chunk | null | undefined;
 
 export type ResponseCallback = (res: ResponseHead) => BodyFilter | void;
 
+/** How {@link responseCb} treats the response around a body filter. */
+export type ResponseCbOptions = {
+  /**
+   * Keep `Content-Length` when `cb` returns a filter. Set it when the header stays true
+   * whatever the filter does: the filter only watches the bytes (counting them, for a log)
+   * and returns each chunk unchanged, or, as Head does, the length is the one a GET would
+   * get and is meant to be kept although no body is sent. A filter that changes bytes must
+   * leave it unset, or the length would be a lie.
+   * @default false
+   */
+  keepContentLength?: boolean;
+};
+
 /**
  * Post-processes whatever an app returned (a response, a promise of one, or a streaming
  * response) without the caller having to know which: `cb` sees status and headers once;
- * if it returns a filter, every body chunk goes through it and Content-Length is dropped.
- * A plain result stays plain (no promise is added on the synchronous path).
+ * if it returns a filter, every body chunk goes through it and Content-Length is dropped
+ * (unless `options.keepContentLength`, for a filter that only watches). A plain result
+ * stays plain (no promise is added on the synchronous path).
  *
  * @example
  * ```ts
- * import { responseCb, header } from '@plank/core';
+ * import { responseCb, header, chunkLength } from '@plank/core';
  * const poweredBy = (app) => (env) =>
  *   responseCb(app(env), (res) => { header.set(res[1], 'X-Powered-By', 'Plank'); });
+ * // A filter that only counts: the bytes, and so Content-Length, stay as they are.
+ * const counted = (app) => (env) =>
+ *   responseCb(app(env), () => {
+ *     let bytes = 0;
+ *     return (chunk) => {
+ *       if (chunk === null) console.log(`${bytes} bytes`);
+ *       else bytes += chunkLength(chunk);
+ *       return chunk;
+ *     };
+ *   }, { keepContentLength: true });
  * ```
  */
-export function responseCb(result: AppResult | Promise<AppResult>, cb: ResponseCallback): AppResult | Promise<AppResult> {
-  if (result instanceof Promise) return result.then((r) => applyCb(r, cb));
-  return applyCb(result, cb);
+export function responseCb(result: AppResult | Promise<AppResult>, cb: ResponseCallback, options?: ResponseCbOptions): AppResult | Promise<AppResult> {
+  const keep = options?.keepContentLength === true;
+  if (result instanceof Promise) return result.then((r) => applyCb(r, cb, keep));
+  return applyCb(result, cb, keep);
 }
 
-function applyCb(result: AppResult, cb: ResponseCallback): AppResult {
-  if (typeof result === 'function') return wrapStreaming(result, cb);
-  return applyToResponse(result, cb);
+function applyCb(result: AppResult, cb: ResponseCallback, keep: boolean): AppResult {
+  if (typeof result === 'function') return wrapStreaming(result, cb, keep);
+  return applyToResponse(result, cb, keep);
 }
 
-function applyToResponse(res: Response, cb: ResponseCallback): Response {
+function applyToResponse(res: Response, cb: ResponseCallback, keep: boolean): Response {
   const filter = cb(res as ResponseHead);
   if (typeof filter !== 'function') return res;
-  remove(res[1], 'Content-Length');
+  if (!keep) remove(res[1], 'Content-Length');
   res[2] = filterBody(res[2], filter);
   return res;
 }
 
-function wrapStreaming(app: StreamingResponse, cb: ResponseCallback): StreamingResponse {
+function wrapStreaming(app: StreamingResponse, cb: ResponseCallback, keep: boolean): StreamingResponse {
   return function streamingResponseCb(respond) {
     return app((res) => {
-      if (res.length === 3) return respond(applyToResponse(res as Response, cb));
+      if (res.length === 3) return respond(applyToResponse(res as Response, cb, keep));
       const head: ResponseHead = [res[0], res[1]];
       const filter = cb(head);
       if (typeof filter !== 'function') return respond([head[0], head[1]]);
-      remove(head[1], 'Content-Length');
+      if (!keep) remove(head[1], 'Content-Length');
       return filteredWriter(respond([head[0], head[1]]), filter);
     });
   };

@@ -227,6 +227,22 @@ describe('accessLog: without a server that reports the finish', () => {
     expect(lines).toEqual(['201 5\n']);
   });
 
+  it("keeps the app's Content-Length, plain or streaming, while it counts the body", async () => {
+    const streamed: App = () => async (respond) => {
+      const w = respond([200, ['Content-Type', 'text/plain', 'Content-Length', '2']]);
+      await w.write('OK');
+      await w.close();
+    };
+    for (const inner of [ok, streamed]) {
+      const { lines, mw } = capture({ format: '%s %b' });
+      await testApp(noFinish(mw(inner)), async (request) => {
+        const res = await request('/');
+        expect([res.headers['content-length'], res.headers['transfer-encoding'], res.text]).toEqual(['2', undefined, 'OK']);
+      }, { mode: 'server' });
+      expect(lines).toEqual(['200 2\n']);
+    }
+  });
+
   it('logs a 500 for an app that throws, and rethrows', async () => {
     const { lines, mw } = capture({ format: '%s %b' });
     const app = noFinish(

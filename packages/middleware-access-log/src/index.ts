@@ -1,4 +1,4 @@
-import { PlankError, chunkLength, onFinish, optionError, responseCb, type App, type Env, type FinishInfo, type Middleware, type ResponseHead } from '@plank/core';
+import { PlankError, optionError, responseCb, watchFinish, type App, type Env, type FinishInfo, type Middleware, type ResponseHead } from '@plank/core';
 import { fileSink, parseRotate, type Rotate } from './file.js';
 import { FORMATS, compileFormat, type BlockHandler, type CharHandler, type LogRecord } from './format.js';
 import { loggerSink, streamSink, type Sink } from './sink.js';
@@ -123,9 +123,19 @@ export function accessLog(options: AccessLogOptions = {}): AccessLogMiddleware {
     return function accessLogApp(env: Env) {
       const t0 = performance.now();
       let head: ResponseHead | undefined;
-      const emit = (status: number, bodyBytes: number, headerBytes: number, aborted: boolean): void => {
-        const start = origin + t0;
-        const record: LogRecord = { env, status, headers: head?.[1], body: head?.[2], bodyBytes, headerBytes, aborted, start, end: origin + performance.now() };
+      // The server reports the finish; elsewhere watchFinish watches the body to its end.
+      const result = watchFinish(env, app, function logLine(info: FinishInfo) {
+        const record: LogRecord = {
+          env,
+          status: info.status,
+          headers: head?.[1],
+          body: head?.[2],
+          bodyBytes: info.bodyBytes,
+          headerBytes: info.headerBytes,
+          aborted: info.aborted,
+          start: origin + t0,
+          end: origin + performance.now(),
+        };
         let text: string;
         try {
           text = `${line(record)}\n`;
@@ -135,44 +145,10 @@ export function accessLog(options: AccessLogOptions = {}): AccessLogMiddleware {
         }
         if (out) out.write(text);
         else env['psgi.errors'].write(text);
-      };
-
-      if (onFinish(env, (info: FinishInfo) => emit(info.status, info.bodyBytes, info.headerBytes, info.aborted))) {
-        if (!needsResponse) return app(env);
-        return responseCb(app(env), function captureHead(res) {
-          head = res;
-        });
-      }
-
-      // Not a Plank server: the end of the body is the best "last byte" there is. A body
-      // filter sees every chunk, whatever the response kind.
-      let logged = false;
-      const once = (status: number, bytes: number): void => {
-        if (logged) return;
-        logged = true;
-        emit(status, bytes, 0, false);
-      };
-      let result: ReturnType<App>;
-      try {
-        result = app(env);
-      } catch (err) {
-        once(500, 0);
-        throw err;
-      }
-      if (result instanceof Promise) {
-        result = result.catch((err: unknown) => {
-          once(500, 0);
-          throw err;
-        });
-      }
-      return responseCb(result, function countBody(res) {
+      });
+      if (!needsResponse) return result;
+      return responseCb(result, function captureHead(res) {
         head = res;
-        let bytes = 0;
-        return function countChunk(chunk) {
-          if (chunk === null) once(res[0], bytes);
-          else bytes += chunkLength(chunk);
-          return chunk;
-        };
       });
     };
   } as AccessLogMiddleware;

@@ -134,7 +134,8 @@ describe('serverStatusLite()', () => {
     const app = stack({});
     const env = withoutFinish('/x');
     const res = (await serverStatusLite({ path: '/s', allow: '127.0.0.1', scoreboard: join(dir, 'sb'), counterFile: join(dir, 'counter') })(hello)(env)) as Response;
-    expect(res[1]).not.toContain('Content-Length');
+    // Counting the body leaves the response as the app made it.
+    expect(res[1]).toEqual(['Content-Type', 'text/plain', 'Content-Length', '5']);
     let body = '';
     for await (const chunk of bodyChunks(res[2])) body += chunk;
     expect(body).toBe('Hello');
@@ -144,6 +145,35 @@ describe('serverStatusLite()', () => {
       expect(doc.stats.find((s: { pid: number }) => s.pid === process.pid)).toMatchObject({ status: 'A', uri: '/server-status?json' });
       const text = (await request('/server-status')).text;
       expect(text).toMatch(/\nTotal Accesses: 2\nTotal kBytes: 0\n/);
+    });
+  });
+
+  it("keeps the app's Content-Length over a socket on a server without plank.finish", async () => {
+    const app = stack({});
+    const noFinish: App = (env) => {
+      delete env['plank.finish'];
+      return app(env);
+    };
+    await testApp(noFinish, async (request) => {
+      const res = await request('/x');
+      expect([res.headers['content-length'], res.headers['transfer-encoding'], res.text]).toEqual(['5', undefined, 'Hello']);
+    }, { mode: 'server' });
+  });
+
+  it('on a server without plank.finish, counts an app that throws or rejects as finished', async () => {
+    const failing = stack({}, (env) => {
+      if (env.PATH_INFO === '/throw') throw new Error('thrown');
+      return Promise.reject(new Error('rejected'));
+    });
+    for (const path of ['/throw', '/reject']) {
+      const env = withoutFinish(path);
+      await expect(Promise.resolve().then(() => failing(env))).rejects.toThrow(/thrown|rejected/);
+    }
+    await testApp(stack({}), async (request) => {
+      const doc = JSON.parse((await request('/server-status?json')).text);
+      expect(doc.TotalAccesses).toBe('2');
+      // Nothing older is still in flight: the oldest request shown is this one.
+      expect(doc.stats.find((s: { pid: number }) => s.pid === process.pid)).toMatchObject({ status: 'A', uri: '/server-status?json' });
     });
   });
 

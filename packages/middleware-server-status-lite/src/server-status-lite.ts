@@ -1,4 +1,4 @@
-import { onFinish, optionError, PlankError, responseCb, show, chunkLength, type App, type Env, type Middleware, type Response } from '@plank/core';
+import { optionError, PlankError, show, watchFinish, type App, type Env, type Middleware, type Response } from '@plank/core';
 import { scoreboard as openScoreboard, type Scoreboard } from '@plank/scoreboard';
 import { compileAllow } from './allow.js';
 import { collect, type StatusData } from './collect.js';
@@ -134,23 +134,8 @@ export function serverStatusLite(options: ServerStatusLiteOptions): Middleware {
     if (!state) return inner;
     return function serverStatusLite(env) {
       const req = state.begin(env);
-      if (onFinish(env, (info) => state.end(req, info.bodyBytes))) return inner(env);
-      // A server without plank.finish: the end of the body is the end of the request.
-      let bytes = 0;
-      let result;
-      try {
-        result = inner(env);
-      } catch (err) {
-        state.end(req, 0);
-        throw err;
-      }
-      const done = responseCb(result, () => (chunk) => {
-        if (chunk === null) state.end(req, bytes);
-        else bytes += chunkLength(chunk);
-        return chunk;
-      });
-      if (done instanceof Promise) done.catch(() => state.end(req, 0));
-      return done;
+      // Without plank.finish, watchFinish takes the end of the body as the end of the request.
+      return watchFinish(env, inner, (info) => state.end(req, info.bodyBytes));
     };
   };
 }

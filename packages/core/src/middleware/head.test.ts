@@ -25,6 +25,20 @@ describe('Head', () => {
     });
   });
 
+  it('gives HEAD the Content-Length of a streaming response, over a socket and in-process', async () => {
+    const app = wrap(() => async (respond) => {
+      const w = respond([200, ['Content-Type', 'text/plain', 'Content-Length', '5']]);
+      await w.write('Hello');
+      await w.close();
+    });
+    for (const mode of ['server', 'inprocess'] as const) {
+      await testApp(app, async (request) => {
+        const res = await request('/', { method: 'HEAD' });
+        expect([mode, res.status, res.headers['content-length'], res.text]).toEqual([mode, 200, '5', '']);
+      }, { mode });
+    }
+  });
+
   it('leaves GET alone', async () => {
     await testApp(wrap(hello), async (request) => {
       expect((await request('/')).text).toBe('Hello');

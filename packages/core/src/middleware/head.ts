@@ -8,11 +8,15 @@ import { checkOptions } from './options.js';
 /** Head takes no options; the type exists so every middleware has one. */
 export type HeadOptions = Record<never, never>;
 
+const KEEP_LENGTH = { keepContentLength: true } as const;
+const dropAll = (): null => null;
+
 /**
  * Answers HEAD requests with the headers the app gives and no body (RFC 9110 §9.3.2),
- * so apps can treat HEAD as GET. `Content-Length` is kept; for an array or file body
- * without one it is added, since the server can no longer count the body it would have
- * sent for GET. The dropped body is released (streams destroyed). By name: `enable('Head')`.
+ * so apps can treat HEAD as GET. `Content-Length` is kept, for streaming responses too;
+ * for an array or file body without one it is added, since the server can no longer count
+ * the body it would have sent for GET. The dropped body is released (streams destroyed).
+ * By name: `enable('Head')`.
  *
  * @example
  * ```ts
@@ -36,8 +40,10 @@ export function head(options?: HeadOptions): Middleware {
           res[2] = [];
           return;
         }
-        // A streaming body can only be filtered; responseCb then drops Content-Length.
-        return () => null;
-      });
+        // A streaming body can only be filtered away. Its Content-Length stays: HEAD carries
+        // the length GET would have (RFC 9110 §9.3.2), not the zero bytes sent.
+        return dropAll;
+      }, KEEP_LENGTH);
     };
 }
+

@@ -1,6 +1,7 @@
+import { Readable } from 'node:stream';
 import { testApp } from '@plank/test';
 import { describe, expect, it } from 'vitest';
-import { bodyToBuffer, lint, watchFinish } from './index.js';
+import { bodyToBuffer, head, lint, watchFinish } from './index.js';
 import type { App, Env, FinishInfo, Response, StreamingResponse } from './index.js';
 import { fakeEnv } from './fake-env.fixture.js';
 
@@ -61,6 +62,16 @@ describe('watchFinish', () => {
     expect(w.seen).toEqual([]);
     expect((await bodyToBuffer((res as Response)[2])).toString()).toBe('Hello');
     expect(w.seen).toEqual([{ status: 200, bodyBytes: 5, headerBytes: 0, aborted: false }]);
+  });
+
+  it('without plank.finish, reports a body that Head drops unread as finished with 0 bytes, and releases it', async () => {
+    const stream = Readable.from(['Hello']);
+    const w = watched(() => [200, ['Content-Type', 'text/plain', 'Content-Length', '5'], stream]);
+    const res = (await head()(w.app)(fakeEnv({ REQUEST_METHOD: 'HEAD' }))) as Response;
+    expect(res[1]).toEqual(['Content-Type', 'text/plain', 'Content-Length', '5']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stream.destroyed).toBe(true);
+    expect(w.seen).toEqual([{ status: 200, bodyBytes: 0, headerBytes: 0, aborted: false }]);
   });
 
   it('without plank.finish, reports an app that throws or rejects as a 500 and passes the error on', async () => {

@@ -32,8 +32,8 @@ export function onFinish(env: Env, handler: FinishHandler): boolean {
  * (`headerBytes` 0, `aborted` false: that is all a body can tell). An app that throws or
  * rejects is reported as a 500 with no body before the error goes on. Watching changes no
  * byte and no header (`Content-Length` stays), though the body becomes an async iterable
- * over the same chunks; a body that is dropped unread (by Head further out) is never
- * reported.
+ * over the same chunks; a body dropped unread (by Head further out) is released and
+ * reported with 0 bytes.
  *
  * On a Plank server this costs what `onFinish` and the call cost, nothing more, so
  * middleware can use it on every request.

@@ -1,5 +1,6 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { bodyToBuffer, header, responseCb } from './index.js';
+import { bodyToBuffer, discardBody, header, responseCb } from './index.js';
 import type { AppResult, Chunk, Headers, Response, StreamingResponse, Writer } from './types.js';
 
 const upper = (chunk: Chunk | null): Chunk | null => (chunk === null ? '!' : String(chunk).toUpperCase());
@@ -54,6 +55,16 @@ describe('responseCb', () => {
     expect(res[1]).toEqual(['Content-Length', '6']);
     expect((await bodyToBuffer(res[2])).toString()).toBe('abcdef');
     expect(seen).toEqual(['abc', 'def', null]);
+  });
+
+  it('releases the app\'s body and tells the filter of the end when the filtered body is dropped unread', async () => {
+    const stream = Readable.from(['never', 'read']);
+    const seen: Array<Chunk | null> = [];
+    const res = responseCb([200, [], stream], () => (chunk) => (seen.push(chunk), chunk)) as Response;
+    discardBody(res[2]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stream.destroyed).toBe(true);
+    expect(seen).toEqual([null]);
   });
 
   it('keeps Content-Length for a filter that only watches what a streaming app writes', async () => {

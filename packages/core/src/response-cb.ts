@@ -1,5 +1,6 @@
 import { bodyChunks } from './body.js';
 import { remove } from './headers.js';
+import { discardBody } from './middleware/discard.js';
 import type { AppResult, Body, Chunk, Headers, Response, StreamingResponse, Writer } from './types.js';
 
 /**
@@ -12,7 +13,8 @@ export type ResponseHead = [status: number, headers: Headers, body?: Body];
 
 /**
  * Sees every body chunk and returns what to send instead (`null`, `undefined` or `''`
- * sends nothing). Called one last time with `null` at the end of the body, so it can flush.
+ * sends nothing). Called one last time with `null` at the end of the body, so it can flush;
+ * also when the filtered body is dropped unread (HEAD, 304), its output then going nowhere.
  */
 export type BodyFilter = (chunk: Chunk | null) => Chunk | null | undefined;
 
@@ -107,7 +109,40 @@ function filteredWriter(inner: Writer, filter: BodyFilter): Writer {
   };
 }
 
-async function* filterBody(body: Body, filter: BodyFilter): AsyncGenerator<Chunk, void, undefined> {
+/**
+ * The filtered body. A generator that has not started ignores `return()`, so a filtered
+ * body dropped unread (by Head or ConditionalGET further out) would leave the app's stream
+ * open and the filter never told of the end: here `return()` before the first read
+ * releases the app's body and calls the filter with `null`, its output going nowhere.
+ */
+function filterBody(body: Body, filter: BodyFilter): AsyncIterableIterator<Chunk> {
+  const chunks = filterChunks(body, filter);
+  let started = false;
+  return {
+    next() {
+      started = true;
+      return chunks.next();
+    },
+    return(value?: unknown) {
+      if (!started) {
+        started = true;
+        try {
+          discardBody(body);
+          filter(null);
+        } catch (err) {
+          void chunks.return(undefined);
+          return Promise.reject(err);
+        }
+      }
+      return chunks.return(value as undefined);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+async function* filterChunks(body: Body, filter: BodyFilter): AsyncGenerator<Chunk, void, undefined> {
   for await (const chunk of bodyChunks(body)) {
     const out = filter(chunk);
     if (out !== null && out !== undefined && out !== '') yield out;

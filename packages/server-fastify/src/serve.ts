@@ -4,7 +4,7 @@ import { optionError, PlankError, show } from '@plank/core';
 import type { App, ErrorStream, ListenSpec } from '@plank/core';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { drain, listenOn, urlOf } from '@plank/server-node';
+import { drain, listenOn, urlOf, watchInactivity } from '@plank/server-node';
 import { forwarder, leaveBodiesUnread, pluginFor } from './plugin.js';
 
 /** Options of {@link serve}. Listening and timeouts mean what they mean in server-node's `serve()`. */
@@ -31,7 +31,12 @@ export type FastifyServeOptions = {
   headersTimeout?: number;
   /** Time allowed to receive the whole request, in ms; 0 disables. @default 120000 */
   requestTimeout?: number;
-  /** A connection with no traffic either way for this long is closed, in ms; 0 disables. @default 60000 */
+  /**
+   * A connection whose response is under way (the app working, or the body going out) is
+   * closed when no byte moved either way for this long, in ms: slow readers, stuck apps.
+   * Idle connections are left to `keepAliveTimeout`, unfinished requests to
+   * `headersTimeout`/`requestTimeout`. 0 disables. @default 60000
+   */
   timeout?: number;
   /**
    * Options for the fastify instance (`logger`, `genReqId`, ...). `serverFactory`, `https`
@@ -156,7 +161,9 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
       listener,
     );
     server.keepAliveTimeout = options.keepAliveTimeout ?? 5_000;
-    server.timeout = options.timeout ?? 60_000;
+    // Inactivity is server-node's sweep (below), not node's per-socket timer: the same
+    // connections are cut as on server-node, and no timer is re-armed per request.
+    server.timeout = 0;
     return server;
   };
 
@@ -202,10 +209,12 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
   const servers: Server[] = [fastify.server as Server];
   const handler = listener as Listener;
   for (let i = 1; i < specs.length; i++) servers.push(makeServer(handler));
+  const stopWatching = servers.map((s) => watchInactivity(s, options.timeout ?? 60_000));
   try {
     for (let i = 0; i < specs.length; i++) await listenOn(servers[i] as Server, specs[i] as ListenSpec);
   } catch (err) {
     await Promise.all(servers.map((s) => drain(s, 0)));
+    for (const stop of stopWatching) stop();
     await fastify.close();
     throw err;
   }
@@ -224,6 +233,7 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
         drainState.draining = true;
         const timeout = closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000;
         await Promise.all(servers.map((s) => drain(s, timeout)));
+        for (const stop of stopWatching) stop();
         await fastify.close();
       })();
       return closing;

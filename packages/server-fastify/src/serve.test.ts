@@ -182,6 +182,9 @@ describe('serve', () => {
       [{ listen: [] }, 'option "listen" must be a non-empty array'],
       [{ listen: [{ fd: -2 }] }, 'option "listen[0].fd"'],
       [{ fastify: { https: {} } }, 'option "fastify.https" is not supported'],
+      [{ fastify: { keepAliveTimeout: 1000 } }, 'option "fastify.keepAliveTimeout" is not supported: use serve()\'s "keepAliveTimeout", got 1000'],
+      [{ fastify: { connectionTimeout: 1000 } }, 'option "fastify.connectionTimeout" is not supported: use serve()\'s "timeout", got 1000'],
+      [{ fastify: { return503OnClosing: true } }, 'option "fastify.return503OnClosing" is not supported: close() drains as server-node does, got true'],
     ];
     for (const [options, message] of bad) {
       await expect(serve(echo, options)).rejects.toThrow(message);

@@ -39,8 +39,11 @@ export type FastifyServeOptions = {
    */
   timeout?: number;
   /**
-   * Options for the fastify instance (`logger`, `genReqId`, ...). `serverFactory`, `https`
-   * and `http2` are not allowed: serve() creates the HTTP servers itself.
+   * Options for the fastify instance (`logger`, `genReqId`, ...). Those fastify applies to
+   * the HTTP server or its closing are refused, since serve() creates the servers and drains
+   * them itself: `serverFactory`, `https`, `http2`, `http`, `connectionTimeout`,
+   * `keepAliveTimeout`, `requestTimeout`, `maxRequestsPerSocket`, `forceCloseConnections`,
+   * `return503OnClosing` (the timeouts are serve()'s own options).
    * @default {}
    */
   fastify?: FastifyServerOptions;
@@ -68,6 +71,21 @@ export type FastifyServerHandle = {
 const where = 'serve()';
 const code = 'PLANK_ERR_FASTIFY_OPTION';
 const msOptions = ['gracefulTimeout', 'keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'timeout'] as const;
+// fastify reads these only when it creates the server itself, or serve() sets them: given
+// to serve(), they would be dropped without a word.
+const createsServers = 'is not supported: serve() creates the HTTP servers';
+const ignoredFastifyOptions: ReadonlyArray<readonly [string, string]> = [
+  ['serverFactory', createsServers],
+  ['https', createsServers],
+  ['http2', createsServers],
+  ['http', createsServers],
+  ['connectionTimeout', 'is not supported: use serve()\'s "timeout"'],
+  ['keepAliveTimeout', 'is not supported: use serve()\'s "keepAliveTimeout"'],
+  ['requestTimeout', 'is not supported: use serve()\'s "requestTimeout"'],
+  ['maxRequestsPerSocket', 'is not supported: serve() creates the HTTP servers (set maxRequestsPerSocket on handle.servers)'],
+  ['forceCloseConnections', 'is not supported: close() drains as server-node does'],
+  ['return503OnClosing', 'is not supported: close() drains as server-node does'],
+];
 
 // `at` is how the spec's fields are named in messages: '' for top-level options, 'listen[0].'.
 function checkSpec(spec: unknown, at: string): ListenSpec {
@@ -98,8 +116,8 @@ export function listenSpecsOf(options: FastifyServeOptions): ListenSpec[] {
   const fo = options.fastify;
   if (fo !== undefined) {
     if (typeof fo !== 'object' || fo === null) throw optionError(code, where, 'fastify', fo, 'must be an object of fastify options');
-    for (const name of ['serverFactory', 'https', 'http2'] as const) {
-      if ((fo as Record<string, unknown>)[name] !== undefined) throw optionError(code, where, `fastify.${name}`, (fo as Record<string, unknown>)[name], 'is not supported: serve() creates the HTTP servers');
+    for (const [name, why] of ignoredFastifyOptions) {
+      if ((fo as Record<string, unknown>)[name] !== undefined) throw optionError(code, where, `fastify.${name}`, (fo as Record<string, unknown>)[name], why);
     }
   }
   if (listen !== undefined) {

@@ -141,7 +141,8 @@ describe('plankup', () => {
       [['broken.ts'], { 'broken.ts': 'export default (env => ;\n' }, 1, /^plankup: .*broken\.ts:1:\d+: ERROR: /],
       [['broken.js'], { 'broken.js': 'export default (env => ;\n' }, 1, /^plankup: .*broken\.js/],
       [['notapp.js'], { 'notapp.js': 'export default 42;\n' }, 1, /the default export must be an app .*got 42/],
-      [['-s', 'nosuch', 'a.js'], { 'a.js': 'export default () => [200, [], []];\n' }, 1, /^plankup: unknown server "nosuch"/],
+      [['-s', 'nosuch', 'a.js'], { 'a.js': 'export default () => [200, [], []];\n' }, 1, /^plankup: unknown server "nosuch": package @plank\/server-nosuch is not installed$/],
+      [['-M', 'no-such-plank-module', 'a.js'], { 'a.js': 'export default () => [200, [], []];\n' }, 1, /^plankup: -M no-such-plank-module: cannot find module from \//],
     ];
     for (const [args, files, code, message] of cases) {
       const run = plankup(args, appDir(files));

@@ -22,6 +22,7 @@ export * as header from './headers.js';
 export { bodyChunks, bodyToBuffer, chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
 export { responseCb, type BodyFilter, type ResponseCallback, type ResponseHead } from './response-cb.js';
 export { urlMap } from './url-map.js';
+export { escapeHtml } from './html.js';
 export {
   builder,
   describeApp,

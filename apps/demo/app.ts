@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { builder, Request, type App } from '@plank/core';
+import { builder, escapeHtml, Request, type App } from '@plank/core';
 import { accessLog } from '@plank/middleware-access-log';
 import { reverseProxy } from '@plank/middleware-reverse-proxy';
 import { serverStatusLite } from '@plank/middleware-server-status-lite';
@@ -9,8 +9,6 @@ import { serveStatic } from '@plank/middleware-static';
 const here = import.meta.dirname;
 const logs = process.env.DEMO_LOG_DIR ?? join(here, 'logs');
 const state = process.env.DEMO_STATE_DIR ?? join(here, 'var');
-
-const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const home: App = (env) => {
   const req = new Request(env);
@@ -24,11 +22,11 @@ const home: App = (env) => {
 Every request passes through this stack, outermost first:</p>
 <ol>
   <li><b>AccessLog</b>: Apache <code>combined</code> lines, timed to the last byte, in
-      <code>${escape(logs)}/access.&lt;date&gt;.log</code> (daily files, 14 kept, <code>access.log</code> links to today's).</li>
+      <code>${escapeHtml(logs)}/access.&lt;date&gt;.log</code> (daily files, 14 kept, <code>access.log</code> links to today's).</li>
   <li><b>ReverseProxy</b>: believes <code>X-Forwarded-*</code> only from loopback proxies.
-      Your address as this app sees it: <code>${escape(req.remoteAddr)}</code>.</li>
+      Your address as this app sees it: <code>${escapeHtml(req.remoteAddr)}</code>.</li>
   <li><b>ServerStatus::Lite</b>: <a href="/server-status"><code>/server-status</code></a>, from a scoreboard in
-      <code>${escape(state)}/scoreboard</code>; after ReverseProxy, so it allows the real client.</li>
+      <code>${escapeHtml(state)}/scoreboard</code>; after ReverseProxy, so it allows the real client.</li>
   <li><b>Static</b>: files under <a href="/static/site.css"><code>/static/</code></a> from <code>apps/demo/public/static</code>,
       with ETags, ranges and conditional requests.</li>
   <li>this page.</li>

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { extname, isAbsolute, join, resolve } from 'node:path';
+import { extname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builder, header, PlankError, responseCb, show, type App, type BuilderDSL } from '@plank/core';
+import { resolveFrom } from './resolve.js';
 
 /**
  * Everything needed to load the app, as plain data: plankup loads it in-process, and the
@@ -111,7 +111,7 @@ function evalApp(code: string, fileApp: App | undefined): App {
 function resolveModule(spec: string, cwd: string): string {
   if (spec.startsWith('.') || isAbsolute(spec)) return resolve(cwd, spec);
   try {
-    return createRequire(join(cwd, 'noop.js')).resolve(spec);
+    return resolveFrom(spec, [cwd]);
   } catch (err) {
     throw new PlankError('PLANK_ERR_MODULE', `-M ${spec}: cannot find module from ${cwd}`, { cause: err });
   }

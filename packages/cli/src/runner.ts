@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { describeApp, formatStack, PlankError, type App, type AppSource, type RunningServer, type ServerAdapter } from '@plank/core';
 import { describeListen } from '@plank/server-node';
@@ -7,6 +6,7 @@ import { listenSpecs } from './listen.js';
 import { firstLine, loadApp, type LoadArgs } from './load.js';
 import { parseArgs, type RunnerOptions } from './options.js';
 import { superviseReload } from './reload.js';
+import { resolveFrom } from './resolve.js';
 import { usage } from './usage.js';
 
 /** Where the Runner reads and writes; tests give their own. */
@@ -133,16 +133,12 @@ export class Runner {
 
   private async adapter(name: string): Promise<ServerAdapter> {
     const pkg = name.startsWith('+') ? name.slice(1) : (builtinServers[name] ?? `@plank/server-${name}`);
-    let path: string | undefined;
-    for (const base of [this.io.cwd, import.meta.dirname]) {
-      try {
-        path = createRequire(join(base, 'noop.js')).resolve(pkg);
-        break;
-      } catch {
-        // try the next base
-      }
+    let path: string;
+    try {
+      path = resolveFrom(pkg, [this.io.cwd, import.meta.dirname]);
+    } catch (err) {
+      throw new PlankError('PLANK_ERR_CLI_SERVER', `unknown server ${JSON.stringify(name)}: package ${pkg} is not installed`, { cause: err });
     }
-    if (path === undefined) throw new PlankError('PLANK_ERR_CLI_SERVER', `unknown server ${JSON.stringify(name)}: package ${pkg} is not installed`);
     const adapter = ((await import(path)) as { plankServer?: ServerAdapter }).plankServer;
     if (!adapter || typeof adapter.run !== 'function') throw new PlankError('PLANK_ERR_CLI_SERVER', `server ${JSON.stringify(name)}: ${pkg} exports no plankServer`);
     return adapter;

@@ -23,6 +23,7 @@ export { bodyChunks, bodyToBuffer, chunkLength, isFileBody, isReadable, isWebStr
 export { discardBody, statusWithoutBody } from './middleware/discard.js';
 export { responseCb, type BodyFilter, type ResponseCallback, type ResponseCbOptions, type ResponseHead } from './response-cb.js';
 export { urlMap } from './url-map.js';
+export { escapeHtml } from './html.js';
 export {
   builder,
   describeApp,

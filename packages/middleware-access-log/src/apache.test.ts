@@ -1,17 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '@plank/core';
-import { listen, rawRequest, type TestResponse } from '@plank/test';
+import { freePort, listen, rawRequest, which, type TestResponse } from '@plank/test';
 import { accessLog } from './index.js';
-
-function which(cmd: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `PATH="$PATH:/usr/sbin:/sbin" command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
-}
 
 const apache = which('apache2') ?? which('httpd');
 const MODULES = ['/usr/lib/apache2/modules', '/usr/lib64/httpd/modules', '/usr/lib/httpd/modules'].find((d) => existsSync(d));
@@ -23,17 +17,6 @@ const MODULES = ['/usr/lib/apache2/modules', '/usr/lib64/httpd/modules', '/usr/l
 // know about repeated or empty headers.
 const FORMAT =
   '%h %a %{c}a %l %u "%r" %>s %s %b %B "%{Referer}i" "%{User-agent}i" %m "%U" "%q" %H "%{X-Test}i" %v %V %p %k %X %400,404{X-Test}i %!404,403{X-Test}i %%';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function until<T>(get: () => T | undefined, what: string): Promise<T> {
   for (let i = 0; i < 500; i++) {

@@ -1,14 +1,9 @@
+import { escapeHtml } from '@plank/core';
 import type { StatusData } from './collect.js';
 import { duration, utf8 } from './formats.js';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for an HTML element or a quoted attribute. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
-}
-
-const cell = (v: unknown): string => `<td>${escapeHtml(typeof v === 'string' ? utf8(v) : v)}</td>`;
+// Worker fields are latin1 byte strings (decoded for people here), numbers or missing.
+const cell = (v: unknown): string => `<td>${escapeHtml(typeof v === 'string' ? utf8(v) : String(v ?? ''))}</td>`;
 
 /**
  * A page for people: the summary, one square per worker (Apache's scoreboard grid), and a
@@ -56,7 +51,7 @@ tr.busy td { background: #fff4e6; }
 <body>
 <h1>Server status</h1>
 <dl id="summary">
-${summary.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('\n')}
+${summary.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(String(v))}</dd>`).join('\n')}
 </dl>
 ${
   d.workers

@@ -1,19 +1,15 @@
 // Conditional and range behaviour as a real client sees it: curl over a real socket.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lint } from '@plank/core';
-import { listen } from '@plank/test';
+import { listen, which } from '@plank/test';
 import type { ServerHandle } from '@plank/server-node';
 import { makeTree } from './helpers.fixture.js';
 import { fileApp } from './index.js';
 
-function which(cmd: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `PATH="$PATH:/usr/sbin:/sbin" command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
 const curl = which('curl');
 
 type CurlResult = { status: number; headers: Record<string, string>; body: Buffer };

@@ -1,5 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
-import { optionError, type App, type Env, type Response } from '@plank/core';
+import { escapeHtml, optionError, type App, type Env, type Response } from '@plank/core';
 import { FILE_KEYS, OPTION_ERROR, resolveOptions, type FileAppOptions } from './options.js';
 import { methodNotAllowed } from './responses.js';
 import { createFileServer } from './serve.js';
@@ -88,9 +88,4 @@ ${up}${rows.join('\n')}
 
 function utf8(bytes: string): string {
   return Buffer.from(bytes, 'latin1').toString('utf8');
-}
-
-/** Escapes the five characters that matter in HTML text and attribute values. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

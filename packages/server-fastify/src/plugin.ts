@@ -66,13 +66,10 @@ function validate(app: unknown, options: PlankPluginOptions): void {
  * await fastify.listen({ port: 3000 });
  * ```
  */
-export function plankPlugin(app: App, options: PlankPluginOptions = {}): FastifyPluginCallback {
-  validate(app, options);
-  return pluginFor(app, { ...options });
-}
-
-/** The plugin behind {@link plankPlugin}, without the option checks (serve() has made them). */
-export function pluginFor(app: App, options: PlankPluginOptions): FastifyPluginCallback {
+export function plankPlugin(app: App, pluginOptions: PlankPluginOptions = {}): FastifyPluginCallback {
+  validate(app, pluginOptions);
+  // A copy: the caller changing its object after this call changes nothing.
+  const options = { ...pluginOptions };
   const local = options.prefix ?? '';
   return function plank(instance: FastifyInstance, _opts: unknown, done: (err?: Error) => void): void {
     let forward: Forward;

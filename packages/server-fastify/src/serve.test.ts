@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App, Env } from '@plank/core';
@@ -35,6 +36,31 @@ function scratch(): string {
 }
 
 const get = (target: string, extra = ''): string => `GET ${target} HTTP/1.1\r\nHost: t\r\n${extra}Connection: close\r\n\r\n`;
+
+/** A raw connection that has sent `request` (possibly nothing), reading as it comes; `closed` settles when it closes. */
+async function openSocket(port: number, request: string): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (text += chunk));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.on('error', () => {});
+  if (request !== '') socket.write(request);
+  return { socket, received: () => text, closed };
+}
+
+/** Polls `fn` until it returns true (bounded by the test timeout). */
+async function until(fn: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (fn()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 describe('serve', () => {
   it('hands every request to the app, even those fastify would refuse or not route', async () => {
@@ -156,11 +182,66 @@ describe('serve', () => {
       [{ listen: [] }, 'option "listen" must be a non-empty array'],
       [{ listen: [{ fd: -2 }] }, 'option "listen[0].fd"'],
       [{ fastify: { https: {} } }, 'option "fastify.https" is not supported'],
+      [{ fastify: { keepAliveTimeout: 1000 } }, 'option "fastify.keepAliveTimeout" is not supported: use serve()\'s "keepAliveTimeout", got 1000'],
+      [{ fastify: { connectionTimeout: 1000 } }, 'option "fastify.connectionTimeout" is not supported: use serve()\'s "timeout", got 1000'],
+      [{ fastify: { return503OnClosing: true } }, 'option "fastify.return503OnClosing" is not supported: close() drains as server-node does, got true'],
     ];
     for (const [options, message] of bad) {
       await expect(serve(echo, options)).rejects.toThrow(message);
       await expect(serve(echo, options)).rejects.toMatchObject({ code: 'PLANK_ERR_FASTIFY_OPTION' });
     }
     await expect(serve('nope' as never, { port: 0 })).rejects.toMatchObject({ code: 'PLANK_ERR_FASTIFY_APP' });
+  });
+});
+
+describe('serve: timeouts, as on server-node', () => {
+  // headersTimeout/timeout far beyond the test's own limit: only keepAliveTimeout can close it.
+  it('closes an idle keep-alive connection once its keepAliveTimeout ends', async () => {
+    const { port } = await start(() => [200, ['Content-Type', 'text/plain'], ['ok']], { host: '127.0.0.1', port: 0, keepAliveTimeout: 200, headersTimeout: 60_000, timeout: 60_000 });
+    const client = await openSocket(port as number, 'GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+    await client.closed;
+    expect(client.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\nConnection: keep-alive\r\n[^]*\r\n\r\nok$/);
+  });
+
+  it('closes a connection whose reader stalls or whose app hangs once nothing moved for `timeout`', async () => {
+    let writerGaveUp = false;
+    const app: App = (env) => {
+      if (env.PATH_INFO === '/hang') return new Promise(() => {});
+      return async (respond) => {
+        const w = respond([200, []]);
+        while (!w.aborted) await w.write(Buffer.alloc(64 * 1024));
+        writerGaveUp = true;
+      };
+    };
+    const { port } = await start(app, { host: '127.0.0.1', port: 0, timeout: 300 });
+    // A paused client never sees the close (it would have to read to the end first), so
+    // the server side is what tells: the writer learns it was aborted.
+    const reader = await openSocket(port as number, 'GET /slow HTTP/1.1\r\nHost: t\r\n\r\n');
+    reader.socket.pause();
+    const hung = await openSocket(port as number, 'GET /hang HTTP/1.1\r\nHost: t\r\n\r\n');
+    await hung.closed;
+    expect(hung.received()).toBe('');
+    await until(() => writerGaveUp, 'the stalled response to be cut');
+    reader.socket.destroy();
+  });
+
+  it('leaves connections still sending their request to headersTimeout, not to `timeout`', async () => {
+    const { port } = await start((env) => (env.PATH_INFO === '/hang' ? new Promise(() => {}) : [200, ['Content-Type', 'text/plain'], [env.PATH_INFO]]), {
+      host: '127.0.0.1',
+      port: 0,
+      timeout: 200,
+      headersTimeout: 60_000,
+    });
+    // Both connections are older than the hung one below, so a `timeout` that applied to
+    // them would have closed them before it.
+    const silent = await openSocket(port as number, '');
+    const halfway = await openSocket(port as number, 'GET /halfway HTTP/1.1\r\nHost: t\r\n');
+    const hung = await openSocket(port as number, 'GET /hang HTTP/1.1\r\nHost: t\r\n\r\n');
+    await hung.closed;
+    halfway.socket.write('Connection: close\r\n\r\n');
+    silent.socket.write(get('/silent'));
+    await Promise.all([halfway.closed, silent.closed]);
+    expect(halfway.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\/halfway$/);
+    expect(silent.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\/silent$/);
   });
 });

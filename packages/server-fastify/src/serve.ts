@@ -4,8 +4,8 @@ import { optionError, PlankError, show } from '@plank/core';
 import type { App, ErrorStream, ListenSpec } from '@plank/core';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { drain, listenOn, urlOf } from '@plank/server-node';
-import { forwarder, leaveBodiesUnread, pluginFor } from './plugin.js';
+import { drain, listenOn, urlOf, watchInactivity } from '@plank/server-node';
+import { forwarder, leaveBodiesUnread } from './plugin.js';
 
 /** Options of {@link serve}. Listening and timeouts mean what they mean in server-node's `serve()`. */
 export type FastifyServeOptions = {
@@ -31,11 +31,19 @@ export type FastifyServeOptions = {
   headersTimeout?: number;
   /** Time allowed to receive the whole request, in ms; 0 disables. @default 120000 */
   requestTimeout?: number;
-  /** A connection with no traffic either way for this long is closed, in ms; 0 disables. @default 60000 */
+  /**
+   * A connection whose response is under way (the app working, or the body going out) is
+   * closed when no byte moved either way for this long, in ms: slow readers, stuck apps.
+   * Idle connections are left to `keepAliveTimeout`, unfinished requests to
+   * `headersTimeout`/`requestTimeout`. 0 disables. @default 60000
+   */
   timeout?: number;
   /**
-   * Options for the fastify instance (`logger`, `genReqId`, ...). `serverFactory`, `https`
-   * and `http2` are not allowed: serve() creates the HTTP servers itself.
+   * Options for the fastify instance (`logger`, `genReqId`, ...). Those fastify applies to
+   * the HTTP server or its closing are refused, since serve() creates the servers and drains
+   * them itself: `serverFactory`, `https`, `http2`, `http`, `connectionTimeout`,
+   * `keepAliveTimeout`, `requestTimeout`, `maxRequestsPerSocket`, `forceCloseConnections`,
+   * `return503OnClosing` (the timeouts are serve()'s own options).
    * @default {}
    */
   fastify?: FastifyServerOptions;
@@ -63,6 +71,21 @@ export type FastifyServerHandle = {
 const where = 'serve()';
 const code = 'PLANK_ERR_FASTIFY_OPTION';
 const msOptions = ['gracefulTimeout', 'keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'timeout'] as const;
+// fastify reads these only when it creates the server itself, or serve() sets them: given
+// to serve(), they would be dropped without a word.
+const createsServers = 'is not supported: serve() creates the HTTP servers';
+const ignoredFastifyOptions: ReadonlyArray<readonly [string, string]> = [
+  ['serverFactory', createsServers],
+  ['https', createsServers],
+  ['http2', createsServers],
+  ['http', createsServers],
+  ['connectionTimeout', 'is not supported: use serve()\'s "timeout"'],
+  ['keepAliveTimeout', 'is not supported: use serve()\'s "keepAliveTimeout"'],
+  ['requestTimeout', 'is not supported: use serve()\'s "requestTimeout"'],
+  ['maxRequestsPerSocket', 'is not supported: serve() creates the HTTP servers (set maxRequestsPerSocket on handle.servers)'],
+  ['forceCloseConnections', 'is not supported: close() drains as server-node does'],
+  ['return503OnClosing', 'is not supported: close() drains as server-node does'],
+];
 
 // `at` is how the spec's fields are named in messages: '' for top-level options, 'listen[0].'.
 function checkSpec(spec: unknown, at: string): ListenSpec {
@@ -93,8 +116,8 @@ export function listenSpecsOf(options: FastifyServeOptions): ListenSpec[] {
   const fo = options.fastify;
   if (fo !== undefined) {
     if (typeof fo !== 'object' || fo === null) throw optionError(code, where, 'fastify', fo, 'must be an object of fastify options');
-    for (const name of ['serverFactory', 'https', 'http2'] as const) {
-      if ((fo as Record<string, unknown>)[name] !== undefined) throw optionError(code, where, `fastify.${name}`, (fo as Record<string, unknown>)[name], 'is not supported: serve() creates the HTTP servers');
+    for (const [name, why] of ignoredFastifyOptions) {
+      if ((fo as Record<string, unknown>)[name] !== undefined) throw optionError(code, where, `fastify.${name}`, (fo as Record<string, unknown>)[name], why);
     }
   }
   if (listen !== undefined) {
@@ -156,7 +179,9 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
       listener,
     );
     server.keepAliveTimeout = options.keepAliveTimeout ?? 5_000;
-    server.timeout = options.timeout ?? 60_000;
+    // Inactivity is server-node's sweep (below), not node's per-socket timer: the same
+    // connections are cut as on server-node, and no timer is re-armed per request.
+    server.timeout = 0;
     return server;
   };
 
@@ -190,22 +215,25 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
     forward(request, reply);
     done();
   });
-  // The mount at '/' and the not-found context (targets no route matches: `*`,
-  // absolute-form) give every request a context for the hook above; their handlers only
-  // run if that hook is ever bypassed.
+  // With no routes, every request (any path, `*`, absolute-form) lands in the not-found
+  // context, which gives the hook above a place to run; its handler only runs if that hook
+  // is ever bypassed. A catch-all route (plankPlugin at '/') would route the same requests
+  // with one router lookup instead of two, but measured no faster, at the cost of a second
+  // handler and an encapsulated plugin per serve().
   fastify.setNotFoundHandler(function plankNotFound(request, reply) {
     forward(request, reply);
   });
-  await fastify.register(pluginFor(app, plankOptions));
   await fastify.ready();
 
   const servers: Server[] = [fastify.server as Server];
   const handler = listener as Listener;
   for (let i = 1; i < specs.length; i++) servers.push(makeServer(handler));
+  const stopWatching = servers.map((s) => watchInactivity(s, options.timeout ?? 60_000));
   try {
     for (let i = 0; i < specs.length; i++) await listenOn(servers[i] as Server, specs[i] as ListenSpec);
   } catch (err) {
     await Promise.all(servers.map((s) => drain(s, 0)));
+    for (const stop of stopWatching) stop();
     await fastify.close();
     throw err;
   }
@@ -224,6 +252,7 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
         drainState.draining = true;
         const timeout = closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000;
         await Promise.all(servers.map((s) => drain(s, timeout)));
+        for (const stop of stopWatching) stop();
         await fastify.close();
       })();
       return closing;

@@ -9,10 +9,22 @@ type Seen = { read: number; written: number; since: number };
  * Idle keep-alive connections are left to `keepAliveTimeout`, slow requests to
  * `headersTimeout`/`requestTimeout`.
  *
- * node's own `server.timeout` does the same with a timer per socket that every request
+ * node's own `server.timeout` does this with a timer per socket that every request
  * re-arms and every write refreshes; measured here, that was about 3% of a small
- * response's CPU. A sweep costs nothing per request and is exact to a quarter of `timeout`.
- * Returns the function that stops it.
+ * response's CPU. (It also closes connections that have not sent a whole request yet, and
+ * idle ones when `keepAliveTimeout` is 0; this leaves those to the timeouts named above.) A sweep costs nothing per request and is exact to a quarter of `timeout`.
+ * Returns the function that stops it. Exported for the other servers built on node:http
+ * (server-fastify), which set `server.timeout = 0` and call it as serve() does.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { watchInactivity } from '@plank/server-node';
+ * const server = createServer((req, res) => res.end('ok'));
+ * server.timeout = 0; // no per-socket timer: the sweep does its job
+ * const stopWatching = watchInactivity(server, 60_000);
+ * server.once('close', stopWatching);
+ * ```
  */
 export function watchInactivity(server: Server, timeout: number): () => void {
   if (!(timeout > 0)) return () => {};

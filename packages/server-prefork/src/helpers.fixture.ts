@@ -1,6 +1,6 @@
 // Test helpers: a prefork master in a child process (the built bin), its log, and a
 // keep-alive load generator.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -8,12 +8,6 @@ import { fileURLToPath } from 'node:url';
 export const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export const fixtureApp = fileURLToPath(new URL('./fixtures/app.mjs', import.meta.url));
 export const hooksApp = fileURLToPath(new URL('./fixtures/hooks-app.mjs', import.meta.url));
-
-/** A Debian program's path, or undefined (CI installs them; a developer may not have them). */
-export function which(name: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` }, encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
 
 export type Proc = {
   child: ChildProcess;

@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixtureApp, get, load, reap, run, startMaster, until, which, type Proc } from './helpers.fixture.js';
+import { freePort, which } from '@plank/test';
+import { fixtureApp, get, load, reap, run, startMaster, until, type Proc } from './helpers.fixture.js';
 import type { WorkerInfo } from './protocol.js';
 
 let procs: Proc[] = [];
@@ -97,12 +97,7 @@ describe.skipIf(!startServer && !process.env.CI)('under Server::Starter', () => 
     const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
     const versionFile = join(dir, 'version');
     writeFileSync(versionFile, 'v1');
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const p = (probe.address() as { port: number }).port;
-        probe.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const server = run(
       startServer ?? 'start_server',
       [`--port=127.0.0.1:${port}`, '--signal-on-hup=USR1', '--interval=1', '--', process.execPath, plankup, '-s', 'prefork', '-E', 'deployment', '--max-workers=2', fixtureApp],

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '@plank/test';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -55,14 +56,6 @@ async function listening(run: Run, count = 1): Promise<string[]> {
   }
   throw new Error(`plankup did not listen: ${run.err()}`);
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 describe('plankup', () => {
   it('serves app.ts by default, says where, and stops with exit 0 on SIGTERM', async () => {
@@ -141,7 +134,8 @@ describe('plankup', () => {
       [['broken.ts'], { 'broken.ts': 'export default (env => ;\n' }, 1, /^plankup: .*broken\.ts:1:\d+: ERROR: /],
       [['broken.js'], { 'broken.js': 'export default (env => ;\n' }, 1, /^plankup: .*broken\.js/],
       [['notapp.js'], { 'notapp.js': 'export default 42;\n' }, 1, /the default export must be an app .*got 42/],
-      [['-s', 'nosuch', 'a.js'], { 'a.js': 'export default () => [200, [], []];\n' }, 1, /^plankup: unknown server "nosuch"/],
+      [['-s', 'nosuch', 'a.js'], { 'a.js': 'export default () => [200, [], []];\n' }, 1, /^plankup: unknown server "nosuch": package @plank\/server-nosuch is not installed$/],
+      [['-M', 'no-such-plank-module', 'a.js'], { 'a.js': 'export default () => [200, [], []];\n' }, 1, /^plankup: -M no-such-plank-module: cannot find module from \//],
     ];
     for (const [args, files, code, message] of cases) {
       const run = plankup(args, appDir(files));

@@ -1,4 +1,5 @@
 import { optionError, show } from '../errors.js';
+import { escapeHtml } from '../html.js';
 import type { Env, Middleware, Response } from '../types.js';
 import { catchErrors } from './catch.js';
 import { checkOptions, OPTIONS_CODE } from './options.js';
@@ -64,11 +65,6 @@ function htmlPage(err: unknown, trace: string): Response {
     `<body><h1>${title}</h1><pre>${escapeHtml(trace)}</pre></body></html>\n`;
   const body = Buffer.from(html, 'utf8');
   return [500, ['Content-Type', 'text/html; charset=utf-8', 'Content-Length', String(body.length)], [body]];
-}
-
-/** Escapes the five characters that matter in HTML text and attributes. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 // RFC 9110 §12.5.1: the most specific matching range gives a type its weight.

@@ -46,4 +46,3 @@ export function head(options?: HeadOptions): Middleware {
       }, KEEP_LENGTH);
     };
 }
-

@@ -12,8 +12,9 @@ type Seen = { read: number; written: number; since: number };
  * node's own `server.timeout` does this with a timer per socket that every request
  * re-arms and every write refreshes; measured here, that was about 3% of a small
  * response's CPU. (It also closes connections that have not sent a whole request yet, and
- * idle ones when `keepAliveTimeout` is 0; this leaves those to the timeouts named above.) A sweep costs nothing per request and is exact to a quarter of `timeout`.
- * Returns the function that stops it. Exported for the other servers built on node:http
+ * idle ones when `keepAliveTimeout` is 0; this leaves those to the timeouts named above.)
+ * A sweep costs nothing per request and is exact to a quarter of `timeout`. Returns the
+ * function that stops it. Exported for the other servers built on node:http
  * (server-fastify), which set `server.timeout = 0` and call it as serve() does.
  *
  * @example

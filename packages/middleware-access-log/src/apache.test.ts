@@ -4,7 +4,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '@plank/core';
-import { freePort, listen, rawRequest, which, type TestResponse } from '@plank/test';
+import { freePort, listen, rawRequest, until, which, type TestResponse } from '@plank/test';
 import { accessLog } from './index.js';
 
 const apache = which('apache2') ?? which('httpd');
@@ -17,15 +17,6 @@ const MODULES = ['/usr/lib/apache2/modules', '/usr/lib64/httpd/modules', '/usr/l
 // know about repeated or empty headers.
 const FORMAT =
   '%h %a %{c}a %l %u "%r" %>s %s %b %B "%{Referer}i" "%{User-agent}i" %m "%U" "%q" %H "%{X-Test}i" %v %V %p %k %X %400,404{X-Test}i %!404,403{X-Test}i %%';
-
-async function until<T>(get: () => T | undefined, what: string): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const v = get();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const H = 'Host: 127.0.0.1\r\nConnection: close\r\n';
 const bytes = (...parts: Array<string | number[]>): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));

@@ -6,18 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builder, type App, type Env, type Middleware } from '@plank/core';
-import { listen, testApp } from '@plank/test';
+import { listen, testApp, until } from '@plank/test';
 import { accessLog, plankMiddleware, type AccessLogOptions } from './index.js';
 
 // enable() by name resolves the package from here, as an app's builder would.
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 
 const ok: App = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '2'], ['OK']];
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
 
 function capture(options: AccessLogOptions = {}): { lines: string[]; mw: Middleware } {
   const lines: string[] = [];

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App, Env } from '@plank/core';
-import { rawRequest } from '@plank/test';
+import { rawRequest, until } from '@plank/test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serve } from './index.js';
 import type { FastifyServerHandle } from './index.js';
@@ -51,15 +51,6 @@ async function openSocket(port: number, request: string): Promise<{ socket: Sock
   socket.on('error', () => {});
   if (request !== '') socket.write(request);
   return { socket, received: () => text, closed };
-}
-
-/** Polls `fn` until it returns true (bounded by the test timeout). */
-async function until(fn: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (fn()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('serve', () => {

@@ -12,7 +12,7 @@ import { onFinish } from '@plank/core';
 import type { App, FinishInfo } from '@plank/core';
 import { serve } from '@plank/server-node';
 import type { ServeOptions, ServerHandle } from '@plank/server-node';
-import { rawRequest } from '@plank/test';
+import { rawRequest, until } from '@plank/test';
 
 const distIndex = new URL('../dist/index.js', import.meta.url).pathname;
 
@@ -28,15 +28,6 @@ async function withServer(app: App, options: ServeOptions, fn: (h: ServerHandle 
   } finally {
     await handle.close({ timeout: 500 });
   }
-}
-
-/** Polls `fn` until it returns true (bounded by the test timeout). */
-async function until(fn: () => boolean, what: string, limit = 200): Promise<void> {
-  for (let i = 0; i < limit; i++) {
-    if (fn()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 function openSocket(port: number, request: string): Promise<import('node:net').Socket> {

@@ -1,7 +1,7 @@
 export { testApp, defaultMode } from './test-app.js';
 export { requestInProcess, testEnv, type InProcessOptions } from './in-process.js';
 export { listen, rawRequest, socketRequester } from './socket.js';
-export { freePort, which } from './machine.js';
+export { freePort, until, which, type UntilOptions } from './machine.js';
 export type { Requester, TestAppOptions, TestContext, TestMode, TestRequestInit, TestResponse } from './types.js';
 export { runServerSuite, suiteApp, inProcessServer, type SuiteFactory, type SuiteServer } from './suite.js';
 export { serverSuiteCases, type SuiteCase, type SuiteClient, type SuiteFixtures } from './suite-cases.js';

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freePort, which } from './index.js';
+import { freePort, until, which } from './index.js';
 
 describe('which', () => {
   it('gives the path of an installed program and undefined for one that is not', () => {
@@ -25,5 +25,18 @@ describe('freePort', () => {
     });
     expect((server.address() as { port: number }).port).toBe(port);
     await new Promise((resolve) => server.close(resolve));
+  });
+});
+
+describe('until', () => {
+  it('resolves with the first value that is neither undefined nor false, awaiting async checks', async () => {
+    let calls = 0;
+    expect(await until(() => (++calls === 3 ? 'third' : calls === 1 ? undefined : false), 'the third call', { interval: 1 })).toBe('third');
+    expect(calls).toBe(3);
+    expect(await until(async () => 0, 'a zero')).toBe(0);
+  });
+
+  it('rejects naming what it waited for once the timeout has passed', async () => {
+    await expect(until(() => false, 'the impossible', { timeout: 30, interval: 5 })).rejects.toThrow('timed out waiting for the impossible');
   });
 });

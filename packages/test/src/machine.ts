@@ -48,3 +48,36 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** How long {@link until} polls, and how often. */
+export type UntilOptions = {
+  /** Give up after this many ms. @default 10000 */
+  timeout?: number;
+  /** Ms between two calls of the check. @default 20 */
+  interval?: number;
+};
+
+/**
+ * Calls `check` until it returns something other than `undefined` or `false` and resolves
+ * with that; rejects with "timed out waiting for `what`" after `timeout`. For what another
+ * process or the event loop makes true some time later (a log line written, a finish
+ * handler run): a bound on waiting, never an assertion on how long something takes.
+ *
+ * @example
+ * ```ts
+ * import { until } from '@plank/test';
+ * const lines: string[] = [];
+ * setTimeout(() => lines.push('GET / 200'), 50);
+ * const line = await until(() => lines[0], 'the log line');
+ * ```
+ */
+export async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, options: UntilOptions = {}): Promise<T> {
+  const { timeout = 10_000, interval = 20 } = options;
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}

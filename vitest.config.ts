@@ -14,19 +14,29 @@ const dirsOf = (group: string): string[] =>
 // (servers, plankup) that tests spawn run the built `dist/` instead.
 const alias = dirsOf('packages')
   .filter((dir) => existsSync(`${root}${dir}/src/index.ts`))
-  .map((dir) => ({ find: new RegExp(`^@plank/${dir.slice('packages/'.length)}$`), replacement: `${root}${dir}/src/index.ts` }));
+  .map((dir) => ({
+    find: new RegExp(`^@plank/${dir.slice('packages/'.length)}$`),
+    replacement: `${root}${dir}/src/index.ts`,
+  }));
 
 export default defineConfig({
   resolve: { alias },
   test: {
     // CI asks for a JSON report too, to print the totals of both Node runs in one line.
-    reporters: process.env.PLANK_TEST_REPORT ? ['default', ['json', { outputFile: process.env.PLANK_TEST_REPORT }]] : ['default'],
+    reporters: process.env.PLANK_TEST_REPORT
+      ? ['default', ['json', { outputFile: process.env.PLANK_TEST_REPORT }]]
+      : ['default'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [...dirsOf('packages'), ...dirsOf('apps'), ...dirsOf('test')].map((dir) => ({
       extends: true,
-      test: { name: dir, root: `${root}${dir}`, include: ['**/*.test.ts'], exclude: ['**/node_modules/**', '**/dist/**', '**/fixtures/**'] },
+      test: {
+        name: dir,
+        root: `${root}${dir}`,
+        include: ['**/*.test.ts'],
+        exclude: ['**/node_modules/**', '**/dist/**', '**/fixtures/**'],
+      },
     })),
   },
 });

@@ -8,5 +8,8 @@ const projects = readdirSync(`${root}packages`)
   .map((d) => `packages/${d}`)
   .filter((d) => existsSync(`${root}${d}/tsconfig.json`));
 const tsc = `${root}node_modules/typescript/bin/tsc`;
-const run = spawnSync(process.execPath, [tsc, '-b', ...projects, ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
+const run = spawnSync(process.execPath, [tsc, '-b', ...projects, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  cwd: root,
+});
 process.exit(run.status ?? 1);

@@ -12,7 +12,9 @@ for (const file of files) {
     passed += report.numPassedTests;
     failed += report.numFailedTests;
     if (report.numTotalTests === 0) failed++;
-    console.log(`${file}: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests + report.numTodoTests} skipped`);
+    console.log(
+      `${file}: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests + report.numTodoTests} skipped`,
+    );
   } catch (err) {
     console.log(`${file}: no report (${err.message})`);
     failed++;

@@ -49,5 +49,8 @@ writeFileSync(
   `${JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { rootDir: 'src', outDir: 'dist' }, include: ['src'], exclude: ['src/**/*.test.ts', 'src/**/*.fixture.ts'], references }, null, 2)}\n`,
 );
 writeFileSync(new URL('src/index.ts', root), 'export {};\n');
-writeFileSync(new URL('README.md', root), `# ${name}\n\n${description}\n\n## Synopsis\n\n## Description\n\n## Options\n\n## Errors\n\n## See also\n`);
+writeFileSync(
+  new URL('README.md', root),
+  `# ${name}\n\n${description}\n\n## Synopsis\n\n## Description\n\n## Options\n\n## Errors\n\n## See also\n`,
+);
 console.log(`created packages/${dir}`);

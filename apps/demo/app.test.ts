@@ -49,9 +49,13 @@ describe('apps/demo', () => {
   });
 
   it('logs every request in combined format to the daily file', async () => {
-    await testApp(app, async (request) => {
-      await request('/?logged=1', { headers: { 'User-Agent': 'demo-test' } });
-    }, { mode: 'server' });
+    await testApp(
+      app,
+      async (request) => {
+        await request('/?logged=1', { headers: { 'User-Agent': 'demo-test' } });
+      },
+      { mode: 'server' },
+    );
     const deadline = Date.now() + 5000;
     let text = '';
     while (!text.includes('logged=1') && Date.now() < deadline) {

@@ -43,9 +43,24 @@ workers: <code>pnpm exec plankup -s prefork --max-workers=4 app.ts</code>.</p>
 };
 
 export default builder(({ enable }) => {
-  enable(accessLog({ format: 'combined', file: join(logs, 'access.%DATE%.log'), rotate: 'daily', keep: 14, symlink: join(logs, 'access.log') }));
+  enable(
+    accessLog({
+      format: 'combined',
+      file: join(logs, 'access.%DATE%.log'),
+      rotate: 'daily',
+      keep: 14,
+      symlink: join(logs, 'access.log'),
+    }),
+  );
   enable(reverseProxy({ trusted: ['loopback'] }));
-  enable(serverStatusLite({ path: '/server-status', allow: ['127.0.0.1', '::1'], scoreboard: join(state, 'scoreboard'), counterFile: join(state, 'counter') }));
+  enable(
+    serverStatusLite({
+      path: '/server-status',
+      allow: ['127.0.0.1', '::1'],
+      scoreboard: join(state, 'scoreboard'),
+      counterFile: join(state, 'counter'),
+    }),
+  );
   enable(serveStatic({ path: '/static/', root: join(here, 'public') }));
   return home;
 });

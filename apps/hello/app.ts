@@ -4,5 +4,9 @@ import { builder } from '@plank/core';
 export default builder(({ enable }) => {
   enable('ContentLength');
   enable('Runtime');
-  return (env) => [200, ['Content-Type', 'text/plain; charset=utf-8'], [`Hello from Plank: ${env.REQUEST_METHOD} ${env.PATH_INFO}\n`]];
+  return (env) => [
+    200,
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    [`Hello from Plank: ${env.REQUEST_METHOD} ${env.PATH_INFO}\n`],
+  ];
 });

@@ -34,7 +34,9 @@ if (!which('wrk')) {
 const pin = availableParallelism() >= 2 && which('taskset');
 const pinned = (cpu, cmd) => (pin ? ['taskset', '-c', String(cpu), ...cmd] : cmd);
 
-const all = readdirSync(`${here}workloads`).filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -4));
+const all = readdirSync(`${here}workloads`)
+  .filter((f) => f.endsWith('.mjs'))
+  .map((f) => f.slice(0, -4));
 const names = wanted.length ? wanted : all;
 for (const n of names) if (!all.includes(n)) throw new Error(`bench: no workload ${n} (have: ${all.join(', ')})`);
 
@@ -75,7 +77,9 @@ async function start(server) {
   try {
     await waitForPort(port, child);
     const warm = await new Promise((resolve) => {
-      const w = spawn('wrk', ['-t1', `-c${connections}`, '-d1s', ...(server.wrkArgs ?? []), s.url], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const w = spawn('wrk', ['-t1', `-c${connections}`, '-d1s', ...(server.wrkArgs ?? []), s.url], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let err = '';
       w.stderr.on('data', (d) => (err += d));
       w.on('close', (status) => resolve({ status, stderr: err }));
@@ -96,7 +100,9 @@ function stop(s) {
 
 /** Loads a started server with wrk on CPU 0 and resolves with its rate. */
 function load(s) {
-  const [bin, argv] = splitCmd(pinned(0, ['wrk', '-t1', `-c${connections}`, `-d${duration}s`, '--latency', ...(s.server.wrkArgs ?? []), s.url]));
+  const [bin, argv] = splitCmd(
+    pinned(0, ['wrk', '-t1', `-c${connections}`, `-d${duration}s`, '--latency', ...(s.server.wrkArgs ?? []), s.url]),
+  );
   return new Promise((resolve, reject) => {
     const wrk = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -166,12 +172,17 @@ for (const name of names) {
         if (!usable(sa) || !usable(sb)) continue;
         const first = r % 2 === 0 ? [sa, sb] : [sb, sa];
         const [ra, rb] = await measurePair(...first.map((s) => ({ ...s, command: pinned(1, s.command) })));
-        const rate = new Map([[first[0].name, ra.rps], [first[1].name, rb.rps]]);
+        const rate = new Map([
+          [first[0].name, ra.rps],
+          [first[1].name, rb.rps],
+        ]);
         const key = `${a}\0${b}`;
         if (!pairRatios.has(key)) pairRatios.set(key, []);
         pairRatios.get(key).push(rate.get(a) / rate.get(b));
         for (const [k, v] of rate) rates.get(k).push(v);
-        process.stderr.write(`  ${name} round ${r + 1}: ${a} ${rate.get(a).toFixed(0)} req/s with ${b} ${rate.get(b).toFixed(0)} req/s at once\n`);
+        process.stderr.write(
+          `  ${name} round ${r + 1}: ${a} ${rate.get(a).toFixed(0)} req/s with ${b} ${rate.get(b).toFixed(0)} req/s at once\n`,
+        );
       }
       continue;
     }
@@ -193,8 +204,15 @@ for (const name of names) {
     if (!med.has(a) || !med.has(b)) continue;
     // Paired: the median of the ratios measured at the same moments.
     const ratio = workload.paired ? median(pairRatios.get(`${a}\0${b}`)) : med.get(a) / med.get(b);
-    const spread = workload.paired ? ` (median of rounds: ${pairRatios.get(`${a}\0${b}`).map((x) => x.toFixed(3)).join(', ')})` : '';
-    out(`- ${a} / ${b} = **${ratio.toFixed(3)}x**${goal ? ` (goal >= ${goal}x: ${ratio >= goal ? 'met' : 'NOT met'})` : ''}${spread}`);
+    const spread = workload.paired
+      ? ` (median of rounds: ${pairRatios
+          .get(`${a}\0${b}`)
+          .map((x) => x.toFixed(3))
+          .join(', ')})`
+      : '';
+    out(
+      `- ${a} / ${b} = **${ratio.toFixed(3)}x**${goal ? ` (goal >= ${goal}x: ${ratio >= goal ? 'met' : 'NOT met'})` : ''}${spread}`,
+    );
   }
   out();
 }

@@ -53,15 +53,18 @@ export async function loadApp(args: LoadArgs): Promise<App> {
   const inner = app;
   const development = args.env === 'development' && args.defaultMiddleware;
   if (!development && args.accessLog === undefined) return app;
-  return builder(({ enable: e }) => {
-    if (args.accessLog !== undefined) e('AccessLog', { file: resolve(args.cwd, args.accessLog) });
-    else e('AccessLog', { logger: (line: string) => process.stderr.write(line) });
-    if (development) {
-      e('StackTrace');
-      e('Lint');
-    }
-    return inner;
-  }, { resolveFrom: [args.cwd, import.meta.dirname] });
+  return builder(
+    ({ enable: e }) => {
+      if (args.accessLog !== undefined) e('AccessLog', { file: resolve(args.cwd, args.accessLog) });
+      else e('AccessLog', { logger: (line: string) => process.stderr.write(line) });
+      if (development) {
+        e('StackTrace');
+        e('Lint');
+      }
+      return inner;
+    },
+    { resolveFrom: [args.cwd, import.meta.dirname] },
+  );
 }
 
 async function registerTs(): Promise<void> {
@@ -81,7 +84,10 @@ async function importApp(file: string): Promise<App> {
   }
   const app = await mod.default;
   if (typeof app !== 'function') {
-    throw new PlankError('PLANK_ERR_APP_EXPORT', `${file}: the default export must be an app (env => response), got ${show(app)}`);
+    throw new PlankError(
+      'PLANK_ERR_APP_EXPORT',
+      `${file}: the default export must be an app (env => response), got ${show(app)}`,
+    );
   }
   return app as App;
 }
@@ -120,7 +126,10 @@ function resolveModule(spec: string, cwd: string): string {
 /** One line saying what went wrong, with the file position when the error has one. */
 export function firstLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   // esbuild (through tsx) puts the useful part on a line of its own: "file.ts:3:9: ERROR: ...".
   const located = lines.find((l) => /:\d+:\d+: ERROR: /.test(l));
   if (located) return located;

@@ -22,7 +22,10 @@ describe('plankup options (Plack::Runner table)', () => {
 
   it('takes repeated -l as HOST:PORT, :PORT or a socket path, and ignores -p then', () => {
     expect(listen('-l', ':5000', '-l', ':5001')).toEqual([{ port: 5000 }, { port: 5001 }]);
-    expect(listen('-l', '127.0.0.1:8080', '-l', '/tmp/plank.sock', '-p', '9999')).toEqual([{ host: '127.0.0.1', port: 8080 }, { socket: '/tmp/plank.sock' }]);
+    expect(listen('-l', '127.0.0.1:8080', '-l', '/tmp/plank.sock', '-p', '9999')).toEqual([
+      { host: '127.0.0.1', port: 8080 },
+      { socket: '/tmp/plank.sock' },
+    ]);
     expect(listen('-l', '[::1]:8080')).toEqual([{ host: '::1', port: 8080 }]);
     expect(listen('--listen', 'localhost:80')).toEqual([{ host: 'localhost', port: 80 }]);
   });
@@ -33,7 +36,9 @@ describe('plankup options (Plack::Runner table)', () => {
   });
 
   it('passes unknown options to the server: --key=value, --key value, --enable-x, --disable-x', () => {
-    expect(parse('--max-workers=4', '--spawn_interval', '1', '--enable-foo', '--disable-bar', 'app.ts').serverOptions).toEqual({
+    expect(
+      parse('--max-workers=4', '--spawn_interval', '1', '--enable-foo', '--disable-bar', 'app.ts').serverOptions,
+    ).toEqual({
       'max-workers': '4',
       'spawn-interval': '1',
       foo: true,
@@ -48,7 +53,21 @@ describe('plankup options (Plack::Runner table)', () => {
   });
 
   it('collects -M (also cuddled), -e, -R (comma lists, implying -r) and the flags', () => {
-    const o = parse('-M', 'a', '-Mb', '-e', 'enable("Runtime")', '-R', 'lib,conf', '--no-default-middleware', '--check', '--access-log', 'x.log', '--path', '/app');
+    const o = parse(
+      '-M',
+      'a',
+      '-Mb',
+      '-e',
+      'enable("Runtime")',
+      '-R',
+      'lib,conf',
+      '--no-default-middleware',
+      '--check',
+      '--access-log',
+      'x.log',
+      '--path',
+      '/app',
+    );
     expect(o.modules).toEqual(['a', 'b']);
     expect(o.eval).toBe('enable("Runtime")');
     expect(o.watch).toEqual(['lib', 'conf']);

@@ -71,7 +71,10 @@ const specs: Record<string, Spec> = {
  * parseArgs(['-p', '8080', '--max-workers=4', 'app.ts']).serverOptions; // { 'max-workers': '4' }
  * ```
  */
-export function parseArgs(argv: readonly string[], environment: Record<string, string | undefined> = process.env): RunnerOptions {
+export function parseArgs(
+  argv: readonly string[],
+  environment: Record<string, string | undefined> = process.env,
+): RunnerOptions {
   const opts: RunnerOptions = {
     app: undefined,
     host: undefined,
@@ -112,7 +115,12 @@ export function parseArgs(argv: readonly string[], environment: Record<string, s
     if (eq >= 0) {
       inline = name.slice(eq + 1);
       name = name.slice(0, eq);
-    } else if (!long && name.length > 1 && (name[0] === 'M' || name[0] === 'p' || name[0] === 'R') && !(name in specs)) {
+    } else if (
+      !long &&
+      name.length > 1 &&
+      (name[0] === 'M' || name[0] === 'p' || name[0] === 'R') &&
+      !(name in specs)
+    ) {
       // -Mmodule, -p5000: cuddled values, as prove and plackup allow.
       inline = name.slice(1);
       name = name[0] as string;
@@ -137,22 +145,27 @@ export function parseArgs(argv: readonly string[], environment: Record<string, s
     // Everything else belongs to the server, as in Plack::Runner.
     const key = name.replace(/_/g, '-');
     if (inline !== undefined) opts.serverOptions[key] = inline;
-    else if (/^(enable|disable)-./.test(key)) opts.serverOptions[key.replace(/^(enable|disable)-/, '')] = key.startsWith('enable-');
+    else if (/^(enable|disable)-./.test(key))
+      opts.serverOptions[key.replace(/^(enable|disable)-/, '')] = key.startsWith('enable-');
     else {
       const value = args[0] !== undefined && !args[0].startsWith('-') ? (args.shift() as string) : undefined;
-      if (value === undefined) throw cliError(`server option ${arg} needs a value (--${key}=VALUE), or use --enable-${key}`);
+      if (value === undefined)
+        throw cliError(`server option ${arg} needs a value (--${key}=VALUE), or use --enable-${key}`);
       opts.serverOptions[key] = value;
     }
   }
-  if (positional.length > 1) throw cliError(`one app file at most, got ${positional.map((p) => JSON.stringify(p)).join(' ')}`);
+  if (positional.length > 1)
+    throw cliError(`one app file at most, got ${positional.map((p) => JSON.stringify(p)).join(' ')}`);
   if (positional[0] !== undefined) {
-    if (opts.app !== undefined) throw cliError(`the app is given twice: --app ${JSON.stringify(opts.app)} and ${JSON.stringify(positional[0])}`);
+    if (opts.app !== undefined)
+      throw cliError(`the app is given twice: --app ${JSON.stringify(opts.app)} and ${JSON.stringify(positional[0])}`);
     opts.app = positional[0];
   }
   if (environment.PLANK_ENV) opts.env = environment.PLANK_ENV;
   if (opts.watch.length > 0) opts.reload = true;
   opts.watch = opts.watch.flatMap((w) => w.split(',')).filter(Boolean);
-  if (opts.path !== undefined && !/^\/./.test(opts.path)) throw cliError(`--path must be a mount path like /app, got ${JSON.stringify(opts.path)}`);
+  if (opts.path !== undefined && !/^\/./.test(opts.path))
+    throw cliError(`--path must be a mount path like /app, got ${JSON.stringify(opts.path)}`);
   return opts;
 }
 
@@ -164,7 +177,8 @@ function set(opts: RunnerOptions, spec: Spec, arg: string, value: string | boole
       break;
     case 'port': {
       const port = Number(value);
-      if (!/^\d+$/.test(String(value)) || port > 65535) throw cliError(`option ${arg} must be a port number (0-65535), got ${JSON.stringify(value)}`);
+      if (!/^\d+$/.test(String(value)) || port > 65535)
+        throw cliError(`option ${arg} must be a port number (0-65535), got ${JSON.stringify(value)}`);
       record[spec.key] = port;
       break;
     }

@@ -11,7 +11,12 @@ const ignored = /(^|[/\\])(node_modules|\.git|dist|logs|coverage)([/\\]|$)|\.log
  */
 export function superviseReload(argv: readonly string[], dirs: string[], io: RunnerIO): Promise<number> {
   const bin = io.bin ?? (process.argv[1] as string);
-  const childArgs = argv.filter((a, i) => !['-r', '--reload'].includes(a) && !(['-R', '--Reload'].includes(a) || ['-R', '--Reload'].includes(argv[i - 1] ?? '')) && !/^(-R|--Reload=)./.test(a));
+  const childArgs = argv.filter(
+    (a, i) =>
+      !['-r', '--reload'].includes(a) &&
+      !(['-R', '--Reload'].includes(a) || ['-R', '--Reload'].includes(argv[i - 1] ?? '')) &&
+      !/^(-R|--Reload=)./.test(a),
+  );
   let child: ChildProcess | undefined;
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;

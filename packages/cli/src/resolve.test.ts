@@ -24,7 +24,9 @@ describe('resolveFrom', () => {
     mkdirSync(bare);
     expect(resolveFrom('plank-adapter', [app, tool])).toBe(join(app, 'node_modules/plank-adapter/main.js'));
     expect(resolveFrom('plank-adapter', [bare, tool])).toBe(join(tool, 'node_modules/plank-adapter/main.js'));
-    expect(resolveFrom('plank-adapter/package.json', [bare, app])).toBe(join(app, 'node_modules/plank-adapter/package.json'));
+    expect(resolveFrom('plank-adapter/package.json', [bare, app])).toBe(
+      join(app, 'node_modules/plank-adapter/package.json'),
+    );
   });
 
   it("throws the first directory's MODULE_NOT_FOUND when none has it", () => {

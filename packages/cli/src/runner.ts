@@ -1,6 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describeApp, formatStack, PlankError, type App, type AppSource, type RunningServer, type ServerAdapter } from '@plank/core';
+import {
+  describeApp,
+  formatStack,
+  PlankError,
+  type App,
+  type AppSource,
+  type RunningServer,
+  type ServerAdapter,
+} from '@plank/core';
 import { describeListen } from '@plank/server-node';
 import { listenSpecs } from './listen.js';
 import { firstLine, loadApp, type LoadArgs } from './load.js';
@@ -20,7 +28,11 @@ export type RunnerIO = {
 };
 
 const defaultAppFiles = ['app.ts', 'app.js', 'app.mjs'];
-const builtinServers: Record<string, string> = { node: '@plank/server-node', fastify: '@plank/server-fastify', prefork: '@plank/server-prefork' };
+const builtinServers: Record<string, string> = {
+  node: '@plank/server-node',
+  fastify: '@plank/server-fastify',
+  prefork: '@plank/server-prefork',
+};
 
 /**
  * plankup's whole behaviour (Plack::Runner's job): parse options, find and load the app,
@@ -35,7 +47,6 @@ const builtinServers: Record<string, string> = { node: '@plank/server-node', fas
  */
 export class Runner {
   readonly io: RunnerIO;
-  private opts: RunnerOptions | undefined;
 
   constructor(io: Partial<RunnerIO> = {}) {
     this.io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), ...io };
@@ -45,9 +56,8 @@ export class Runner {
   async run(argv: readonly string[]): Promise<number> {
     try {
       const opts = parseArgs(argv, this.io.env);
-      this.opts = opts;
-      if (opts.help) return this.print(usage), 0;
-      if (opts.version) return this.print(`plankup ${version()} (node ${process.version})\n`), 0;
+      if (opts.help) return (this.print(usage), 0);
+      if (opts.version) return (this.print(`plankup ${version()} (node ${process.version})\n`), 0);
       if (opts.reload && this.io.env.PLANK_RELOAD_CHILD === undefined) {
         return await superviseReload(argv, this.watchList(opts), this.io);
       }
@@ -126,9 +136,22 @@ export class Runner {
       if (!existsSync(app)) throw new PlankError('PLANK_ERR_APP_NOT_FOUND', `app file not found: ${opts.app}`);
     } else if (opts.eval === undefined) {
       app = defaultAppFiles.map((f) => join(cwd, f)).find((f) => existsSync(f));
-      if (app === undefined) throw new PlankError('PLANK_ERR_APP_NOT_FOUND', `no app: none of ${defaultAppFiles.join(', ')} in ${cwd} (give one: plankup app.ts)`);
+      if (app === undefined)
+        throw new PlankError(
+          'PLANK_ERR_APP_NOT_FOUND',
+          `no app: none of ${defaultAppFiles.join(', ')} in ${cwd} (give one: plankup app.ts)`,
+        );
     }
-    return { app, eval: opts.eval, modules: opts.modules, env: opts.env, defaultMiddleware: opts.defaultMiddleware, accessLog: opts.accessLog, path: opts.path, cwd };
+    return {
+      app,
+      eval: opts.eval,
+      modules: opts.modules,
+      env: opts.env,
+      defaultMiddleware: opts.defaultMiddleware,
+      accessLog: opts.accessLog,
+      path: opts.path,
+      cwd,
+    };
   }
 
   private async adapter(name: string): Promise<ServerAdapter> {
@@ -137,10 +160,15 @@ export class Runner {
     try {
       path = resolveFrom(pkg, [this.io.cwd, import.meta.dirname]);
     } catch (err) {
-      throw new PlankError('PLANK_ERR_CLI_SERVER', `unknown server ${JSON.stringify(name)}: package ${pkg} is not installed`, { cause: err });
+      throw new PlankError(
+        'PLANK_ERR_CLI_SERVER',
+        `unknown server ${JSON.stringify(name)}: package ${pkg} is not installed`,
+        { cause: err },
+      );
     }
     const adapter = ((await import(path)) as { plankServer?: ServerAdapter }).plankServer;
-    if (!adapter || typeof adapter.run !== 'function') throw new PlankError('PLANK_ERR_CLI_SERVER', `server ${JSON.stringify(name)}: ${pkg} exports no plankServer`);
+    if (!adapter || typeof adapter.run !== 'function')
+      throw new PlankError('PLANK_ERR_CLI_SERVER', `server ${JSON.stringify(name)}: ${pkg} exports no plankServer`);
     return adapter;
   }
 
@@ -157,8 +185,13 @@ export class Runner {
   private fail(err: unknown, debug: boolean): number {
     const code = (err as { code?: string } | null)?.code;
     // Servers wrap the system error; its errno says what a person needs to hear.
-    const sys = (code?.startsWith('E') ? err : (err as { cause?: unknown } | null)?.cause) as { code?: string; address?: string; port?: number } | undefined;
-    const where = sys?.address !== undefined ? `${sys.address}${sys.port !== undefined && sys.port >= 0 ? `:${sys.port}` : ''}` : undefined;
+    const sys = (code?.startsWith('E') ? err : (err as { cause?: unknown } | null)?.cause) as
+      | { code?: string; address?: string; port?: number }
+      | undefined;
+    const where =
+      sys?.address !== undefined
+        ? `${sys.address}${sys.port !== undefined && sys.port >= 0 ? `:${sys.port}` : ''}`
+        : undefined;
     let message = firstLine(err);
     if (sys?.code === 'EADDRINUSE') message = `cannot listen on ${where ?? 'that address'}: address already in use`;
     else if (sys?.code === 'EACCES') message = `cannot listen on ${where ?? 'that address'}: permission denied`;
@@ -169,5 +202,6 @@ export class Runner {
 }
 
 function version(): string {
-  return (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string })
+    .version;
 }

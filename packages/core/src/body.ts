@@ -16,12 +16,22 @@ export function isFileBody(body: unknown): body is FileBody {
 
 /** True for node Readable streams. */
 export function isReadable(body: unknown): body is Readable {
-  return typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function' && typeof (body as Readable).on === 'function';
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as Readable).pipe === 'function' &&
+    typeof (body as Readable).on === 'function'
+  );
 }
 
 /** True for WHATWG ReadableStreams. */
 export function isWebStream(body: unknown): body is ReadableStream<Uint8Array> {
-  return typeof body === 'object' && body !== null && typeof (body as ReadableStream).getReader === 'function' && !isReadable(body);
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as ReadableStream).getReader === 'function' &&
+    !isReadable(body)
+  );
 }
 
 /**
@@ -55,7 +65,12 @@ export async function* bodyChunks(body: Body): AsyncGenerator<Chunk, void, undef
 /** Reads a whole body into one Buffer. */
 export async function bodyToBuffer(body: Body): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const chunk of bodyChunks(body)) parts.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  for await (const chunk of bodyChunks(body))
+    parts.push(
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+    );
   return Buffer.concat(parts);
 }
 

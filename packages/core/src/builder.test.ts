@@ -116,7 +116,9 @@ describe('builder', () => {
 
   it('rejects a block that yields no app', () => {
     expect(() => builder(() => undefined)).toThrow(expect.objectContaining({ code: 'PLANK_ERR_BUILDER_NO_APP' }));
-    expect(() => builder(() => 'app' as unknown as App)).toThrow(expect.objectContaining({ code: 'PLANK_ERR_BUILDER_NO_APP', message: expect.stringContaining('"app"') }));
+    expect(() => builder(() => 'app' as unknown as App)).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_BUILDER_NO_APP', message: expect.stringContaining('"app"') }),
+    );
   });
 
   it('rejects enable outside builder and after builder returned', () => {
@@ -133,7 +135,9 @@ describe('builder', () => {
     expect(() => builder(({ enable: e }) => (e((() => 42) as unknown as Middleware), hello))).toThrow(
       expect.objectContaining({ code: 'PLANK_ERR_MIDDLEWARE' }),
     );
-    expect(() => builder(({ enable: e }) => (e(tag('x'), { a: 1 }), hello))).toThrow(expect.objectContaining({ code: 'PLANK_ERR_ENABLE_OPTIONS' }));
+    expect(() => builder(({ enable: e }) => (e(tag('x'), { a: 1 }), hello))).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_ENABLE_OPTIONS' }),
+    );
   });
 
   it('describes its stack outermost first, with mounts, for plankup --check', () => {
@@ -151,7 +155,9 @@ describe('builder', () => {
       m('/api', api);
       m('/', hello);
     });
-    expect(formatStack(describeApp(app))).toBe('logger → (anonymous middleware) (if) → urlMap(/api: (anonymous middleware) → apiApp, /: hello)');
+    expect(formatStack(describeApp(app))).toBe(
+      'logger → (anonymous middleware) (if) → urlMap(/api: (anonymous middleware) → apiApp, /: hello)',
+    );
   });
 
   it('maps Plack-style names to package names', () => {
@@ -190,7 +196,10 @@ describe('builder', () => {
 
     it('names an unknown middleware and where it looked', () => {
       expect(() => build('NoSuchThing')).toThrow(
-        expect.objectContaining({ code: 'PLANK_ERR_UNKNOWN_MIDDLEWARE', message: expect.stringContaining('@plank/middleware-no-such-thing') }),
+        expect.objectContaining({
+          code: 'PLANK_ERR_UNKNOWN_MIDDLEWARE',
+          message: expect.stringContaining('@plank/middleware-no-such-thing'),
+        }),
       );
     });
 
@@ -200,9 +209,14 @@ describe('builder', () => {
 
     it('keeps the factory error code for bad options and names the middleware', () => {
       expect(() => build('Strict')).toThrow(
-        expect.objectContaining({ code: 'PLANK_ERR_STRICT_LEVEL', message: expect.stringMatching(/^enable\("Strict"\): option "level" is required$/) }),
+        expect.objectContaining({
+          code: 'PLANK_ERR_STRICT_LEVEL',
+          message: expect.stringMatching(/^enable\("Strict"\): option "level" is required$/),
+        }),
       );
-      expect(() => build('Throws')).toThrow(expect.objectContaining({ code: 'PLANK_ERR_MIDDLEWARE_OPTIONS', message: 'enable("Throws"): boom' }));
+      expect(() => build('Throws')).toThrow(
+        expect.objectContaining({ code: 'PLANK_ERR_MIDDLEWARE_OPTIONS', message: 'enable("Throws"): boom' }),
+      );
     });
   });
 });

@@ -50,7 +50,11 @@ export function builder(block: (dsl: BuilderDSL) => App | void, options: Builder
   const mounts: Array<[string, App]> = [];
   let open = true;
   const guard = (what: string): void => {
-    if (!open) throw new PlankError('PLANK_ERR_BUILDER_OUTSIDE', `${what}() was called after builder() returned; call it inside the builder block`);
+    if (!open)
+      throw new PlankError(
+        'PLANK_ERR_BUILDER_OUTSIDE',
+        `${what}() was called after builder() returned; call it inside the builder block`,
+      );
   };
   const dsl: BuilderDSL = {
     enable(mw, opts) {
@@ -60,7 +64,10 @@ export function builder(block: (dsl: BuilderDSL) => App | void, options: Builder
     enableIf(cond, mw, opts) {
       guard('enableIf');
       if (typeof cond !== 'function') {
-        throw new PlankError('PLANK_ERR_ENABLE_IF', `enableIf(${show(cond)}, ...): the condition must be a function (env) => boolean`);
+        throw new PlankError(
+          'PLANK_ERR_ENABLE_IF',
+          `enableIf(${show(cond)}, ...): the condition must be a function (env) => boolean`,
+        );
       }
       layers.push({ mw: toMiddleware(mw, opts, options), name: layerName(mw), cond });
     },
@@ -97,7 +104,10 @@ export function builder(block: (dsl: BuilderDSL) => App | void, options: Builder
   } else if (result === undefined) {
     throw new PlankError('PLANK_ERR_BUILDER_NO_APP', 'builder(): the block neither returned an app nor called mount()');
   } else {
-    throw new PlankError('PLANK_ERR_BUILDER_NO_APP', `builder(): the block returned ${show(result)}, expected an app (a function)`);
+    throw new PlankError(
+      'PLANK_ERR_BUILDER_NO_APP',
+      `builder(): the block returned ${show(result)}, expected an app (a function)`,
+    );
   }
 
   for (let i = layers.length - 1; i >= 0; i--) {
@@ -105,7 +115,12 @@ export function builder(block: (dsl: BuilderDSL) => App | void, options: Builder
     app = cond ? conditional(cond, mw, app) : wrap(mw, app);
   }
   // An identity chain returns the user's own function: describing it would mislabel it elsewhere.
-  if (app !== result) descriptions.set(app, { name: 'builder', layers: layers.map((l) => ({ name: l.name, conditional: l.cond !== undefined })), inner: described });
+  if (app !== result)
+    descriptions.set(app, {
+      name: 'builder',
+      layers: layers.map((l) => ({ name: l.name, conditional: l.cond !== undefined })),
+      inner: described,
+    });
   return app;
 }
 
@@ -128,7 +143,11 @@ export function describeApp(app: App): AppDescription {
 /** The stack of an app as one line, outermost first: `Runtime → ContentLength → app`. */
 export function formatStack(description: AppDescription): string {
   const layers = (description.layers ?? []).map((l) => (l.conditional ? `${l.name} (if)` : l.name));
-  const inner = description.inner ? formatStack(description.inner) : description.mounts ? `urlMap(${description.mounts.map((m) => `${m.location}: ${formatStack(m.app)}`).join(', ')})` : description.name;
+  const inner = description.inner
+    ? formatStack(description.inner)
+    : description.mounts
+      ? `urlMap(${description.mounts.map((m) => `${m.location}: ${formatStack(m.app)}`).join(', ')})`
+      : description.name;
   return [...layers, inner].join(' → ');
 }
 
@@ -139,7 +158,10 @@ function layerName(spec: MiddlewareSpec): string {
 function wrap(mw: Middleware, app: App): App {
   const wrapped = mw(app);
   if (typeof wrapped !== 'function') {
-    throw new PlankError('PLANK_ERR_MIDDLEWARE', `enable(${show(mw)}): the middleware returned ${show(wrapped)} instead of an app`);
+    throw new PlankError(
+      'PLANK_ERR_MIDDLEWARE',
+      `enable(${show(mw)}): the middleware returned ${show(wrapped)} instead of an app`,
+    );
   }
   return wrapped;
 }
@@ -154,12 +176,18 @@ function conditional(cond: (env: Env) => boolean, mw: Middleware, app: App): App
 function toMiddleware(spec: MiddlewareSpec, opts: unknown, options: BuilderOptions): Middleware {
   if (typeof spec === 'function') {
     if (opts !== undefined) {
-      throw new PlankError('PLANK_ERR_ENABLE_OPTIONS', `enable(${show(spec)}, ...): options go to the middleware factory, not to enable(), when enabling by reference`);
+      throw new PlankError(
+        'PLANK_ERR_ENABLE_OPTIONS',
+        `enable(${show(spec)}, ...): options go to the middleware factory, not to enable(), when enabling by reference`,
+      );
     }
     return spec;
   }
   if (typeof spec !== 'string' || spec === '') {
-    throw new PlankError('PLANK_ERR_ENABLE', `enable(${show(spec)}): expected a middleware (app => app) or a middleware name`);
+    throw new PlankError(
+      'PLANK_ERR_ENABLE',
+      `enable(${show(spec)}): expected a middleware (app => app) or a middleware name`,
+    );
   }
   const factory = resolveMiddleware(spec, options.resolveFrom);
   try {
@@ -181,7 +209,12 @@ export function middlewarePackageName(name: string): string {
   if (name.startsWith('+')) return name.slice(1);
   const kebab = name
     .split('::')
-    .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2').toLowerCase())
+    .map((part) =>
+      part
+        .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+        .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
+        .toLowerCase(),
+    )
     .join('-');
   return `@plank/middleware-${kebab}`;
 }
@@ -196,7 +229,8 @@ export function resolveMiddleware(name: string, from?: string | string[]): Middl
   const builtin = builtinMiddleware[name];
   if (builtin) return builtin;
   const candidates = [middlewarePackageName(name)];
-  if (!name.startsWith('+') && name.includes('::')) candidates.push(middlewarePackageName(name.split('::')[0] as string));
+  if (!name.startsWith('+') && name.includes('::'))
+    candidates.push(middlewarePackageName(name.split('::')[0] as string));
   const bases = from === undefined ? defaultBases() : Array.isArray(from) ? from : [from];
   for (const pkg of candidates) {
     const mod = load(pkg, bases);
@@ -204,7 +238,10 @@ export function resolveMiddleware(name: string, from?: string | string[]): Middl
     const named = (mod.plankMiddleware as Record<string, unknown> | undefined)?.[name.replace(/^\+/, '')];
     const factory = named ?? mod.default;
     if (typeof factory === 'function') return factory as MiddlewareFactory;
-    throw new PlankError('PLANK_ERR_MIDDLEWARE_EXPORT', `enable(${show(name)}): package ${pkg} exports no middleware factory (plankMiddleware[${show(name)}] or default)`);
+    throw new PlankError(
+      'PLANK_ERR_MIDDLEWARE_EXPORT',
+      `enable(${show(name)}): package ${pkg} exports no middleware factory (plankMiddleware[${show(name)}] or default)`,
+    );
   }
   throw new PlankError(
     'PLANK_ERR_UNKNOWN_MIDDLEWARE',
@@ -251,6 +288,10 @@ export function mount(location: string, app: App): void {
 }
 
 function dslOrThrow(what: string): BuilderDSL {
-  if (!current) throw new PlankError('PLANK_ERR_BUILDER_OUTSIDE', `${what}() was called outside builder(); call it inside the builder block`);
+  if (!current)
+    throw new PlankError(
+      'PLANK_ERR_BUILDER_OUTSIDE',
+      `${what}() was called outside builder(); call it inside the builder block`,
+    );
   return current;
 }

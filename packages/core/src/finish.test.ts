@@ -32,14 +32,24 @@ describe('watchFinish', () => {
     const response = hello(fakeEnv()) as Response;
     const env = fakeEnv({ 'plank.finish': [] });
     const seen: FinishInfo[] = [];
-    expect(watchFinish(env, () => response, (info) => void seen.push(info))).toBe(response);
+    expect(
+      watchFinish(
+        env,
+        () => response,
+        (info) => void seen.push(info),
+      ),
+    ).toBe(response);
     expect(env['plank.finish']).toHaveLength(1);
     expect(seen).toEqual([]);
 
     const w = watched(hello);
-    await testApp(lint(w.app), async (request) => {
-      expect((await request('/')).text).toBe('Hello');
-    }, { mode: 'server' });
+    await testApp(
+      lint(w.app),
+      async (request) => {
+        expect((await request('/')).text).toBe('Hello');
+      },
+      { mode: 'server' },
+    );
     expect(w.seen).toHaveLength(1);
     expect(w.seen[0]).toMatchObject({ status: 200, bodyBytes: 5, aborted: false });
     expect(w.seen[0]!.headerBytes).toBeGreaterThan(0);
@@ -48,10 +58,18 @@ describe('watchFinish', () => {
   it('without plank.finish, reports status and bytes once the body has been sent, and keeps Content-Length', async () => {
     for (const app of [hello, streamed]) {
       const w = watched(app);
-      await testApp(withoutFinish(lint(w.app)), async (request) => {
-        const res = await request('/');
-        expect([res.headers['content-length'], res.headers['transfer-encoding'], res.text]).toEqual(['5', undefined, 'Hello']);
-      }, { mode: 'server' });
+      await testApp(
+        withoutFinish(lint(w.app)),
+        async (request) => {
+          const res = await request('/');
+          expect([res.headers['content-length'], res.headers['transfer-encoding'], res.text]).toEqual([
+            '5',
+            undefined,
+            'Hello',
+          ]);
+        },
+        { mode: 'server' },
+      );
       expect(w.seen).toEqual([{ status: app === hello ? 200 : 201, bodyBytes: 5, headerBytes: 0, aborted: false }]);
     }
   });
@@ -101,8 +119,14 @@ describe('watchFinish', () => {
         throw new Error('handler broke');
       });
     const out: string[] = [];
-    const result = (await app(fakeEnv({ 'psgi.errors': { write: (s: string) => errors.push(s) } }))) as StreamingResponse;
-    await result(() => ({ aborted: false, write: async (c) => void out.push(String(c)), close: async () => void out.push('<closed>') }));
+    const result = (await app(
+      fakeEnv({ 'psgi.errors': { write: (s: string) => errors.push(s) } }),
+    )) as StreamingResponse;
+    await result(() => ({
+      aborted: false,
+      write: async (c) => void out.push(String(c)),
+      close: async () => void out.push('<closed>'),
+    }));
     expect(out).toEqual(['Hel', 'lo', '<closed>']);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^plank\.finish handler failed: Error: handler broke\n/);

@@ -21,7 +21,13 @@ export { PlankError, optionError, show } from './errors.js';
 export * as header from './headers.js';
 export { bodyChunks, bodyToBuffer, chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
 export { discardBody, statusWithoutBody } from './middleware/discard.js';
-export { responseCb, type BodyFilter, type ResponseCallback, type ResponseCbOptions, type ResponseHead } from './response-cb.js';
+export {
+  responseCb,
+  type BodyFilter,
+  type ResponseCallback,
+  type ResponseCbOptions,
+  type ResponseHead,
+} from './response-cb.js';
 export { urlMap } from './url-map.js';
 export { escapeHtml } from './html.js';
 export {

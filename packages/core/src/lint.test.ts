@@ -57,9 +57,17 @@ describe('lint rejects every bad app from Plack’s lint.t', () => {
     ['header name "0xyz"', [200, ['0xyz', 'bar'], ['Hello']], /"0xyz" must be a token that starts with a letter/],
     ['a Status header', [200, ['Status', '201'], ['Hi']], /must not contain "Status"/],
     ['header name "Foo\\nBar"', [200, ['Foo\nBar', 'baz'], ['']], /"Foo\\nBar" must be a token/],
-    ['a header value with \\n', [200, ['Location', 'Foo\nBar'], []], /value of header "Location" must not contain CR, LF/],
+    [
+      'a header value with \\n',
+      [200, ['Location', 'Foo\nBar'], []],
+      /value of header "Location" must not contain CR, LF/,
+    ],
     ['an odd header count', [200, ['Foo'], ['Hello']], /even number of elements/],
-    ['an undefined header value', [200, ['X-Foo', undefined], ['Hi']], /value of header "X-Foo" must be a string, got undefined/],
+    [
+      'an undefined header value',
+      [200, ['X-Foo', undefined], ['Hi']],
+      /value of header "X-Foo" must be a string, got undefined/,
+    ],
   ];
   for (const [name, response, message] of cases) {
     it(`rejects ${name}`, async () => {
@@ -94,7 +102,11 @@ describe('lint checks the env', () => {
     ['a PATH_INFO without a leading slash', { PATH_INFO: 'foo' }, /PATH_INFO must be "" or start with "\/"/],
     ['an empty SERVER_NAME', { SERVER_NAME: '' }, /SERVER_NAME must not be empty/],
     ['a SERVER_PORT that is not a number', { SERVER_PORT: 'http' }, /SERVER_PORT must be a decimal number, got "http"/],
-    ['a bad SERVER_PROTOCOL', { SERVER_PROTOCOL: 'HTTP/11' }, /SERVER_PROTOCOL must look like "HTTP\/1.1", got "HTTP\/11"/],
+    [
+      'a bad SERVER_PROTOCOL',
+      { SERVER_PROTOCOL: 'HTTP/11' },
+      /SERVER_PROTOCOL must look like "HTTP\/1.1", got "HTTP\/11"/,
+    ],
     ['HTTP_CONTENT_TYPE', { HTTP_CONTENT_TYPE: 'text/plain' }, /HTTP_CONTENT_TYPE must not exist .* use CONTENT_TYPE/],
     ['HTTP_CONTENT_LENGTH', { HTTP_CONTENT_LENGTH: '3' }, /HTTP_CONTENT_LENGTH must not exist/],
     ['a CONTENT_LENGTH that is not a number', { CONTENT_LENGTH: '-1' }, /CONTENT_LENGTH must be a decimal number/],
@@ -109,7 +121,11 @@ describe('lint checks the env', () => {
     ['psgi.streaming false', { 'psgi.streaming': false }, /psgi.streaming"\] must be true/],
     ['psgix.cleanup without handlers', { 'psgix.cleanup': true }, /cleanup.handlers"\] must be an array/],
     ['a psgix.logger that is not a function', { 'psgix.logger': {} }, /psgix.logger"\] must be a function/],
-    ['a psgix.io that is not a socket', { 'psgix.io': { remoteAddress: '127.0.0.1' } }, /psgix.io"\] must be the connection's socket \(a Duplex\)/],
+    [
+      'a psgix.io that is not a socket',
+      { 'psgix.io': { remoteAddress: '127.0.0.1' } },
+      /psgix.io"\] must be the connection's socket \(a Duplex\)/,
+    ],
     ['a plank.finish that is not an array', { 'plank.finish': () => {} }, /plank.finish"\] must be an array/],
   ];
   for (const [name, overrides, message] of bad) {
@@ -123,16 +139,26 @@ describe('lint checks the env', () => {
   });
 
   it('accepts latin1 bytes, an empty PATH_INFO, a mount point, and extensions', async () => {
-    const e = env({ PATH_INFO: '', SCRIPT_NAME: '/app', HTTP_X_NAME: 'caf\u00c3\u00a9', 'myapp.user': { id: 1 }, 'plank.finish': [], REMOTE_ADDR: '' });
+    const e = env({
+      PATH_INFO: '',
+      SCRIPT_NAME: '/app',
+      HTTP_X_NAME: 'caf\u00c3\u00a9',
+      'myapp.user': { id: 1 },
+      'plank.finish': [],
+      REMOTE_ADDR: '',
+    });
     expect(await run(ok, e)).toBeUndefined();
   });
 
   it('checks the env before the app runs', async () => {
     let called = false;
-    await run(() => {
-      called = true;
-      return [200, [], []];
-    }, env({ REQUEST_METHOD: '' }));
+    await run(
+      () => {
+        called = true;
+        return [200, [], []];
+      },
+      env({ REQUEST_METHOD: '' }),
+    );
     expect(called).toBe(false);
   });
 
@@ -154,18 +180,42 @@ describe('lint checks the response', () => {
     ['a header value with CR', [200, ['X-A', 'a\rb'], []], /must not contain CR/],
     ['a header value with NUL', [200, ['X-A', 'a\0b'], []], /must not contain CR, LF, NUL/],
     ['a header value above \\xff', [200, ['X-A', '\u20ac'], []], /above \\xff/],
-    ['a non-numeric Content-Length', [200, ['Content-Length', 'abc'], []], /Content-Length must be a decimal number, got "abc"/],
-    ['two Content-Length headers', [200, ['Content-Length', '2', 'content-length', '2'], ['ab']], /Content-Length must appear once, got 2: \["2","2"\]/],
-    ['a Content-Length that disagrees with the array body', [200, ['Content-Length', '3'], ['ab']], /Content-Length is 3 but the array body holds 2 bytes/],
+    [
+      'a non-numeric Content-Length',
+      [200, ['Content-Length', 'abc'], []],
+      /Content-Length must be a decimal number, got "abc"/,
+    ],
+    [
+      'two Content-Length headers',
+      [200, ['Content-Length', '2', 'content-length', '2'], ['ab']],
+      /Content-Length must appear once, got 2: \["2","2"\]/,
+    ],
+    [
+      'a Content-Length that disagrees with the array body',
+      [200, ['Content-Length', '3'], ['ab']],
+      /Content-Length is 3 but the array body holds 2 bytes/,
+    ],
     ['Content-Type on a 204', [204, ['Content-Type', 'text/plain'], []], /204 response must not have a Content-Type/],
     ['Content-Length on a 304', [304, ['Content-Length', '0'], []], /304 response must not have a Content-Length/],
-    ['a lower-case content-type on a 204 (names compare case-insensitively)', [204, ['content-type', 'text/plain'], []], /204 response must not have a Content-Type header, got "text\/plain"/],
-    ['an upper-case CONTENT-LENGTH that disagrees with the array body', [200, ['CONTENT-LENGTH', '3'], ['ab']], /Content-Length is 3 but the array body holds 2 bytes/],
+    [
+      'a lower-case content-type on a 204 (names compare case-insensitively)',
+      [204, ['content-type', 'text/plain'], []],
+      /204 response must not have a Content-Type header, got "text\/plain"/,
+    ],
+    [
+      'an upper-case CONTENT-LENGTH that disagrees with the array body',
+      [200, ['CONTENT-LENGTH', '3'], ['ab']],
+      /Content-Length is 3 but the array body holds 2 bytes/,
+    ],
     ['a body on a 204', [204, [], ['x']], /204 response must have an empty body/],
     ['a body on a 100', [100, [], ['x']], /100 response must have an empty body/],
     ['a file body on a 304', [304, [], { path: '/etc/hostname' }], /304 response must have an empty body/],
     ['a file body with a negative start', [200, [], { path: '/x', start: -1 }], /start must be a non-negative integer/],
-    ['a file body whose end is before its start', [200, [], { path: '/x', start: 10, end: 5 }], /end \(5\) must be >= start - 1 \(9\)/],
+    [
+      'a file body whose end is before its start',
+      [200, [], { path: '/x', start: 10, end: 5 }],
+      /end \(5\) must be >= start - 1 \(9\)/,
+    ],
     ['a file body with an empty path', [200, [], { path: '' }], /non-empty path/],
   ];
   for (const [name, response, message] of bad) {
@@ -260,7 +310,10 @@ describe('lint checks the response', () => {
 });
 
 describe('lint checks streaming responses', () => {
-  const streaming = (fn: (respond: (r: [number, Headers] | Response) => Writer) => void | Promise<void>): App => () => fn as StreamingResponse;
+  const streaming =
+    (fn: (respond: (r: [number, Headers] | Response) => Writer) => void | Promise<void>): App =>
+    () =>
+      fn as StreamingResponse;
 
   it('passes a well-behaved streaming response through, writes and all', async () => {
     const res = (await lint(
@@ -312,7 +365,9 @@ describe('lint checks streaming responses', () => {
 
   it('rejects bad heads, a wrong element count, and writes on a 204', async () => {
     expect(await lintError(streaming((respond) => void respond([200, ['Foo-', 'x']])))).toMatch(/"Foo-"/);
-    expect(await lintError(streaming((respond) => void respond([200] as unknown as [number, Headers])))).toMatch(/got 1 elements/);
+    expect(await lintError(streaming((respond) => void respond([200] as unknown as [number, Headers])))).toMatch(
+      /got 1 elements/,
+    );
     expect(
       await lintError(
         streaming(async (respond) => {
@@ -382,7 +437,11 @@ describe('lint against a real server', () => {
       const statuses: number[] = [];
       for (const r of requests) statuses.push((await rawRequest(handle.port as number, r)).status);
       expect(statuses).toEqual([200, 200, 200]);
-      expect(seen[0]).toMatchObject({ PATH_INFO: '/caf\u00c3\u00a9/\u00ff', HTTP_X_DUP: '1, 2', QUERY_STRING: 'x=%20' });
+      expect(seen[0]).toMatchObject({
+        PATH_INFO: '/caf\u00c3\u00a9/\u00ff',
+        HTTP_X_DUP: '1, 2',
+        QUERY_STRING: 'x=%20',
+      });
     } finally {
       await handle.close();
     }
@@ -400,12 +459,21 @@ describe('scripts/gen-spec.mjs', () => {
       await mkdir(join(root, 'scripts'));
       await mkdir(join(root, 'packages/core/src'), { recursive: true });
       await copyFile(new URL('../../../scripts/gen-spec.mjs', import.meta.url), join(root, 'scripts/gen-spec.mjs'));
-      await writeFile(join(root, 'packages/core/src/lint.ts'), '/// # Title\n///\n/// Rule one.\nconst x = 1;\n/// ## Section\n/// Rule two.\n');
-      const run = (...args: string[]) => spawnSync(process.execPath, [join(root, 'scripts/gen-spec.mjs'), ...args], { encoding: 'utf8', timeout: 10_000 });
+      await writeFile(
+        join(root, 'packages/core/src/lint.ts'),
+        '/// # Title\n///\n/// Rule one.\nconst x = 1;\n/// ## Section\n/// Rule two.\n',
+      );
+      const run = (...args: string[]) =>
+        spawnSync(process.execPath, [join(root, 'scripts/gen-spec.mjs'), ...args], {
+          encoding: 'utf8',
+          timeout: 10_000,
+        });
       expect(run('--check').status).toBe(1);
       expect(run().status).toBe(0);
       const spec = await readFile(join(root, 'SPEC.md'), 'utf8');
-      expect(spec).toMatch(/^# Title\n\n<!-- Generated by scripts\/gen-spec.mjs from .*lint.ts.*-->\n\nRule one.\n\n## Section\nRule two.\n$/);
+      expect(spec).toMatch(
+        /^# Title\n\n<!-- Generated by scripts\/gen-spec.mjs from .*lint.ts.*-->\n\nRule one.\n\n## Section\nRule two.\n$/,
+      );
       expect(run('--check').status).toBe(0);
       await writeFile(join(root, 'SPEC.md'), spec.replace('Rule two.', 'Rule 2.'));
       const stale = run('--check');

@@ -3,7 +3,18 @@ import { chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
 import { PlankError, show as baseShow } from './errors.js';
 import { get, getAll } from './headers.js';
 import { statusWithoutBody } from './middleware/discard.js';
-import type { App, AppResult, Body, Chunk, Env, Headers, Responder, Response, StreamingResponse, Writer } from './types.js';
+import type {
+  App,
+  AppResult,
+  Body,
+  Chunk,
+  Env,
+  Headers,
+  Responder,
+  Response,
+  StreamingResponse,
+  Writer,
+} from './types.js';
 
 // The lines starting with `///` are the specification: scripts/gen-spec.mjs copies them,
 // in order, into SPEC.md at the repository root. Each rule sits next to the code that
@@ -105,12 +116,15 @@ function checkEnv(env: Env): void {
   for (const key of Object.keys(e)) {
     if (key.includes('.')) continue;
     if (!/^[A-Z][A-Z0-9_]*$/.test(key)) {
-      fail(`env key ${show(key)} is neither a CGI variable (A-Z, 0-9, _) nor an extension: extension keys need a dot, like "myapp.${key}"`);
+      fail(
+        `env key ${show(key)} is neither a CGI variable (A-Z, 0-9, _) nor an extension: extension keys need a dot, like "myapp.${key}"`,
+      );
     }
     const value = e[key];
     if (value === undefined) continue;
     if (typeof value !== 'string') fail(`env.${key} must be a string, got ${show(value)}`);
-    if (NOT_BYTES.test(value)) fail(`env.${key} must be a byte string (characters \\x00-\\xff, latin1), got ${show(value)}`);
+    if (NOT_BYTES.test(value))
+      fail(`env.${key} must be a byte string (characters \\x00-\\xff, latin1), got ${show(value)}`);
   }
 
   /// The following variables MUST be present as strings:
@@ -136,18 +150,33 @@ function checkEnv(env: Env): void {
   ///   (`HTTP/1.0`, `HTTP/1.1`).
   /// - `REMOTE_ADDR`: the address of the peer (`''` when there is none, as on a socket
   ///   file). A middleware such as ReverseProxy MAY replace it with the client's address.
-  for (const key of ['REQUEST_METHOD', 'SCRIPT_NAME', 'PATH_INFO', 'REQUEST_URI', 'QUERY_STRING', 'SERVER_NAME', 'SERVER_PORT', 'SERVER_PROTOCOL', 'REMOTE_ADDR']) {
+  for (const key of [
+    'REQUEST_METHOD',
+    'SCRIPT_NAME',
+    'PATH_INFO',
+    'REQUEST_URI',
+    'QUERY_STRING',
+    'SERVER_NAME',
+    'SERVER_PORT',
+    'SERVER_PROTOCOL',
+    'REMOTE_ADDR',
+  ]) {
     if (typeof e[key] !== 'string') fail(`env.${key} is required and must be a string, got ${show(e[key])}`);
   }
-  if (!TOKEN.test(env.REQUEST_METHOD)) fail(`env.REQUEST_METHOD must be a token (RFC 9110 §5.6.2), got ${show(env.REQUEST_METHOD)}`);
+  if (!TOKEN.test(env.REQUEST_METHOD))
+    fail(`env.REQUEST_METHOD must be a token (RFC 9110 §5.6.2), got ${show(env.REQUEST_METHOD)}`);
   if (env.SCRIPT_NAME === '/') fail(`env.SCRIPT_NAME must not be "/": at the root it is "" and PATH_INFO is "/"`);
-  if (env.SCRIPT_NAME !== '' && !env.SCRIPT_NAME.startsWith('/')) fail(`env.SCRIPT_NAME must be "" or start with "/", got ${show(env.SCRIPT_NAME)}`);
-  if (env.PATH_INFO !== '' && !env.PATH_INFO.startsWith('/')) fail(`env.PATH_INFO must be "" or start with "/", got ${show(env.PATH_INFO)}`);
+  if (env.SCRIPT_NAME !== '' && !env.SCRIPT_NAME.startsWith('/'))
+    fail(`env.SCRIPT_NAME must be "" or start with "/", got ${show(env.SCRIPT_NAME)}`);
+  if (env.PATH_INFO !== '' && !env.PATH_INFO.startsWith('/'))
+    fail(`env.PATH_INFO must be "" or start with "/", got ${show(env.PATH_INFO)}`);
   if (env.REQUEST_URI === '') fail('env.REQUEST_URI must not be empty');
-  if (env.QUERY_STRING.startsWith('?')) fail(`env.QUERY_STRING must not include the "?", got ${show(env.QUERY_STRING)}`);
+  if (env.QUERY_STRING.startsWith('?'))
+    fail(`env.QUERY_STRING must not include the "?", got ${show(env.QUERY_STRING)}`);
   if (env.SERVER_NAME === '') fail('env.SERVER_NAME must not be empty');
   if (!DIGITS.test(env.SERVER_PORT)) fail(`env.SERVER_PORT must be a decimal number, got ${show(env.SERVER_PORT)}`);
-  if (!/^HTTP\/[0-9]\.[0-9]$/.test(env.SERVER_PROTOCOL)) fail(`env.SERVER_PROTOCOL must look like "HTTP/1.1", got ${show(env.SERVER_PROTOCOL)}`);
+  if (!/^HTTP\/[0-9]\.[0-9]$/.test(env.SERVER_PROTOCOL))
+    fail(`env.SERVER_PROTOCOL must look like "HTTP/1.1", got ${show(env.SERVER_PROTOCOL)}`);
 
   /// These MAY be present, as strings:
   ///
@@ -160,8 +189,10 @@ function checkEnv(env: Env): void {
   ///   was sent several times is joined with `", "` in the order received (RFC 9110 §5.3),
   ///   every one of them, `Cookie` included. Servers build these from the raw header list
   ///   (node's `req.headers` silently drops repeats of some fields).
-  if (env.REMOTE_PORT !== undefined && !DIGITS.test(env.REMOTE_PORT)) fail(`env.REMOTE_PORT must be a decimal number, got ${show(env.REMOTE_PORT)}`);
-  if (env.CONTENT_LENGTH !== undefined && !DIGITS.test(env.CONTENT_LENGTH)) fail(`env.CONTENT_LENGTH must be a decimal number, got ${show(env.CONTENT_LENGTH)}`);
+  if (env.REMOTE_PORT !== undefined && !DIGITS.test(env.REMOTE_PORT))
+    fail(`env.REMOTE_PORT must be a decimal number, got ${show(env.REMOTE_PORT)}`);
+  if (env.CONTENT_LENGTH !== undefined && !DIGITS.test(env.CONTENT_LENGTH))
+    fail(`env.CONTENT_LENGTH must be a decimal number, got ${show(env.CONTENT_LENGTH)}`);
   for (const key of ['HTTP_CONTENT_TYPE', 'HTTP_CONTENT_LENGTH']) {
     if (e[key] !== undefined) fail(`env.${key} must not exist (got ${show(e[key])}); use ${key.slice(5)}`);
   }
@@ -244,17 +275,31 @@ function checkEnv(env: Env): void {
   /// absent: servers create keys that middleware fill in later (such as
   /// `plank.reverse_proxy.peer_addr`) when they build the env, so every env has one shape.
   const logger = e['psgix.logger'];
-  if (logger !== undefined && typeof logger !== 'function') fail(`env["psgix.logger"] must be a function, got ${show(logger)}`);
+  if (logger !== undefined && typeof logger !== 'function')
+    fail(`env["psgix.logger"] must be a function, got ${show(logger)}`);
   const io = e['psgix.io'];
-  if (io !== undefined && (typeof io !== 'object' || io === null || typeof (io as Duplex).pipe !== 'function' || typeof (io as Duplex).write !== 'function')) fail(`env["psgix.io"] must be the connection's socket (a Duplex), got ${show(io)}`);
+  if (
+    io !== undefined &&
+    (typeof io !== 'object' ||
+      io === null ||
+      typeof (io as Duplex).pipe !== 'function' ||
+      typeof (io as Duplex).write !== 'function')
+  )
+    fail(`env["psgix.io"] must be the connection's socket (a Duplex), got ${show(io)}`);
   if (e['psgix.cleanup'] !== undefined) {
-    if (e['psgix.cleanup'] !== true) fail(`env["psgix.cleanup"] must be true when present, got ${show(e['psgix.cleanup'])}`);
-    if (!Array.isArray(e['psgix.cleanup.handlers'])) fail(`env["psgix.cleanup.handlers"] must be an array when psgix.cleanup is set, got ${show(e['psgix.cleanup.handlers'])}`);
+    if (e['psgix.cleanup'] !== true)
+      fail(`env["psgix.cleanup"] must be true when present, got ${show(e['psgix.cleanup'])}`);
+    if (!Array.isArray(e['psgix.cleanup.handlers']))
+      fail(
+        `env["psgix.cleanup.handlers"] must be an array when psgix.cleanup is set, got ${show(e['psgix.cleanup.handlers'])}`,
+      );
   }
   for (const key of ['psgix.harakiri', 'psgix.harakiri.commit']) {
-    if (e[key] !== undefined && typeof e[key] !== 'boolean') fail(`env["${key}"] must be a boolean, got ${show(e[key])}`);
+    if (e[key] !== undefined && typeof e[key] !== 'boolean')
+      fail(`env["${key}"] must be a boolean, got ${show(e[key])}`);
   }
-  if (e['plank.finish'] !== undefined && !Array.isArray(e['plank.finish'])) fail(`env["plank.finish"] must be an array, got ${show(e['plank.finish'])}`);
+  if (e['plank.finish'] !== undefined && !Array.isArray(e['plank.finish']))
+    fail(`env["plank.finish"] must be an array, got ${show(e['plank.finish'])}`);
 }
 
 /// ## The response
@@ -271,8 +316,14 @@ function checkEnv(env: Env): void {
 
 function checkResult(result: AppResult, env: Env): AppResult {
   if (typeof result === 'function') return lintStreaming(result, env);
-  if (!Array.isArray(result)) fail(`the response must be an array [status, headers, body] or a function (a streaming response), got ${show(result)}`);
-  if ((result as unknown[]).length !== 3) fail(`the response must have exactly 3 elements [status, headers, body], got ${(result as unknown[]).length}: ${show(result)}`);
+  if (!Array.isArray(result))
+    fail(
+      `the response must be an array [status, headers, body] or a function (a streaming response), got ${show(result)}`,
+    );
+  if ((result as unknown[]).length !== 3)
+    fail(
+      `the response must have exactly 3 elements [status, headers, body], got ${(result as unknown[]).length}: ${show(result)}`,
+    );
   checkHead(result[0], result[1]);
   result[2] = checkBody(result[2], result[0], result[1], env);
   return result;
@@ -319,25 +370,35 @@ function checkHead(status: unknown, headers: unknown): asserts status is number 
     fail(`the status must be an integer from 100 to 999, got ${show(status)}`);
   }
   if (!Array.isArray(headers)) fail(`the headers must be a flat array [name, value, ...], got ${show(headers)}`);
-  if (headers.length % 2 !== 0) fail(`the headers must have an even number of elements (name, value pairs), got ${headers.length}: ${show(headers)}`);
+  if (headers.length % 2 !== 0)
+    fail(
+      `the headers must have an even number of elements (name, value pairs), got ${headers.length}: ${show(headers)}`,
+    );
   for (let i = 0; i < headers.length; i += 2) {
     const name: unknown = headers[i];
     const value: unknown = headers[i + 1];
     if (typeof name !== 'string') fail(`header name #${i / 2} must be a string, got ${show(name)}`);
     // Checked name by name, not with header.has(): the helpers assume every name is a string,
     // which this loop is still establishing, and a failure must name the first bad pair.
-    if (name.toLowerCase() === 'status') fail(`the headers must not contain "Status" (got ${show(name)}: ${show(value)}); the status is the response's first element`);
+    if (name.toLowerCase() === 'status')
+      fail(
+        `the headers must not contain "Status" (got ${show(name)}: ${show(value)}); the status is the response's first element`,
+      );
     if (!HEADER_NAME.test(name) || name.endsWith('-') || name.endsWith('_')) {
       fail(`header name ${show(name)} must be a token that starts with a letter and does not end with "-" or "_"`);
     }
     if (typeof value !== 'string') fail(`the value of header ${show(name)} must be a string, got ${show(value)}`);
-    if (BAD_VALUE.test(value)) fail(`the value of header ${show(name)} must not contain CR, LF, NUL, other control characters or characters above \\xff, got ${show(value)}`);
+    if (BAD_VALUE.test(value))
+      fail(
+        `the value of header ${show(name)} must not contain CR, LF, NUL, other control characters or characters above \\xff, got ${show(value)}`,
+      );
   }
   // Every name is a string from here on, so the header helpers apply.
   const lengths = getAll(headers, 'content-length');
   if (lengths.length > 1) fail(`Content-Length must appear once, got ${lengths.length}: ${show(lengths)}`);
   const length = lengths[0];
-  if (length !== undefined && !DIGITS.test(length)) fail(`Content-Length must be a decimal number, got ${show(length)}`);
+  if (length !== undefined && !DIGITS.test(length))
+    fail(`Content-Length must be a decimal number, got ${show(length)}`);
   if (statusWithoutBody(status)) {
     for (const name of ['Content-Type', 'Content-Length']) {
       const value = get(headers, name);
@@ -381,10 +442,12 @@ function checkHead(status: unknown, headers: unknown): asserts status is number 
 /// responses, servers send no body whatever the application returned, and release it.
 
 function checkBody(body: unknown, status: number, headers: Headers, env: Env): Body {
-  if (body === undefined || body === null) fail(`the body must be an array of chunks, a file body, a stream or an iterable, got ${show(body)}`);
+  if (body === undefined || body === null)
+    fail(`the body must be an array of chunks, a file body, a stream or an iterable, got ${show(body)}`);
   if (typeof body === 'string') fail(`the body must not be a bare string; wrap it in an array: [${show(body)}]`);
   if (body instanceof Uint8Array) fail(`the body must not be a bare Uint8Array; wrap it in an array: [bytes]`);
-  if (typeof body !== 'object') fail(`the body must be an array of chunks, a file body, a stream or an iterable, got ${show(body)}`);
+  if (typeof body !== 'object')
+    fail(`the body must be an array of chunks, a file body, a stream or an iterable, got ${show(body)}`);
   const expected = env.REQUEST_METHOD === 'HEAD' ? undefined : contentLengthOf(headers);
   const empty = statusWithoutBody(status);
   if (Array.isArray(body)) {
@@ -395,7 +458,8 @@ function checkBody(body: unknown, status: number, headers: Headers, env: Env): B
       total += chunkLength(chunk);
     }
     if (empty && total > 0) fail(`a ${status} response must have an empty body, got ${total} bytes`);
-    if (expected !== undefined && expected !== total) fail(`Content-Length is ${expected} but the array body holds ${total} bytes`);
+    if (expected !== undefined && expected !== total)
+      fail(`Content-Length is ${expected} but the array body holds ${total} bytes`);
     return body as Chunk[];
   }
   if (isFileBody(body)) {
@@ -443,19 +507,24 @@ function checkBody(body: unknown, status: number, headers: Headers, env: Env): B
       }),
     );
   }
-  if (Symbol.asyncIterator in body || Symbol.iterator in body) return checkedIterable(body as AsyncIterable<Chunk> | Iterable<Chunk>, counter);
-  fail(`the body must be an array of chunks, a file body {path, start?, end?}, a stream or an iterable, got ${show(body)}`);
+  if (Symbol.asyncIterator in body || Symbol.iterator in body)
+    return checkedIterable(body as AsyncIterable<Chunk> | Iterable<Chunk>, counter);
+  fail(
+    `the body must be an array of chunks, a file body {path, start?, end?}, a stream or an iterable, got ${show(body)}`,
+  );
 }
 
 function checkChunk(chunk: unknown, what: string): asserts chunk is Chunk {
-  if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) fail(`${what} must be a string or a Uint8Array, got ${show(chunk)}`);
+  if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array))
+    fail(`${what} must be a string or a Uint8Array, got ${show(chunk)}`);
 }
 
 function checkFileBody(body: Record<string, unknown>): void {
   if (body.path === '') fail('a file body needs a non-empty path');
   for (const key of ['start', 'end']) {
     const v = body[key];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) fail(`file body ${key} must be a non-negative integer (inclusive offset), got ${show(v)}`);
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0))
+      fail(`file body ${key} must be a non-negative integer (inclusive offset), got ${show(v)}`);
   }
   if (typeof body.start === 'number' && typeof body.end === 'number' && body.end < body.start - 1) {
     fail(`file body end (${body.end}) must be >= start - 1 (${body.start - 1}); offsets are inclusive`);
@@ -480,16 +549,21 @@ class Counter {
     const n = chunkLength(chunk);
     if (this.empty && n > 0) fail(`a ${this.status} response must have an empty body, got a chunk of ${n} bytes`);
     this.bytes += n;
-    if (this.expected !== undefined && this.bytes > this.expected) fail(`Content-Length is ${this.expected} but the body sent more (${this.bytes} bytes so far)`);
+    if (this.expected !== undefined && this.bytes > this.expected)
+      fail(`Content-Length is ${this.expected} but the body sent more (${this.bytes} bytes so far)`);
   }
   end(): void {
-    if (this.expected !== undefined && this.bytes !== this.expected) fail(`Content-Length is ${this.expected} but the body ended after ${this.bytes} bytes`);
+    if (this.expected !== undefined && this.bytes !== this.expected)
+      fail(`Content-Length is ${this.expected} but the body ended after ${this.bytes} bytes`);
   }
 }
 
 // A generator is as lazy as the iterable it wraps: nothing is read until the server asks,
 // and the server's return() on abort reaches the inner iterator through for-await.
-async function* checkedIterable(body: AsyncIterable<Chunk> | Iterable<Chunk>, counter: Counter): AsyncGenerator<Chunk, void, undefined> {
+async function* checkedIterable(
+  body: AsyncIterable<Chunk> | Iterable<Chunk>,
+  counter: Counter,
+): AsyncGenerator<Chunk, void, undefined> {
   for await (const chunk of body) {
     counter.add(chunk);
     yield chunk;
@@ -533,8 +607,12 @@ function lintStreaming(app: StreamingResponse, env: Env): StreamingResponse {
     const checkedRespond: Responder = (res) => {
       if (called) fail('the responder of a streaming response must be called exactly once; it was called again');
       called = true;
-      if (!Array.isArray(res)) fail(`the responder takes [status, headers] or [status, headers, body], got ${show(res)}`);
-      if (res.length !== 2 && res.length !== 3) fail(`the responder takes [status, headers] or [status, headers, body], got ${(res as unknown[]).length} elements: ${show(res)}`);
+      if (!Array.isArray(res))
+        fail(`the responder takes [status, headers] or [status, headers, body], got ${show(res)}`);
+      if (res.length !== 2 && res.length !== 3)
+        fail(
+          `the responder takes [status, headers] or [status, headers, body], got ${(res as unknown[]).length} elements: ${show(res)}`,
+        );
       checkHead(res[0], res[1]);
       if (res.length === 3) {
         const full = res as Response;
@@ -551,9 +629,14 @@ function lintStreaming(app: StreamingResponse, env: Env): StreamingResponse {
 // A writer dropped without close() leaves the client waiting forever. Only the garbage
 // collector can tell it was dropped, so that is reported on psgi.errors (nothing can be
 // thrown there), and only for writers that were never closed.
-const dropped = new FinalizationRegistry<{ env: Env; inner: Writer; state: { closed: boolean } }>(({ env, inner, state }) => {
-  if (!state.closed && !inner.aborted) env['psgi.errors'].write('Lint: a streaming Writer was garbage-collected without close(); the response never ended\n');
-});
+const dropped = new FinalizationRegistry<{ env: Env; inner: Writer; state: { closed: boolean } }>(
+  ({ env, inner, state }) => {
+    if (!state.closed && !inner.aborted)
+      env['psgi.errors'].write(
+        'Lint: a streaming Writer was garbage-collected without close(); the response never ended\n',
+      );
+  },
+);
 
 function checkedWriter(inner: Writer, counter: Counter, env: Env): Writer {
   const state = { closed: false };
@@ -562,7 +645,10 @@ function checkedWriter(inner: Writer, counter: Counter, env: Env): Writer {
       return inner.aborted;
     },
     write(chunk: Chunk) {
-      if (state.closed) fail(`Writer.write() was called after close() with ${show(typeof chunk === 'string' ? chunk : `${chunk?.constructor?.name}`)}`);
+      if (state.closed)
+        fail(
+          `Writer.write() was called after close() with ${show(typeof chunk === 'string' ? chunk : `${chunk?.constructor?.name}`)}`,
+        );
       counter.add(chunk);
       return inner.write(chunk);
     },

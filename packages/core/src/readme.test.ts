@@ -19,7 +19,10 @@ describe('the README', () => {
         const res = await request('/?name=Ada');
         expect(res.status).toBe(200);
         expect(res.text).toBe('Hello Ada');
-        expect(res.headers).toMatchObject({ 'content-length': '9', 'set-cookie': 'visited=1; Path=/; HttpOnly; SameSite=Lax' });
+        expect(res.headers).toMatchObject({
+          'content-length': '9',
+          'set-cookie': 'visited=1; Path=/; HttpOnly; SameSite=Lax',
+        });
         expect(res.headers['x-runtime']).toMatch(/^\d+\.\d{6}$/);
         expect((await request('/nope')).status).toBe(404);
       });

@@ -35,7 +35,10 @@ export class Request {
   constructor(env: Env, options: RequestOptions = {}) {
     const max = options.maxBodySize ?? 1024 * 1024;
     if (!Number.isInteger(max) || max < 0) {
-      throw new PlankError('PLANK_ERR_REQUEST_OPTIONS', `new Request(env, options): option "maxBodySize" must be a non-negative integer, got ${String(max)}`);
+      throw new PlankError(
+        'PLANK_ERR_REQUEST_OPTIONS',
+        `new Request(env, options): option "maxBodySize" must be a non-negative integer, got ${String(max)}`,
+      );
     }
     this.env = env;
     this.#maxBodySize = max;
@@ -259,7 +262,13 @@ function httpError(code: string, status: number, message: string, cause?: unknow
 
 function readAll(input: Readable, max: number, declared: number | undefined): Promise<Buffer> {
   if (declared !== undefined && declared > max) {
-    return Promise.reject(httpError('PLANK_ERR_BODY_TOO_LARGE', 413, `Request body of ${declared} bytes (Content-Length) exceeds the limit of ${max} bytes`));
+    return Promise.reject(
+      httpError(
+        'PLANK_ERR_BODY_TOO_LARGE',
+        413,
+        `Request body of ${declared} bytes (Content-Length) exceeds the limit of ${max} bytes`,
+      ),
+    );
   }
   if (input.readableEnded) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve, reject) => {

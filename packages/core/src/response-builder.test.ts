@@ -29,7 +29,14 @@ describe('ResponseBuilder', () => {
 
   it('serialises cookies with their attributes, one Set-Cookie each, last setting wins', () => {
     const res = new ResponseBuilder();
-    res.cookie('sid', 'a b;c', { path: '/', domain: 'example.com', httpOnly: true, secure: true, sameSite: 'Lax', maxAge: 3600.7 });
+    res.cookie('sid', 'a b;c', {
+      path: '/',
+      domain: 'example.com',
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Lax',
+      maxAge: 3600.7,
+    });
     res.cookie('gone', '', { expires: 0 });
     res.cookie('x', '1').cookie('x', '2', { partitioned: true, secure: true });
     expect(res.finalize()[1]).toEqual([
@@ -44,7 +51,9 @@ describe('ResponseBuilder', () => {
 
   it('refuses cookie names and attributes that would break the header', () => {
     expect(() => new ResponseBuilder().cookie('a;b', '1')).toThrow(/the name must be a token/);
-    expect(() => serializeCookie('a', '1', { path: '/; Domain=evil' })).toThrow(/Path must not contain control characters or ";"/);
+    expect(() => serializeCookie('a', '1', { path: '/; Domain=evil' })).toThrow(
+      /Path must not contain control characters or ";"/,
+    );
     expect(() => serializeCookie('a', '1', { expires: Number.NaN })).toThrow(/expires is not a valid date/);
     expect(() => serializeCookie('a', '1', { sameSite: 'lax' as never })).toThrow(/sameSite must be/);
   });

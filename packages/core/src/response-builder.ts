@@ -105,7 +105,8 @@ export class ResponseBuilder {
    * safe; names must be tokens. Returns `this`.
    */
   cookie(name: string, value: string, options: CookieOptions = {}): this {
-    if (typeof name !== 'string' || !TOKEN.test(name)) throw new PlankError(CODE, `cookie(${show(name)}): the name must be a token (RFC 6265 §4.1.1)`);
+    if (typeof name !== 'string' || !TOKEN.test(name))
+      throw new PlankError(CODE, `cookie(${show(name)}): the name must be a token (RFC 6265 §4.1.1)`);
     this.#cookies.set(name, serializeCookie(name, value, options));
     return this;
   }
@@ -124,31 +125,45 @@ export class ResponseBuilder {
 
 function checkHeader(name: string, value: string): void {
   if (!TOKEN.test(name)) throw new PlankError(CODE, `header name ${show(name)} is not a token`);
-  if (typeof value !== 'string' || /[\r\n\0]/.test(value)) throw new PlankError(CODE, `header ${name}: the value must be a string without CR, LF or NUL, got ${show(value)}`);
+  if (typeof value !== 'string' || /[\r\n\0]/.test(value))
+    throw new PlankError(CODE, `header ${name}: the value must be a string without CR, LF or NUL, got ${show(value)}`);
 }
 
 /** Serialises one `Set-Cookie` value (RFC 6265 §4.1.1). */
 export function serializeCookie(name: string, value: string, options: CookieOptions = {}): string {
   let out = `${name}=${encodeURIComponent(value)}`;
   const attr = (key: string, v: string): void => {
-    if (!ATTRIBUTE.test(v)) throw new PlankError(CODE, `cookie(${show(name)}): ${key} must not contain control characters or ";", got ${show(v)}`);
+    if (!ATTRIBUTE.test(v))
+      throw new PlankError(
+        CODE,
+        `cookie(${show(name)}): ${key} must not contain control characters or ";", got ${show(v)}`,
+      );
     out += `; ${key}=${v}`;
   };
   if (options.domain !== undefined) attr('Domain', options.domain);
   if (options.path !== undefined) attr('Path', options.path);
   if (options.expires !== undefined) {
     const date = options.expires instanceof Date ? options.expires : new Date(options.expires);
-    if (Number.isNaN(date.getTime())) throw new PlankError(CODE, `cookie(${show(name)}): expires is not a valid date, got ${show(options.expires)}`);
+    if (Number.isNaN(date.getTime()))
+      throw new PlankError(CODE, `cookie(${show(name)}): expires is not a valid date, got ${show(options.expires)}`);
     out += `; Expires=${date.toUTCString()}`;
   }
   if (options.maxAge !== undefined) {
-    if (!Number.isFinite(options.maxAge)) throw new PlankError(CODE, `cookie(${show(name)}): maxAge must be a number of seconds, got ${show(options.maxAge)}`);
+    if (!Number.isFinite(options.maxAge))
+      throw new PlankError(
+        CODE,
+        `cookie(${show(name)}): maxAge must be a number of seconds, got ${show(options.maxAge)}`,
+      );
     out += `; Max-Age=${Math.floor(options.maxAge)}`;
   }
   if (options.secure) out += '; Secure';
   if (options.httpOnly) out += '; HttpOnly';
   if (options.sameSite !== undefined) {
-    if (!['Strict', 'Lax', 'None'].includes(options.sameSite)) throw new PlankError(CODE, `cookie(${show(name)}): sameSite must be "Strict", "Lax" or "None", got ${show(options.sameSite)}`);
+    if (!['Strict', 'Lax', 'None'].includes(options.sameSite))
+      throw new PlankError(
+        CODE,
+        `cookie(${show(name)}): sameSite must be "Strict", "Lax" or "None", got ${show(options.sameSite)}`,
+      );
     out += `; SameSite=${options.sameSite}`;
   }
   if (options.partitioned) out += '; Partitioned';

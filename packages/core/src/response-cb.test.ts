@@ -49,7 +49,11 @@ describe('responseCb', () => {
 
   it('keeps Content-Length for a filter that only watches, on a plain body, and stays synchronous', async () => {
     const seen: Array<Chunk | null> = [];
-    const result = responseCb([200, ['Content-Length', '6'], ['abc', 'def']], () => (chunk) => (seen.push(chunk), chunk), { keepContentLength: true });
+    const result = responseCb(
+      [200, ['Content-Length', '6'], ['abc', 'def']],
+      () => (chunk) => (seen.push(chunk), chunk),
+      { keepContentLength: true },
+    );
     expect(Array.isArray(result)).toBe(true);
     const res = result as Response;
     expect(res[1]).toEqual(['Content-Length', '6']);
@@ -57,7 +61,7 @@ describe('responseCb', () => {
     expect(seen).toEqual(['abc', 'def', null]);
   });
 
-  it('releases the app\'s body and tells the filter of the end when the filtered body is dropped unread', async () => {
+  it("releases the app's body and tells the filter of the end when the filtered body is dropped unread", async () => {
     const stream = Readable.from(['never', 'read']);
     const seen: Array<Chunk | null> = [];
     const res = responseCb([200, [], stream], () => (chunk) => (seen.push(chunk), chunk)) as Response;
@@ -75,7 +79,9 @@ describe('responseCb', () => {
       await w.write('i');
       await w.close();
     };
-    const out = await runStreaming(responseCb(app, () => (chunk) => (seen.push(chunk), chunk), { keepContentLength: true }) as AppResult);
+    const out = await runStreaming(
+      responseCb(app, () => (chunk) => (seen.push(chunk), chunk), { keepContentLength: true }) as AppResult,
+    );
     expect(out.headers).toEqual(['Content-Length', '2', 'X', 'y']);
     expect(out.body).toBe('hi');
     expect(seen).toEqual(['h', 'i', null]);

@@ -57,7 +57,11 @@ export type ResponseCbOptions = {
  *   }, { keepContentLength: true });
  * ```
  */
-export function responseCb(result: AppResult | Promise<AppResult>, cb: ResponseCallback, options?: ResponseCbOptions): AppResult | Promise<AppResult> {
+export function responseCb(
+  result: AppResult | Promise<AppResult>,
+  cb: ResponseCallback,
+  options?: ResponseCbOptions,
+): AppResult | Promise<AppResult> {
   const keep = options?.keepContentLength === true;
   if (result instanceof Promise) return result.then((r) => applyCb(r, cb, keep));
   return applyCb(result, cb, keep);

@@ -88,13 +88,7 @@ export type Chunk = string | Uint8Array;
  */
 export type FileBody = { path: string; start?: number; end?: number };
 
-export type Body =
-  | Chunk[]
-  | Iterable<Chunk>
-  | AsyncIterable<Chunk>
-  | Readable
-  | ReadableStream<Uint8Array>
-  | FileBody;
+export type Body = Chunk[] | Iterable<Chunk> | AsyncIterable<Chunk> | Readable | ReadableStream<Uint8Array> | FileBody;
 
 export type Response = [status: number, headers: Headers, body: Body];
 

@@ -70,10 +70,14 @@ describe('urlMap', () => {
   });
 
   it('rejects a mount path without a leading slash, naming it', () => {
-    expect(() => urlMap({ api: reporter('x') })).toThrow(expect.objectContaining({ code: 'PLANK_ERR_MOUNT_PATH', message: expect.stringContaining('"api"') }));
+    expect(() => urlMap({ api: reporter('x') })).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_MOUNT_PATH', message: expect.stringContaining('"api"') }),
+    );
   });
 
   it('rejects a mount target that is not an app', () => {
-    expect(() => urlMap({ '/x': 'nope' as unknown as App })).toThrow(expect.objectContaining({ code: 'PLANK_ERR_MOUNT_APP' }));
+    expect(() => urlMap({ '/x': 'nope' as unknown as App })).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_MOUNT_APP' }),
+    );
   });
 });

@@ -18,8 +18,8 @@ type Entry = { host: string | undefined; location: string; app: App };
  * ```
  */
 export function urlMap(map: Record<string, App> | Iterable<readonly [string, App]>): App {
-  const entries = (Symbol.iterator in map ? [...(map as Iterable<readonly [string, App]>)] : Object.entries(map)).map(([where, app]) =>
-    parseLocation(where, app),
+  const entries = (Symbol.iterator in map ? [...(map as Iterable<readonly [string, App]>)] : Object.entries(map)).map(
+    ([where, app]) => parseLocation(where, app),
   );
   entries.sort((a, b) => (b.host?.length ?? 0) - (a.host?.length ?? 0) || b.location.length - a.location.length);
   const hasHosts = entries.some((e) => e.host !== undefined);
@@ -46,7 +46,10 @@ export function urlMap(map: Record<string, App> | Iterable<readonly [string, App
 
 function parseLocation(where: string, app: App): Entry {
   if (typeof app !== 'function') {
-    throw new PlankError('PLANK_ERR_MOUNT_APP', `mount(${show(where)}): expected an app (a function), got ${show(app)}`);
+    throw new PlankError(
+      'PLANK_ERR_MOUNT_APP',
+      `mount(${show(where)}): expected an app (a function), got ${show(app)}`,
+    );
   }
   let host: string | undefined;
   let location = where;

@@ -1,4 +1,16 @@
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ErrorReporter, Sink } from './sink.js';
 
@@ -38,7 +50,14 @@ type Clock = { Y: number; M: number; D: number; h: number; m: number; s: number 
 function clock(ms: number, utc: boolean): Clock {
   const d = new Date(ms);
   return utc
-    ? { Y: d.getUTCFullYear(), M: d.getUTCMonth(), D: d.getUTCDate(), h: d.getUTCHours(), m: d.getUTCMinutes(), s: d.getUTCSeconds() }
+    ? {
+        Y: d.getUTCFullYear(),
+        M: d.getUTCMonth(),
+        D: d.getUTCDate(),
+        h: d.getUTCHours(),
+        m: d.getUTCMinutes(),
+        s: d.getUTCSeconds(),
+      }
     : { Y: d.getFullYear(), M: d.getMonth(), D: d.getDate(), h: d.getHours(), m: d.getMinutes(), s: d.getSeconds() };
 }
 function at(c: Clock, utc: boolean): number {
@@ -61,7 +80,10 @@ export function periodAt(ms: number, period: Period, utc: boolean): { name: stri
   if (period.unit === 'm') {
     const of = c.h * 60 + c.m;
     const start = of - (of % period.n);
-    return { name: `${day}-${p2(Math.floor(start / 60))}${p2(start % 60)}`, next: Math.min(midnight, at({ ...c, h: 0, m: start + period.n, s: 0 }, utc)) };
+    return {
+      name: `${day}-${p2(Math.floor(start / 60))}${p2(start % 60)}`,
+      next: Math.min(midnight, at({ ...c, h: 0, m: start + period.n, s: 0 }, utc)),
+    };
   }
   const of = c.h * 3600 + c.m * 60 + c.s;
   const start = of - (of % period.n);
@@ -94,10 +116,17 @@ export function fileSink(options: FileSinkOptions, report: ErrorReporter): Sink 
   const dir = dirname(template);
   const base = basename(template);
   const linkPath =
-    options.symlink === true ? template.replace(/[.\-_]?%DATE%/, '') : typeof options.symlink === 'string' ? options.symlink : undefined;
+    options.symlink === true
+      ? template.replace(/[.\-_]?%DATE%/, '')
+      : typeof options.symlink === 'string'
+        ? options.symlink
+        : undefined;
   const ownerPath = join(dir, `.${base.replace(/%DATE%/g, 'DATE')}.owner`);
   const [before, after] = base.split('%DATE%') as [string, string | undefined];
-  const matcher = after === undefined ? undefined : new RegExp(`^${escapeRe(before)}(\\d{4}-\\d{2}-\\d{2}(?:-\\d{2,6})?)${escapeRe(after)}$`);
+  const matcher =
+    after === undefined
+      ? undefined
+      : new RegExp(`^${escapeRe(before)}(\\d{4}-\\d{2}-\\d{2}(?:-\\d{2,6})?)${escapeRe(after)}$`);
 
   let fd = -1;
   let current = '';
@@ -192,7 +221,9 @@ export function fileSink(options: FileSinkOptions, report: ErrorReporter): Sink 
       fail(err);
       // Keep the lines for the next turn (the disk may come back), within a bound.
       if (pendingBytes > MAX_PENDING) {
-        report(new Error(`accessLog: dropped ${pending.length} lines that could not be written to ${current || template}`));
+        report(
+          new Error(`accessLog: dropped ${pending.length} lines that could not be written to ${current || template}`),
+        );
         pending = [];
         pendingBytes = 0;
       }

@@ -34,7 +34,18 @@ function env(extra: Partial<Env> = {}): Env {
 const T = Date.UTC(2026, 2, 4, 5, 6, 7, 89);
 
 function rec(extra: Partial<LogRecord> = {}): LogRecord {
-  return { env: env(), status: 200, headers: ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', '2'], body: ['OK'], bodyBytes: 2, headerBytes: 60, aborted: false, start: T, end: T + 1.5, ...extra };
+  return {
+    env: env(),
+    status: 200,
+    headers: ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', '2'],
+    body: ['OK'],
+    bodyBytes: 2,
+    headerBytes: 60,
+    aborted: false,
+    start: T,
+    end: T + 1.5,
+    ...extra,
+  };
 }
 
 const fmt = (f: string, r: LogRecord = rec(), utc = true): string => compileFormat(f, { utc })(r);
@@ -59,7 +70,9 @@ describe('escapeLogItem', () => {
 
 describe('compileFormat', () => {
   it('renders combined with dashes for missing referer, user and agent', () => {
-    expect(fmt('combined')).toBe('192.0.2.7 - - [04/Mar/2026:05:06:07 +0000] "GET /foo?bar=baz HTTP/1.1" 200 2 "-" "-"');
+    expect(fmt('combined')).toBe(
+      '192.0.2.7 - - [04/Mar/2026:05:06:07 +0000] "GET /foo?bar=baz HTTP/1.1" 200 2 "-" "-"',
+    );
   });
   it('renders common', () => {
     expect(fmt('common')).toBe('192.0.2.7 - - [04/Mar/2026:05:06:07 +0000] "GET /foo?bar=baz HTTP/1.1" 200 2');
@@ -69,7 +82,12 @@ describe('compileFormat', () => {
     expect(r).toBe(rs);
   });
   it('prints request headers through %{Name}i, with Content-Type and Content-Length from their CGI keys', () => {
-    const e = env({ HTTP_HOST: 'example.com', HTTP_X_FORWARDED_FOR: '192.0.2.1', CONTENT_TYPE: 'application/x-www-form-urlencoded', CONTENT_LENGTH: '7' });
+    const e = env({
+      HTTP_HOST: 'example.com',
+      HTTP_X_FORWARDED_FOR: '192.0.2.1',
+      CONTENT_TYPE: 'application/x-www-form-urlencoded',
+      CONTENT_LENGTH: '7',
+    });
     expect(fmt('%{Host}i %{X-Forwarded-For}i %{Content-Type}i %{content-length}i %{Missing}i', rec({ env: e }))).toBe(
       'example.com 192.0.2.1 application/x-www-form-urlencoded 7 -',
     );
@@ -93,10 +111,14 @@ describe('compileFormat', () => {
   });
   it('prints %t and %{...}t from the start time, and end: from the end', () => {
     const r = rec({ end: T + 61_000 });
-    expect(fmt('%t|%{%Y-%m-%d %H:%M:%S}t|%{end:%M:%S}t', r)).toBe('[04/Mar/2026:05:06:07 +0000]|[2026-03-04 05:06:07]|[07:08]');
+    expect(fmt('%t|%{%Y-%m-%d %H:%M:%S}t|%{end:%M:%S}t', r)).toBe(
+      '[04/Mar/2026:05:06:07 +0000]|[2026-03-04 05:06:07]|[07:08]',
+    );
   });
   it('prints sec, msec, usec and their fractions', () => {
-    expect(fmt('%{sec}t %{msec}t %{msec_frac}t %{usec_frac}t %{begin:sec}t')).toBe(`${Math.floor(T / 1000)} ${T} 089 089000 ${Math.floor(T / 1000)}`);
+    expect(fmt('%{sec}t %{msec}t %{msec_frac}t %{usec_frac}t %{begin:sec}t')).toBe(
+      `${Math.floor(T / 1000)} ${T} 089 089000 ${Math.floor(T / 1000)}`,
+    );
   });
   it('uses the local offset for %t unless utc is set', () => {
     const local = fmt('%t', rec(), false);
@@ -106,7 +128,9 @@ describe('compileFormat', () => {
     expect(local.endsWith(` ${sign}${hhmm}]`)).toBe(true);
   });
   it('prints server, protocol, port and process directives', () => {
-    expect(fmt('%v %p %{canonical}p %{remote}p %H %m %U %q %P %{pid}P %l %%')).toBe(`example.com 80 80 50000 HTTP/1.1 GET /foo ?bar=baz ${process.pid} ${process.pid} - %`);
+    expect(fmt('%v %p %{canonical}p %{remote}p %H %m %U %q %P %{pid}P %l %%')).toBe(
+      `example.com 80 80 50000 HTTP/1.1 GET /foo ?bar=baz ${process.pid} ${process.pid} - %`,
+    );
   });
   it('prints %V from the Host header without its port, else SERVER_NAME', () => {
     expect(fmt('%V', rec({ env: env({ HTTP_HOST: 'Example.COM:8080' }) }))).toBe('example.com');
@@ -123,11 +147,15 @@ describe('compileFormat', () => {
   });
   it('prints %{c}a from the reverse proxy peer key, falling back to REMOTE_ADDR', () => {
     expect(fmt('%a %{c}a')).toBe('192.0.2.7 192.0.2.7');
-    expect(fmt('%a %{c}a', rec({ env: env({ 'plank.reverse_proxy.peer_addr': '10.0.0.1' }) }))).toBe('192.0.2.7 10.0.0.1');
+    expect(fmt('%a %{c}a', rec({ env: env({ 'plank.reverse_proxy.peer_addr': '10.0.0.1' }) }))).toBe(
+      '192.0.2.7 10.0.0.1',
+    );
   });
   it('prints %{VAR}e, %{Name}C cookies, %{Name}n notes, %L and %R', () => {
     const e = env({ HTTP_COOKIE: 'a=1; sid=xyz', 'plank.notes': { n1: 'v1' }, 'plank.log_id': 'abc' } as Partial<Env>);
-    expect(fmt('%{SERVER_NAME}e %{psgi.url_scheme}e %{nope}e %{sid}C %{zz}C %{n1}n %L %R', rec({ env: e }))).toBe('example.com http - xyz - v1 abc -');
+    expect(fmt('%{SERVER_NAME}e %{psgi.url_scheme}e %{nope}e %{sid}C %{zz}C %{n1}n %L %R', rec({ env: e }))).toBe(
+      'example.com http - xyz - v1 abc -',
+    );
   });
   it('prints %X as X when aborted, - when the connection closes, + when kept alive', () => {
     expect(fmt('%X', rec({ aborted: true }))).toBe('X');
@@ -152,20 +180,26 @@ describe('compileFormat', () => {
   });
   it('escapes request data so a line cannot be split or forged', () => {
     const e = env({ REQUEST_URI: '/x"\n1.2.3.4 - - [', HTTP_USER_AGENT: 'evil\\"\r\n\x00\xff' });
-    expect(fmt('"%r" "%{User-Agent}i"', rec({ env: e }))).toBe('"GET /x\\"\\n1.2.3.4 - - [ HTTP/1.1" "evil\\\\\\"\\r\\n\\x00\\xff"');
+    expect(fmt('"%r" "%{User-Agent}i"', rec({ env: e }))).toBe(
+      '"GET /x\\"\\n1.2.3.4 - - [ HTTP/1.1" "evil\\\\\\"\\r\\n\\x00\\xff"',
+    );
   });
   it('runs char and block handlers as Plack does, with - for empty results', () => {
     const line = compileFormat('%m %z %{HTTP_X_RAND_R}Z %{nothing}Z', {
       charHandlers: { z: (e) => e.HTTP_X_FORWARDED_FOR },
       blockHandlers: { Z: (block, e) => e[block as `HTTP_${string}`] },
     });
-    expect(line(rec({ env: env({ HTTP_X_FORWARDED_FOR: 'herp derp', HTTP_X_RAND_R: 'station' }) }))).toBe('GET herp derp station -');
+    expect(line(rec({ env: env({ HTTP_X_FORWARDED_FOR: 'herp derp', HTTP_X_RAND_R: 'station' }) }))).toBe(
+      'GET herp derp station -',
+    );
   });
   it('turns httpd backslash escapes in literal text into characters', () => {
     expect(fmt('%s\\t%s\\\\')).toBe('200\t200\\');
   });
   it('rejects unknown directives at compile time, naming them', () => {
-    expect(() => compileFormat('%h %Q')).toThrow(expect.objectContaining({ code: 'PLANK_ERR_ACCESS_LOG_FORMAT', message: expect.stringContaining('%Q') }));
+    expect(() => compileFormat('%h %Q')).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_ACCESS_LOG_FORMAT', message: expect.stringContaining('%Q') }),
+    );
     expect(() => compileFormat('%{x}Y')).toThrow(/%\{x\}Y/);
     expect(() => compileFormat('%{ms}T %{minutes}T')).toThrow(/minutes/);
     expect(() => compileFormat('%{x')).toThrow(/unterminated/);

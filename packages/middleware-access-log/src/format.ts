@@ -85,11 +85,16 @@ function timeField(arg: string, utc: boolean, format: string): Field {
       const clf = clfTimeFormatter(utc);
       return (r) => clf(when(r));
     }
-    case 'sec': return (r) => String(Math.floor(when(r) / 1000));
-    case 'msec': return (r) => String(Math.floor(when(r)));
-    case 'usec': return (r) => String(Math.floor(when(r) * 1000));
-    case 'msec_frac': return (r) => String(Math.floor(when(r)) % 1000).padStart(3, '0');
-    case 'usec_frac': return (r) => String(Math.floor(when(r) * 1000) % 1_000_000).padStart(6, '0');
+    case 'sec':
+      return (r) => String(Math.floor(when(r) / 1000));
+    case 'msec':
+      return (r) => String(Math.floor(when(r)));
+    case 'usec':
+      return (r) => String(Math.floor(when(r) * 1000));
+    case 'msec_frac':
+      return (r) => String(Math.floor(when(r)) % 1000).padStart(3, '0');
+    case 'usec_frac':
+      return (r) => String(Math.floor(when(r) * 1000) % 1_000_000).padStart(6, '0');
     default:
       if (/%$/.test(spec.replace(/%%/g, ''))) throw formatError(format, `%{${arg}}t ends with a lone "%"`);
       // Bracketed, as Plack's AccessLog prints %{...}t (httpd prints it bare).
@@ -126,24 +131,34 @@ function requestBytes(env: Env): number {
 function directive(ch: string, arg: string | undefined, options: CompileOptions, format: string): Field {
   const a = arg ?? '';
   switch (ch) {
-    case '%': return () => '%';
+    case '%':
+      return () => '%';
     case 'a':
       if (a === 'c') return (r) => orDash((r.env[peerKey] as string | undefined) ?? r.env.REMOTE_ADDR);
       return (r) => orDash(r.env.REMOTE_ADDR);
-    case 'h': return (r) => orDash(r.env.REMOTE_ADDR);
-    case 'A': return (r) => orDash(socketOf(r.env)?.localAddress);
-    case 'b': return (r) => (r.bodyBytes > 0 ? String(r.bodyBytes) : '-');
-    case 'B': return (r) => String(r.bodyBytes);
-    case 'C': return (r) => orDash(cookie(r.env, a));
-    case 'D': return (r) => String(microseconds(r));
+    case 'h':
+      return (r) => orDash(r.env.REMOTE_ADDR);
+    case 'A':
+      return (r) => orDash(socketOf(r.env)?.localAddress);
+    case 'b':
+      return (r) => (r.bodyBytes > 0 ? String(r.bodyBytes) : '-');
+    case 'B':
+      return (r) => String(r.bodyBytes);
+    case 'C':
+      return (r) => orDash(cookie(r.env, a));
+    case 'D':
+      return (r) => String(microseconds(r));
     case 'T':
       if (a === '' || a === 's') return (r) => String(Math.floor(microseconds(r) / 1_000_000));
       if (a === 'ms') return (r) => String(Math.floor(microseconds(r) / 1000));
       if (a === 'us') return (r) => String(microseconds(r));
       throw formatError(format, `%{${a}}T: the unit must be s, ms or us`);
-    case 'e': return (r) => orDash(r.env[a as `${string}.${string}`]);
-    case 'f': return (r) => (r.body !== undefined && isFileBody(r.body) ? escapeLogItem(r.body.path) : '-');
-    case 'H': return (r) => escapeLogItem(r.env.SERVER_PROTOCOL);
+    case 'e':
+      return (r) => orDash(r.env[a as `${string}.${string}`]);
+    case 'f':
+      return (r) => (r.body !== undefined && isFileBody(r.body) ? escapeLogItem(r.body.path) : '-');
+    case 'H':
+      return (r) => escapeLogItem(r.env.SERVER_PROTOCOL);
     case 'i': {
       const key = envKeyForHeader(a) as `HTTP_${string}`;
       return (r) => {
@@ -159,10 +174,14 @@ function directive(ch: string, arg: string | undefined, options: CompileOptions,
         connections.set(io, seen + 1);
         return String(seen);
       };
-    case 'l': return () => '-';
-    case 'L': return (r) => orDash(r.env['plank.log_id']);
-    case 'm': return (r) => escapeLogItem(r.env.REQUEST_METHOD);
-    case 'n': return (r) => orDash((r.env['plank.notes'] as Record<string, unknown> | undefined)?.[a]);
+    case 'l':
+      return () => '-';
+    case 'L':
+      return (r) => orDash(r.env['plank.log_id']);
+    case 'm':
+      return (r) => escapeLogItem(r.env.REQUEST_METHOD);
+    case 'n':
+      return (r) => orDash((r.env['plank.notes'] as Record<string, unknown> | undefined)?.[a]);
     case 'o': {
       if (a.toLowerCase() === 'content-type') {
         // httpd logs the media type without parameters (ap_field_noparam).
@@ -194,30 +213,41 @@ function directive(ch: string, arg: string | undefined, options: CompileOptions,
       throw formatError(format, `%{${a}}P: expected pid, tid or hextid`);
     case 'q':
       // "?" appears whenever the target had one, even with an empty query, as in httpd.
-      return (r) => (r.env.QUERY_STRING !== '' || r.env.REQUEST_URI.includes('?') ? `?${escapeLogItem(r.env.QUERY_STRING)}` : '');
+      return (r) =>
+        r.env.QUERY_STRING !== '' || r.env.REQUEST_URI.includes('?') ? `?${escapeLogItem(r.env.QUERY_STRING)}` : '';
     case 'r':
-      return (r) => `${escapeLogItem(r.env.REQUEST_METHOD)} ${escapeLogItem(r.env.REQUEST_URI)} ${escapeLogItem(r.env.SERVER_PROTOCOL)}`;
-    case 'R': return (r) => orDash(r.env['plank.handler']);
-    case 's': return statusOf;
-    case 't': return timeField(a, options.utc === true, format);
+      return (r) =>
+        `${escapeLogItem(r.env.REQUEST_METHOD)} ${escapeLogItem(r.env.REQUEST_URI)} ${escapeLogItem(r.env.SERVER_PROTOCOL)}`;
+    case 'R':
+      return (r) => orDash(r.env['plank.handler']);
+    case 's':
+      return statusOf;
+    case 't':
+      return timeField(a, options.utc === true, format);
     case 'u':
       return (r) => {
         const user = r.env['REMOTE_USER' as `${string}.${string}`] as string | undefined;
         if (user === undefined || user === null) return '-';
         return user === '' ? '""' : escapeLogItem(user);
       };
-    case 'U': return (r) => escapeLogItem(r.env.SCRIPT_NAME + r.env.PATH_INFO) || '-';
-    case 'v': return (r) => orDash(r.env.SERVER_NAME);
+    case 'U':
+      return (r) => escapeLogItem(r.env.SCRIPT_NAME + r.env.PATH_INFO) || '-';
+    case 'v':
+      return (r) => orDash(r.env.SERVER_NAME);
     case 'V':
       return (r) => {
         const host = r.env.HTTP_HOST;
         if (!host) return orDash(r.env.SERVER_NAME);
         return orDash(host.replace(/:\d*$/, '').toLowerCase());
       };
-    case 'X': return connectionStatus;
-    case 'I': return (r) => String(requestBytes(r.env));
-    case 'O': return (r) => String(r.headerBytes + r.bodyBytes);
-    case 'S': return (r) => String(requestBytes(r.env) + r.headerBytes + r.bodyBytes);
+    case 'X':
+      return connectionStatus;
+    case 'I':
+      return (r) => String(requestBytes(r.env));
+    case 'O':
+      return (r) => String(r.headerBytes + r.bodyBytes);
+    case 'S':
+      return (r) => String(requestBytes(r.env) + r.headerBytes + r.bodyBytes);
     default:
       break;
   }
@@ -233,7 +263,9 @@ function directive(ch: string, arg: string | undefined, options: CompileOptions,
 
 // Literal text takes httpd's backslash escapes (\n \r \t \\); others stay as written.
 function literal(text: string): string {
-  return text.replace(/\\([\\nrt])/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : '\\'));
+  return text.replace(/\\([\\nrt])/g, (_, c: string) =>
+    c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : '\\',
+  );
 }
 
 /**
@@ -259,7 +291,8 @@ export function compileFormat(format: string, options: CompileOptions = {}): Com
     const statuses: number[] = [];
     let arg: string | undefined;
     for (;;) {
-      if (i >= source.length) throw formatError(format, `"%" at the end needs a directive (write %% for a percent sign)`);
+      if (i >= source.length)
+        throw formatError(format, `"%" at the end needs a directive (write %% for a percent sign)`);
       const c = source[i] as string;
       if (c === '!') negate = true;
       else if (c === '<' || c === '>' || c === ',') {

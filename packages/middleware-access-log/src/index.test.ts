@@ -67,9 +67,15 @@ describe('accessLog: Plack access_log.t expectations', () => {
   });
 
   it('prints request and response Content-Type and Content-Length', async () => {
-    const { lines, mw } = capture({ format: 'cti=%{Content-Type}i cli=%{Content-Length}i cto=%{Content-Type}o clo=%{Content-Length}o' });
+    const { lines, mw } = capture({
+      format: 'cti=%{Content-Type}i cli=%{Content-Length}i cto=%{Content-Type}o clo=%{Content-Length}o',
+    });
     await testApp(mw(ok), async (request) => {
-      await request('/foo', { method: 'POST', body: 'bar=baz', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+      await request('/foo', {
+        method: 'POST',
+        body: 'bar=baz',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      });
     });
     expect(lines).toEqual(['cti=application/x-www-form-urlencoded cli=7 cto=text/plain clo=2\n']);
   });
@@ -216,9 +222,13 @@ describe('accessLog: without a server that reports the finish', () => {
         await w.close();
       }),
     );
-    await testApp(app, async (request) => {
-      expect((await request('/')).text).toBe('abcde');
-    }, { mode: 'inprocess' });
+    await testApp(
+      app,
+      async (request) => {
+        expect((await request('/')).text).toBe('abcde');
+      },
+      { mode: 'inprocess' },
+    );
     expect(lines).toEqual(['201 5\n']);
   });
 
@@ -230,30 +240,44 @@ describe('accessLog: without a server that reports the finish', () => {
     };
     for (const inner of [ok, streamed]) {
       const { lines, mw } = capture({ format: '%s %b' });
-      await testApp(noFinish(mw(inner)), async (request) => {
-        const res = await request('/');
-        expect([res.headers['content-length'], res.headers['transfer-encoding'], res.text]).toEqual(['2', undefined, 'OK']);
-      }, { mode: 'server' });
+      await testApp(
+        noFinish(mw(inner)),
+        async (request) => {
+          const res = await request('/');
+          expect([res.headers['content-length'], res.headers['transfer-encoding'], res.text]).toEqual([
+            '2',
+            undefined,
+            'OK',
+          ]);
+        },
+        { mode: 'server' },
+      );
       expect(lines).toEqual(['200 2\n']);
     }
   });
 
   it('logs a 500 for an app that throws, and rethrows', async () => {
     const { lines, mw } = capture({ format: '%s %b' });
-    const app = noFinish(
-      mw(() => Promise.reject(new Error('nope'))),
+    const app = noFinish(mw(() => Promise.reject(new Error('nope'))));
+    await testApp(
+      app,
+      async (request) => {
+        expect((await request('/')).status).toBe(500);
+      },
+      { mode: 'inprocess', errors: { write: () => true } },
     );
-    await testApp(app, async (request) => {
-      expect((await request('/')).status).toBe(500);
-    }, { mode: 'inprocess', errors: { write: () => true } });
     expect(lines).toEqual(['500 -\n']);
   });
 
   it('writes to psgi.errors when no output is given', async () => {
     const seen: string[] = [];
-    await testApp(accessLog({ format: '%m %U' })(ok), async (request) => {
-      await request('/here');
-    }, { mode: 'inprocess', errors: { write: (s: string) => seen.push(s) } });
+    await testApp(
+      accessLog({ format: '%m %U' })(ok),
+      async (request) => {
+        await request('/here');
+      },
+      { mode: 'inprocess', errors: { write: (s: string) => seen.push(s) } },
+    );
     expect(seen).toEqual(['GET /here\n']);
   });
 });
@@ -264,9 +288,13 @@ describe('accessLog: stream output', () => {
     const stream = new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c.toString()), cb()) });
     const mw = accessLog({ format: '%U', stream });
     const app = mw(ok);
-    await testApp(app, async (request) => {
-      await Promise.all([request('/a'), request('/b'), request('/c')]);
-    }, { mode: 'inprocess' });
+    await testApp(
+      app,
+      async (request) => {
+        await Promise.all([request('/a'), request('/b'), request('/c')]);
+      },
+      { mode: 'inprocess' },
+    );
     await mw.flush();
     expect(chunks.join('').split('\n').sort()).toEqual(['', '/a', '/b', '/c']);
     expect(chunks.length).toBeLessThan(3);
@@ -283,9 +311,13 @@ describe('accessLog: stream output', () => {
     });
     const mw = accessLog({ format: '%U', stream });
     const app = mw(ok);
-    await testApp(app, async (request) => {
-      for (let i = 0; i < 30; i++) await request(`/${i}`);
-    }, { mode: 'inprocess' });
+    await testApp(
+      app,
+      async (request) => {
+        for (let i = 0; i < 30; i++) await request(`/${i}`);
+      },
+      { mode: 'inprocess' },
+    );
     await mw.flush();
     await until(() => !stream.writableNeedDrain && stream.writableLength === 0, 'the stream to drain');
     expect(got.join('')).toBe(Array.from({ length: 30 }, (_, i) => `/${i}\n`).join(''));
@@ -303,13 +335,25 @@ describe('accessLog: options are checked when the factory is called', () => {
     ['rotate without %DATE%', { file: '/tmp/x.log', rotate: 'daily' }, 'PLANK_ERR_ACCESS_LOG_ROTATE', /%DATE%/],
     ['a bad keep', { file: '/tmp/x.%DATE%', keep: 0 }, 'PLANK_ERR_ACCESS_LOG_KEEP', /"keep".*0/],
     ['an unknown option', { formta: 'common' } as AccessLogOptions, 'PLANK_ERR_ACCESS_LOG_OPTION', /"formta"/],
-    ['a logger that is not a function', { logger: 'x' as unknown as () => void }, 'PLANK_ERR_ACCESS_LOG_OPTION', /"logger".*"x"/],
-    ['a symlink without %DATE% in the file', { file: '/tmp/x.log', symlink: true }, 'PLANK_ERR_ACCESS_LOG_OPTION', /"symlink".*%DATE%/],
+    [
+      'a logger that is not a function',
+      { logger: 'x' as unknown as () => void },
+      'PLANK_ERR_ACCESS_LOG_OPTION',
+      /"logger".*"x"/,
+    ],
+    [
+      'a symlink without %DATE% in the file',
+      { file: '/tmp/x.log', symlink: true },
+      'PLANK_ERR_ACCESS_LOG_OPTION',
+      /"symlink".*%DATE%/,
+    ],
     ['a bad char handler', { charHandlers: { zz: () => 1 } }, 'PLANK_ERR_ACCESS_LOG_OPTION', /charHandlers\.zz/],
   ];
   for (const [what, options, code, message] of cases) {
     it(`rejects ${what} with ${code}`, () => {
-      expect(() => accessLog(options)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+      expect(() => accessLog(options)).toThrow(
+        expect.objectContaining({ code, message: expect.stringMatching(message) }),
+      );
     });
   }
 
@@ -337,7 +381,10 @@ describe('accessLog: stream output at exit', () => {
     const out = join(tmp, 'stdout.log');
     const { openSync, closeSync, readFileSync } = await import('node:fs');
     const fd = openSync(out, 'w');
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', fd, 'inherit'], timeout: 20_000 });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', fd, 'inherit'],
+      timeout: 20_000,
+    });
     closeSync(fd);
     expect(r.status).toBe(0);
     expect(readFileSync(out, 'utf8').split('\n').length).toBe(5001);

@@ -1,9 +1,26 @@
-import { PlankError, optionError, responseCb, watchFinish, type App, type Env, type FinishInfo, type Middleware, type ResponseHead } from '@plank/core';
+import {
+  PlankError,
+  optionError,
+  responseCb,
+  watchFinish,
+  type App,
+  type Env,
+  type FinishInfo,
+  type Middleware,
+  type ResponseHead,
+} from '@plank/core';
 import { fileSink, parseRotate, type Rotate } from './file.js';
-import { FORMATS, compileFormat, type BlockHandler, type CharHandler, type LogRecord } from './format.js';
+import { compileFormat, type BlockHandler, type CharHandler, type LogRecord } from './format.js';
 import { loggerSink, streamSink, type Sink } from './sink.js';
 
-export { compileFormat, FORMATS, type BlockHandler, type CharHandler, type CompiledFormat, type LogRecord } from './format.js';
+export {
+  compileFormat,
+  FORMATS,
+  type BlockHandler,
+  type CharHandler,
+  type CompiledFormat,
+  type LogRecord,
+} from './format.js';
 export { escapeLogItem } from './escape.js';
 export { strftime } from './strftime.js';
 export type { Rotate } from './file.js';
@@ -43,41 +60,116 @@ export type AccessLogMiddleware = Middleware & {
 
 const WHERE = 'accessLog()';
 const CODE = 'PLANK_ERR_ACCESS_LOG_OPTION';
-const KNOWN = new Set(['format', 'logger', 'stream', 'file', 'rotate', 'keep', 'symlink', 'utc', 'charHandlers', 'blockHandlers', 'onError']);
+const KNOWN = new Set([
+  'format',
+  'logger',
+  'stream',
+  'file',
+  'rotate',
+  'keep',
+  'symlink',
+  'utc',
+  'charHandlers',
+  'blockHandlers',
+  'onError',
+]);
 
 function handlerMap(name: string, value: unknown): void {
   if (value === undefined) return;
-  if (typeof value !== 'object' || value === null) throw optionError(CODE, WHERE, name, value, 'must be an object of single-letter names to functions');
+  if (typeof value !== 'object' || value === null)
+    throw optionError(CODE, WHERE, name, value, 'must be an object of single-letter names to functions');
   for (const [k, fn] of Object.entries(value)) {
-    if (!/^[A-Za-z]$/.test(k) || typeof fn !== 'function') throw optionError(CODE, WHERE, `${name}.${k}`, fn, 'must be a function under a single-letter name');
+    if (!/^[A-Za-z]$/.test(k) || typeof fn !== 'function')
+      throw optionError(CODE, WHERE, `${name}.${k}`, fn, 'must be a function under a single-letter name');
   }
 }
 
 function validate(o: AccessLogOptions): void {
-  if (typeof o !== 'object' || o === null) throw new PlankError(CODE, `${WHERE}: options must be an object, got ${String(o)}`);
-  for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw optionError(CODE, WHERE, k, (o as Record<string, unknown>)[k], `is not an option (known: ${[...KNOWN].join(', ')})`);
-  if (o.format !== undefined && (typeof o.format !== 'string' || o.format === '')) throw optionError('PLANK_ERR_ACCESS_LOG_FORMAT', WHERE, 'format', o.format, 'must be "combined", "common" or a non-empty format string');
-  if (o.logger !== undefined && typeof o.logger !== 'function') throw optionError(CODE, WHERE, 'logger', o.logger, 'must be a function (line) => void');
-  if (o.stream !== undefined && (typeof o.stream !== 'object' || o.stream === null || typeof o.stream.write !== 'function')) throw optionError(CODE, WHERE, 'stream', o.stream, 'must have a write() method');
-  if (o.file !== undefined && (typeof o.file !== 'string' || o.file === '')) throw optionError(CODE, WHERE, 'file', o.file, 'must be a non-empty path');
-  if (o.onError !== undefined && typeof o.onError !== 'function') throw optionError(CODE, WHERE, 'onError', o.onError, 'must be a function (err) => void');
-  if (o.utc !== undefined && typeof o.utc !== 'boolean') throw optionError(CODE, WHERE, 'utc', o.utc, 'must be a boolean');
+  if (typeof o !== 'object' || o === null)
+    throw new PlankError(CODE, `${WHERE}: options must be an object, got ${String(o)}`);
+  for (const k of Object.keys(o))
+    if (!KNOWN.has(k))
+      throw optionError(
+        CODE,
+        WHERE,
+        k,
+        (o as Record<string, unknown>)[k],
+        `is not an option (known: ${[...KNOWN].join(', ')})`,
+      );
+  if (o.format !== undefined && (typeof o.format !== 'string' || o.format === ''))
+    throw optionError(
+      'PLANK_ERR_ACCESS_LOG_FORMAT',
+      WHERE,
+      'format',
+      o.format,
+      'must be "combined", "common" or a non-empty format string',
+    );
+  if (o.logger !== undefined && typeof o.logger !== 'function')
+    throw optionError(CODE, WHERE, 'logger', o.logger, 'must be a function (line) => void');
+  if (
+    o.stream !== undefined &&
+    (typeof o.stream !== 'object' || o.stream === null || typeof o.stream.write !== 'function')
+  )
+    throw optionError(CODE, WHERE, 'stream', o.stream, 'must have a write() method');
+  if (o.file !== undefined && (typeof o.file !== 'string' || o.file === ''))
+    throw optionError(CODE, WHERE, 'file', o.file, 'must be a non-empty path');
+  if (o.onError !== undefined && typeof o.onError !== 'function')
+    throw optionError(CODE, WHERE, 'onError', o.onError, 'must be a function (err) => void');
+  if (o.utc !== undefined && typeof o.utc !== 'boolean')
+    throw optionError(CODE, WHERE, 'utc', o.utc, 'must be a boolean');
   const outputs = ['logger', 'stream', 'file'].filter((k) => (o as Record<string, unknown>)[k] !== undefined);
-  if (outputs.length > 1) throw new PlankError('PLANK_ERR_ACCESS_LOG_OUTPUT', `${WHERE}: give one of logger, stream or file, got ${outputs.join(' and ')}`);
+  if (outputs.length > 1)
+    throw new PlankError(
+      'PLANK_ERR_ACCESS_LOG_OUTPUT',
+      `${WHERE}: give one of logger, stream or file, got ${outputs.join(' and ')}`,
+    );
   const fileOnly = (['rotate', 'keep', 'symlink'] as const).filter((k) => o[k] !== undefined);
-  if (o.file === undefined && fileOnly.length > 0) throw new PlankError('PLANK_ERR_ACCESS_LOG_OUTPUT', `${WHERE}: option "${fileOnly[0]}" needs the "file" option`);
+  if (o.file === undefined && fileOnly.length > 0)
+    throw new PlankError('PLANK_ERR_ACCESS_LOG_OUTPUT', `${WHERE}: option "${fileOnly[0]}" needs the "file" option`);
   if (o.rotate !== undefined) {
-    if (typeof o.rotate !== 'string' || !parseRotate(o.rotate)) throw optionError('PLANK_ERR_ACCESS_LOG_ROTATE', WHERE, 'rotate', o.rotate, 'must be "daily", "hourly", "<N>h", "<N>m" or "<N>s" (at most one day)');
-    if (!o.file?.includes('%DATE%')) throw optionError('PLANK_ERR_ACCESS_LOG_ROTATE', WHERE, 'file', o.file, 'must contain %DATE% when "rotate" is set (rotated files are named by their period)');
+    if (typeof o.rotate !== 'string' || !parseRotate(o.rotate))
+      throw optionError(
+        'PLANK_ERR_ACCESS_LOG_ROTATE',
+        WHERE,
+        'rotate',
+        o.rotate,
+        'must be "daily", "hourly", "<N>h", "<N>m" or "<N>s" (at most one day)',
+      );
+    if (!o.file?.includes('%DATE%'))
+      throw optionError(
+        'PLANK_ERR_ACCESS_LOG_ROTATE',
+        WHERE,
+        'file',
+        o.file,
+        'must contain %DATE% when "rotate" is set (rotated files are named by their period)',
+      );
   }
   if (o.keep !== undefined) {
-    const ok = (typeof o.keep === 'number' && Number.isInteger(o.keep) && o.keep >= 1) || (typeof o.keep === 'string' && /^[1-9]\d*d$/.test(o.keep));
-    if (!ok) throw optionError('PLANK_ERR_ACCESS_LOG_KEEP', WHERE, 'keep', o.keep, 'must be a number of files (>= 1) or days as "<N>d"');
-    if (!o.file?.includes('%DATE%')) throw optionError('PLANK_ERR_ACCESS_LOG_KEEP', WHERE, 'file', o.file, 'must contain %DATE% when "keep" is set');
+    const ok =
+      (typeof o.keep === 'number' && Number.isInteger(o.keep) && o.keep >= 1) ||
+      (typeof o.keep === 'string' && /^[1-9]\d*d$/.test(o.keep));
+    if (!ok)
+      throw optionError(
+        'PLANK_ERR_ACCESS_LOG_KEEP',
+        WHERE,
+        'keep',
+        o.keep,
+        'must be a number of files (>= 1) or days as "<N>d"',
+      );
+    if (!o.file?.includes('%DATE%'))
+      throw optionError('PLANK_ERR_ACCESS_LOG_KEEP', WHERE, 'file', o.file, 'must contain %DATE% when "keep" is set');
   }
-  if (o.symlink !== undefined && typeof o.symlink !== 'boolean' && (typeof o.symlink !== 'string' || o.symlink === '')) throw optionError(CODE, WHERE, 'symlink', o.symlink, 'must be true or a path');
+  if (o.symlink !== undefined && typeof o.symlink !== 'boolean' && (typeof o.symlink !== 'string' || o.symlink === ''))
+    throw optionError(CODE, WHERE, 'symlink', o.symlink, 'must be true or a path');
   // A link named like the file itself would be renamed over the log.
-  if (o.symlink && (!o.file?.includes('%DATE%') || o.symlink === o.file)) throw optionError(CODE, WHERE, 'symlink', o.symlink, `needs a file name with %DATE% and a link path other than the file (file is ${JSON.stringify(o.file)})`);
+  if (o.symlink && (!o.file?.includes('%DATE%') || o.symlink === o.file))
+    throw optionError(
+      CODE,
+      WHERE,
+      'symlink',
+      o.symlink,
+      `needs a file name with %DATE% and a link path other than the file (file is ${JSON.stringify(o.file)})`,
+    );
   handlerMap('charHandlers', o.charHandlers);
   handlerMap('blockHandlers', o.blockHandlers);
 }
@@ -112,7 +204,10 @@ export function accessLog(options: AccessLogOptions = {}): AccessLogMiddleware {
   else if (options.stream) sink = streamSink(options.stream as Parameters<typeof streamSink>[0], report);
   else if (options.file) {
     const rotate = options.rotate ?? (options.file.includes('%DATE%') ? 'daily' : undefined);
-    sink = fileSink({ path: options.file, rotate, keep: options.keep, symlink: options.symlink, utc: options.utc }, report);
+    sink = fileSink(
+      { path: options.file, rotate, keep: options.keep, symlink: options.symlink, utc: options.utc },
+      report,
+    );
   }
   const out = sink;
   const needsResponse = line.needsResponse;
@@ -162,4 +257,3 @@ export const plankMiddleware: Record<string, (options?: AccessLogOptions) => Acc
   AccessLog: accessLog,
   'AccessLog::Timed': accessLog,
 };
-

@@ -48,7 +48,10 @@ describe('four workers appending to one rotating file', () => {
       [0, 1, 2, 3].map(
         (i) =>
           new Promise<number>((resolve, reject) => {
-            const child = spawn(process.execPath, [script], { env: { ...process.env, LOG: template }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+            const child = spawn(process.execPath, [script], {
+              env: { ...process.env, LOG: template },
+              stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+            });
             children[i] = child;
             child.once('message', (m: { port: number }) => resolve(m.port));
             child.once('exit', (code) => reject(new Error(`worker ${i} exited with ${code}`)));
@@ -85,7 +88,9 @@ describe('four workers appending to one rotating file', () => {
     expect(children.map((c) => c.exitCode)).toEqual([0, 0, 0, 0]);
 
     const dir = join(tmp, 'logs');
-    const files = readdirSync(dir).filter((f) => /^access\.\d{4}-\d\d-\d\d-\d{6}\.log$/.test(f)).sort();
+    const files = readdirSync(dir)
+      .filter((f) => /^access\.\d{4}-\d\d-\d\d-\d{6}\.log$/.test(f))
+      .sort();
     expect(files.length).toBeGreaterThanOrEqual(2);
     const lines = files.flatMap((f) => {
       const text = readFileSync(join(dir, f), 'utf8');

@@ -8,7 +8,9 @@ describe('parseForwarded', () => {
   test('reads the RFC 7239 §4 examples', () => {
     expect(fields('for="_gazonk"')).toEqual([{ for: '_gazonk', bad: false }]);
     expect(fields('For="[2001:db8:cafe::17]:4711"')).toEqual([{ for: '[2001:db8:cafe::17]:4711', bad: false }]);
-    expect(fields('for=192.0.2.60;proto=http;by=203.0.113.43')).toEqual([{ for: '192.0.2.60', proto: 'http', bad: false }]);
+    expect(fields('for=192.0.2.60;proto=http;by=203.0.113.43')).toEqual([
+      { for: '192.0.2.60', proto: 'http', bad: false },
+    ]);
     expect(fields('for=192.0.2.43, for=198.51.100.17')).toEqual([
       { for: '192.0.2.43', bad: false },
       { for: '198.51.100.17', bad: false },

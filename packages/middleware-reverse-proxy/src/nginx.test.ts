@@ -62,7 +62,14 @@ describe.skipIf(!nginx && !process.env.CI)('behind a real nginx', () => {
     const echo: App = (env) => [
       200,
       ['Content-Type', 'application/json'],
-      [JSON.stringify({ addr: env.REMOTE_ADDR, peer: env['plank.reverse_proxy.peer_addr'] ?? null, scheme: env['psgi.url_scheme'], host: env.HTTP_HOST })],
+      [
+        JSON.stringify({
+          addr: env.REMOTE_ADDR,
+          peer: env['plank.reverse_proxy.peer_addr'] ?? null,
+          scheme: env['psgi.url_scheme'],
+          host: env.HTTP_HOST,
+        }),
+      ],
     ];
     // Only nginx's own address is a proxy: any other loopback address is a client.
     app = await listen(lint(reverseProxy({ trusted: ['127.0.0.1'] })(lint(echo))));
@@ -94,7 +101,9 @@ http {
 }
 `;
     await writeFile(join(dir, 'nginx.conf'), conf);
-    proxy = spawn(nginx, ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proxy = spawn(nginx, ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     proxy.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     try {
@@ -117,7 +126,12 @@ http {
   });
 
   test('the app sees the client address nginx saw, and nginx itself as the peer', async () => {
-    expect(await get(proxyPort, '127.0.0.2')).toEqual({ addr: '127.0.0.2', peer: '127.0.0.1', scheme: 'http', host: `127.0.0.1:${app?.port}` });
+    expect(await get(proxyPort, '127.0.0.2')).toEqual({
+      addr: '127.0.0.2',
+      peer: '127.0.0.1',
+      scheme: 'http',
+      host: `127.0.0.1:${app?.port}`,
+    });
   });
 
   test('a forged X-Forwarded-For sent through nginx does not change the address the app sees', async () => {
@@ -130,7 +144,10 @@ http {
   });
 
   test('a client that bypasses nginx cannot set its address with X-Forwarded-For', async () => {
-    const seen = await get(app?.port as number, '127.0.0.2', { 'X-Forwarded-For': '198.51.100.7', 'X-Forwarded-Proto': 'https' });
+    const seen = await get(app?.port as number, '127.0.0.2', {
+      'X-Forwarded-For': '198.51.100.7',
+      'X-Forwarded-Proto': 'https',
+    });
     expect(seen).toEqual({ addr: '127.0.0.2', peer: null, scheme: 'http', host: `127.0.0.1:${app?.port}` });
   });
 });

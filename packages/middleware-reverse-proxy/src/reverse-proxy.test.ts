@@ -8,9 +8,17 @@ import { seen } from './seen.fixture.js';
 
 /** A real env as the node server builds it, minus the socket (none in-process). */
 function envFrom(rawHeaders: string[], remoteAddress = '127.0.0.1'): Env {
-  const raw = rawHeaders.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'host') ? rawHeaders : ['Host', 'app.example', ...rawHeaders];
+  const raw = rawHeaders.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'host')
+    ? rawHeaders
+    : ['Host', 'app.example', ...rawHeaders];
   const env = buildEnv(
-    { method: 'GET', url: '/', httpVersion: '1.1', rawHeaders: raw, socket: { remoteAddress, remotePort: 40000, localAddress: '127.0.0.1', localPort: 5000 } },
+    {
+      method: 'GET',
+      url: '/',
+      httpVersion: '1.1',
+      rawHeaders: raw,
+      socket: { remoteAddress, remotePort: 40000, localAddress: '127.0.0.1', localPort: 5000 },
+    },
     { input: Readable.from([]) },
   );
   return env;
@@ -47,11 +55,14 @@ describe('options', () => {
     [{ trusted: [] }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', '[]'],
     [{ trusted: [10] }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', '10'],
     [{ trusted: true }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', 'true'],
-  ])('rejects %j when the factory is called, with a stable code and the culprit in the message', (options, code, culprit) => {
-    const err = errorOf(() => reverseProxy(options as ReverseProxyOptions));
-    expect(err.code).toBe(code);
-    expect(err.message).toContain(culprit);
-  });
+  ])(
+    'rejects %j when the factory is called, with a stable code and the culprit in the message',
+    (options, code, culprit) => {
+      const err = errorOf(() => reverseProxy(options as ReverseProxyOptions));
+      expect(err.code).toBe(code);
+      expect(err.message).toContain(culprit);
+    },
+  );
 
   test('rejects an IPv4-mapped range with an IPv4-sized prefix instead of widening it', () => {
     const err = errorOf(() => reverseProxy({ trusted: ['::ffff:10.0.0.0/8'] }));
@@ -81,7 +92,9 @@ describe('options', () => {
     );
     const res = (await app(xff('203.0.113.9'))) as [number, string[], string[]];
     expect(res[2]).toEqual(['203.0.113.9']);
-    const err = errorOf(() => builder(({ enable }) => enable('ReverseProxy', { trusted: ['127.1'] }), { resolveFrom: pkgDir }));
+    const err = errorOf(() =>
+      builder(({ enable }) => enable('ReverseProxy', { trusted: ['127.1'] }), { resolveFrom: pkgDir }),
+    );
     expect(err.code).toBe('PLANK_ERR_REVERSE_PROXY_TRUSTED');
   });
 });
@@ -89,7 +102,18 @@ describe('options', () => {
 describe('the trust check on the socket peer', () => {
   test('leaves env exactly as it was when the peer is not trusted, whatever the headers say', async () => {
     const env = envFrom(
-      ['X-Forwarded-For', '127.0.0.1', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'evil.example:8443', 'X-Forwarded-Port', '8443', 'Forwarded', 'for=127.0.0.1;proto=https'],
+      [
+        'X-Forwarded-For',
+        '127.0.0.1',
+        'X-Forwarded-Proto',
+        'https',
+        'X-Forwarded-Host',
+        'evil.example:8443',
+        'X-Forwarded-Port',
+        '8443',
+        'Forwarded',
+        'for=127.0.0.1;proto=https',
+      ],
       '203.0.113.5',
     );
     const before = { ...env };
@@ -109,13 +133,21 @@ describe('the trust check on the socket peer', () => {
   });
 
   test('matches IPv6 ranges and the presets', async () => {
-    expect((await run({ trusted: ['2001:db8::/32'] }, xff('198.51.100.1', '2001:db8:1::5'))).REMOTE_ADDR).toBe('198.51.100.1');
-    expect((await run({ trusted: ['2001:db8::/32'] }, xff('198.51.100.1', '2001:db9::5'))).REMOTE_ADDR).toBe('2001:db9::5');
-    expect((await run({ trusted: ['uniquelocal'] }, xff('198.51.100.1', '172.31.255.254'))).REMOTE_ADDR).toBe('198.51.100.1');
+    expect((await run({ trusted: ['2001:db8::/32'] }, xff('198.51.100.1', '2001:db8:1::5'))).REMOTE_ADDR).toBe(
+      '198.51.100.1',
+    );
+    expect((await run({ trusted: ['2001:db8::/32'] }, xff('198.51.100.1', '2001:db9::5'))).REMOTE_ADDR).toBe(
+      '2001:db9::5',
+    );
+    expect((await run({ trusted: ['uniquelocal'] }, xff('198.51.100.1', '172.31.255.254'))).REMOTE_ADDR).toBe(
+      '198.51.100.1',
+    );
     expect((await run({ trusted: ['uniquelocal'] }, xff('198.51.100.1', '172.32.0.1'))).REMOTE_ADDR).toBe('172.32.0.1');
     expect((await run({ trusted: ['uniquelocal'] }, xff('198.51.100.1', 'fd12::1'))).REMOTE_ADDR).toBe('198.51.100.1');
     expect((await run({ trusted: ['linklocal'] }, xff('198.51.100.1', 'fe80::abcd'))).REMOTE_ADDR).toBe('198.51.100.1');
-    expect((await run({ trusted: ['linklocal'] }, xff('198.51.100.1', '169.254.1.1'))).REMOTE_ADDR).toBe('198.51.100.1');
+    expect((await run({ trusted: ['linklocal'] }, xff('198.51.100.1', '169.254.1.1'))).REMOTE_ADDR).toBe(
+      '198.51.100.1',
+    );
   });
 
   test('trusts a Unix-domain socket peer (REMOTE_ADDR "") only through a trust function', async () => {
@@ -147,17 +179,24 @@ describe('X-Forwarded-For', () => {
   });
 
   test('gives the leftmost entry when every hop is trusted', async () => {
-    expect((await run({ trusted: ['10.0.0.0/8', 'loopback'] }, xff('10.0.0.9, 10.0.0.3'))).REMOTE_ADDR).toBe('10.0.0.9');
+    expect((await run({ trusted: ['10.0.0.0/8', 'loopback'] }, xff('10.0.0.9, 10.0.0.3'))).REMOTE_ADDR).toBe(
+      '10.0.0.9',
+    );
   });
 
   test('stops at an entry that is not an address and gives it as it is, so no allow list can match it', async () => {
-    expect((await run({ trusted: ['loopback', '10.0.0.0/8'] }, xff('1.2.3.4, unknown, 10.0.0.2'))).REMOTE_ADDR).toBe('unknown');
+    expect((await run({ trusted: ['loopback', '10.0.0.0/8'] }, xff('1.2.3.4, unknown, 10.0.0.2'))).REMOTE_ADDR).toBe(
+      'unknown',
+    );
     expect((await run({}, xff('1.2.3.4, 127.1'))).REMOTE_ADDR).toBe('127.1');
     expect((await run({}, xff('1.2.3.4, "<script>"'))).REMOTE_ADDR).toBe('"<script>"');
   });
 
   test('reads several header lines as one list, in order', async () => {
-    const env = await run({ trusted: ['loopback', '10.0.0.0/8'] }, envFrom(['X-Forwarded-For', '1.1.1.1, 2.2.2.2', 'X-Forwarded-For', '10.0.0.1']));
+    const env = await run(
+      { trusted: ['loopback', '10.0.0.0/8'] },
+      envFrom(['X-Forwarded-For', '1.1.1.1, 2.2.2.2', 'X-Forwarded-For', '10.0.0.1']),
+    );
     expect(env.REMOTE_ADDR).toBe('2.2.2.2');
   });
 
@@ -176,7 +215,11 @@ describe('X-Forwarded-For', () => {
 
   test('keeps the socket peer under plank.reverse_proxy.peer_addr/peer_port and sets REMOTE_PORT only from the header', async () => {
     const withPort = await run({}, xff('198.51.100.4:4711'));
-    expect(withPort).toMatchObject({ REMOTE_PORT: '4711', 'plank.reverse_proxy.peer_addr': '127.0.0.1', 'plank.reverse_proxy.peer_port': '40000' });
+    expect(withPort).toMatchObject({
+      REMOTE_PORT: '4711',
+      'plank.reverse_proxy.peer_addr': '127.0.0.1',
+      'plank.reverse_proxy.peer_port': '40000',
+    });
     const without = await run({}, xff('198.51.100.4'));
     expect(without.REMOTE_PORT).toBeUndefined();
     expect(without['plank.reverse_proxy.peer_port']).toBe('40000');
@@ -184,10 +227,12 @@ describe('X-Forwarded-For', () => {
 
   test('keeps the first peer when two layers rewrite', async () => {
     let inner: Env | undefined;
-    const app = reverseProxy({ trusted: ['loopback'] })(reverseProxy({ trusted: ['10.0.0.0/8'] })((e) => {
-      inner = { ...e };
-      return [200, [], []];
-    }));
+    const app = reverseProxy({ trusted: ['loopback'] })(
+      reverseProxy({ trusted: ['10.0.0.0/8'] })((e) => {
+        inner = { ...e };
+        return [200, [], []];
+      }),
+    );
     await app(xff('198.51.100.4, 10.0.0.2'));
     expect(inner).toMatchObject({ REMOTE_ADDR: '198.51.100.4', 'plank.reverse_proxy.peer_addr': '127.0.0.1' });
   });
@@ -196,27 +241,51 @@ describe('X-Forwarded-For', () => {
 describe('scheme, host and port', () => {
   const headers = async (raw: string[], options: ReverseProxyOptions = {}): Promise<Partial<Env>> => {
     const env = await run(options, envFrom(raw));
-    return { HTTP_HOST: env.HTTP_HOST, SERVER_NAME: env.SERVER_NAME, SERVER_PORT: env.SERVER_PORT, 'psgi.url_scheme': env['psgi.url_scheme'] };
+    return {
+      HTTP_HOST: env.HTTP_HOST,
+      SERVER_NAME: env.SERVER_NAME,
+      SERVER_PORT: env.SERVER_PORT,
+      'psgi.url_scheme': env['psgi.url_scheme'],
+    };
   };
 
   test('takes the scheme from X-Forwarded-Proto, case-insensitively, and moves SERVER_PORT to its default', async () => {
-    expect(await headers(['X-Forwarded-Proto', 'HTTPS'])).toEqual({ HTTP_HOST: 'app.example', SERVER_NAME: 'app.example', SERVER_PORT: '443', 'psgi.url_scheme': 'https' });
+    expect(await headers(['X-Forwarded-Proto', 'HTTPS'])).toEqual({
+      HTTP_HOST: 'app.example',
+      SERVER_NAME: 'app.example',
+      SERVER_PORT: '443',
+      'psgi.url_scheme': 'https',
+    });
     expect(await headers(['X-Forwarded-Proto', 'http, https'])).toMatchObject({ 'psgi.url_scheme': 'https' });
-    expect(await headers(['X-Forwarded-Proto', 'gopher'])).toMatchObject({ SERVER_PORT: '80', 'psgi.url_scheme': 'http' });
+    expect(await headers(['X-Forwarded-Proto', 'gopher'])).toMatchObject({
+      SERVER_PORT: '80',
+      'psgi.url_scheme': 'http',
+    });
   });
 
   test('takes the scheme from X-Forwarded-HTTPS or X-Forwarded-Ssl "on"', async () => {
-    expect(await headers(['X-Forwarded-HTTPS', 'ON'])).toMatchObject({ SERVER_PORT: '443', 'psgi.url_scheme': 'https' });
+    expect(await headers(['X-Forwarded-HTTPS', 'ON'])).toMatchObject({
+      SERVER_PORT: '443',
+      'psgi.url_scheme': 'https',
+    });
     expect(await headers(['X-Forwarded-Ssl', 'on'])).toMatchObject({ SERVER_PORT: '443', 'psgi.url_scheme': 'https' });
     expect(await headers(['X-Forwarded-Ssl', 'yes'])).toMatchObject({ 'psgi.url_scheme': 'http' });
   });
 
   test('keeps an explicit port of the Host header when only the scheme changes', async () => {
-    expect(await headers(['Host', 'app.example:8443', 'X-Forwarded-Proto', 'https'])).toMatchObject({ HTTP_HOST: 'app.example:8443', SERVER_PORT: '8443' });
+    expect(await headers(['Host', 'app.example:8443', 'X-Forwarded-Proto', 'https'])).toMatchObject({
+      HTTP_HOST: 'app.example:8443',
+      SERVER_PORT: '8443',
+    });
   });
 
   test('takes host and port from the rightmost X-Forwarded-Host, and SERVER_NAME with them', async () => {
-    expect(await headers(['X-Forwarded-Host', 'evil.example, www.example:8080'])).toEqual({ HTTP_HOST: 'www.example:8080', SERVER_NAME: 'www.example', SERVER_PORT: '8080', 'psgi.url_scheme': 'http' });
+    expect(await headers(['X-Forwarded-Host', 'evil.example, www.example:8080'])).toEqual({
+      HTTP_HOST: 'www.example:8080',
+      SERVER_NAME: 'www.example',
+      SERVER_PORT: '8080',
+      'psgi.url_scheme': 'http',
+    });
     expect(await headers(['X-Forwarded-Host', '[2001:db8::1]:8443', 'X-Forwarded-Proto', 'https'])).toEqual({
       HTTP_HOST: '[2001:db8::1]:8443',
       SERVER_NAME: '[2001:db8::1]',
@@ -226,13 +295,27 @@ describe('scheme, host and port', () => {
   });
 
   test('adds X-Forwarded-Port to a host without one, and leaves the default port out of HTTP_HOST', async () => {
-    expect(await headers(['X-Forwarded-Host', 'www.example', 'X-Forwarded-Port', '8080'])).toMatchObject({ HTTP_HOST: 'www.example:8080', SERVER_PORT: '8080' });
-    expect(await headers(['X-Forwarded-Port', '8080'])).toMatchObject({ HTTP_HOST: 'app.example:8080', SERVER_PORT: '8080' });
-    expect(await headers(['X-Forwarded-Host', 'www.example:443', 'X-Forwarded-Proto', 'https'])).toMatchObject({ HTTP_HOST: 'www.example', SERVER_PORT: '443' });
+    expect(await headers(['X-Forwarded-Host', 'www.example', 'X-Forwarded-Port', '8080'])).toMatchObject({
+      HTTP_HOST: 'www.example:8080',
+      SERVER_PORT: '8080',
+    });
+    expect(await headers(['X-Forwarded-Port', '8080'])).toMatchObject({
+      HTTP_HOST: 'app.example:8080',
+      SERVER_PORT: '8080',
+    });
+    expect(await headers(['X-Forwarded-Host', 'www.example:443', 'X-Forwarded-Proto', 'https'])).toMatchObject({
+      HTTP_HOST: 'www.example',
+      SERVER_PORT: '443',
+    });
   });
 
   test('ignores a malformed X-Forwarded-Host or X-Forwarded-Port', async () => {
-    expect(await headers(['X-Forwarded-Host', 'a b/c'])).toEqual({ HTTP_HOST: 'app.example', SERVER_NAME: 'app.example', SERVER_PORT: '80', 'psgi.url_scheme': 'http' });
+    expect(await headers(['X-Forwarded-Host', 'a b/c'])).toEqual({
+      HTTP_HOST: 'app.example',
+      SERVER_NAME: 'app.example',
+      SERVER_PORT: '80',
+      'psgi.url_scheme': 'http',
+    });
     expect(await headers(['X-Forwarded-Port', '99999'])).toMatchObject({ HTTP_HOST: 'app.example', SERVER_PORT: '80' });
   });
 
@@ -253,16 +336,28 @@ describe('Forwarded (RFC 7239)', () => {
   test('walks for= from the right and takes proto and host from the element where it stopped', async () => {
     const env = await run(
       { headers: 'forwarded', trusted: ['loopback', '10.0.0.0/8'] },
-      fwd('for=6.6.6.6;proto=http;host=evil.example, for="[2001:db8::7]:4711";proto=https;host=www.example, for=10.0.0.2;proto=http;host=lb.internal'),
+      fwd(
+        'for=6.6.6.6;proto=http;host=evil.example, for="[2001:db8::7]:4711";proto=https;host=www.example, for=10.0.0.2;proto=http;host=lb.internal',
+      ),
     );
-    expect(env).toMatchObject({ REMOTE_ADDR: '2001:db8::7', REMOTE_PORT: '4711', 'psgi.url_scheme': 'https', HTTP_HOST: 'www.example', SERVER_PORT: '443' });
+    expect(env).toMatchObject({
+      REMOTE_ADDR: '2001:db8::7',
+      REMOTE_PORT: '4711',
+      'psgi.url_scheme': 'https',
+      HTTP_HOST: 'www.example',
+      SERVER_PORT: '443',
+    });
   });
 
   test('gives "unknown", obfuscated identifiers and unreadable elements as they are', async () => {
     expect((await run({ headers: 'forwarded' }, fwd('for=1.2.3.4, for=unknown'))).REMOTE_ADDR).toBe('unknown');
-    expect((await run({ headers: 'forwarded' }, fwd('for=1.2.3.4, for="_hidden:_port"'))).REMOTE_ADDR).toBe('_hidden:_port');
+    expect((await run({ headers: 'forwarded' }, fwd('for=1.2.3.4, for="_hidden:_port"'))).REMOTE_ADDR).toBe(
+      '_hidden:_port',
+    );
     expect((await run({ headers: 'forwarded' }, fwd('for=1.2.3.4, proto=https'))).REMOTE_ADDR).toBe('unknown');
-    expect((await run({ headers: 'forwarded' }, fwd('for=1.2.3.4, for=127.0.0.1;for=127.0.0.2'))).REMOTE_ADDR).toBe('for=127.0.0.1;for=127.0.0.2');
+    expect((await run({ headers: 'forwarded' }, fwd('for=1.2.3.4, for=127.0.0.1;for=127.0.0.2'))).REMOTE_ADDR).toBe(
+      'for=127.0.0.1;for=127.0.0.2',
+    );
   });
 
   test('reads only the headers chosen: X-Forwarded-For is ignored in forwarded mode, Forwarded in x-forwarded mode', async () => {
@@ -273,7 +368,9 @@ describe('Forwarded (RFC 7239)', () => {
   });
 
   test('"both" prefers Forwarded and falls back to the X-Forwarded set', async () => {
-    expect((await run({ headers: 'both' }, fwd('for=198.51.100.1', ['X-Forwarded-For', '198.51.100.2']))).REMOTE_ADDR).toBe('198.51.100.1');
+    expect(
+      (await run({ headers: 'both' }, fwd('for=198.51.100.1', ['X-Forwarded-For', '198.51.100.2']))).REMOTE_ADDR,
+    ).toBe('198.51.100.1');
     expect((await run({ headers: 'both' }, xff('198.51.100.2'))).REMOTE_ADDR).toBe('198.51.100.2');
   });
 });

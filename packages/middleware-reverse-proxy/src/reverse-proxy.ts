@@ -57,23 +57,41 @@ const HEADERS = new Set(['x-forwarded', 'forwarded', 'both']);
  */
 export function reverseProxy(options: ReverseProxyOptions = {}): Middleware {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new PlankError('PLANK_ERR_REVERSE_PROXY_OPTIONS', `${WHERE}: expected an options object, got ${show(options)}`);
+    throw new PlankError(
+      'PLANK_ERR_REVERSE_PROXY_OPTIONS',
+      `${WHERE}: expected an options object, got ${show(options)}`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) {
-      throw new PlankError('PLANK_ERR_REVERSE_PROXY_OPTIONS', `${WHERE}: unknown option ${show(key)} (known: ${[...KNOWN].join(', ')})`);
+      throw new PlankError(
+        'PLANK_ERR_REVERSE_PROXY_OPTIONS',
+        `${WHERE}: unknown option ${show(key)} (known: ${[...KNOWN].join(', ')})`,
+      );
     }
   }
   const headers = options.headers ?? 'x-forwarded';
   if (!HEADERS.has(headers)) {
-    throw optionError('PLANK_ERR_REVERSE_PROXY_HEADERS', WHERE, 'headers', options.headers, 'must be "x-forwarded", "forwarded" or "both"');
+    throw optionError(
+      'PLANK_ERR_REVERSE_PROXY_HEADERS',
+      WHERE,
+      'headers',
+      options.headers,
+      'must be "x-forwarded", "forwarded" or "both"',
+    );
   }
   const compat = options.compat;
   if (compat !== undefined && compat !== 'plack') {
     throw optionError('PLANK_ERR_REVERSE_PROXY_COMPAT', WHERE, 'compat', compat, 'must be "plack" or left out');
   }
   if (compat === 'plack' && headers !== 'x-forwarded') {
-    throw optionError('PLANK_ERR_REVERSE_PROXY_COMPAT', WHERE, 'headers', headers, 'must be "x-forwarded" (or left out) with compat: "plack", which reads only X-Forwarded-*');
+    throw optionError(
+      'PLANK_ERR_REVERSE_PROXY_COMPAT',
+      WHERE,
+      'headers',
+      headers,
+      'must be "x-forwarded" (or left out) with compat: "plack", which reads only X-Forwarded-*',
+    );
   }
   const trust = compileTrusted(options.trusted ?? ['loopback']);
   const hop = trust.hop;

@@ -133,9 +133,17 @@ export function rewriteXForwarded(env: Env, trust: Matcher): void {
     const client = walkList(xff, trust);
     if (client !== undefined) setClient(env, client);
   }
-  const scheme = schemeOf(lastItem(env.HTTP_X_FORWARDED_PROTO)) ?? onOff(env.HTTP_X_FORWARDED_HTTPS) ?? onOff(env.HTTP_X_FORWARDED_SSL);
+  const scheme =
+    schemeOf(lastItem(env.HTTP_X_FORWARDED_PROTO)) ??
+    onOff(env.HTTP_X_FORWARDED_HTTPS) ??
+    onOff(env.HTTP_X_FORWARDED_SSL);
   const port = lastItem(env.HTTP_X_FORWARDED_PORT);
-  setAuthority(env, scheme, lastItem(env.HTTP_X_FORWARDED_HOST), port !== undefined && isPort(port) && port !== '0' ? port : undefined);
+  setAuthority(
+    env,
+    scheme,
+    lastItem(env.HTTP_X_FORWARDED_HOST),
+    port !== undefined && isPort(port) && port !== '0' ? port : undefined,
+  );
 }
 
 /**

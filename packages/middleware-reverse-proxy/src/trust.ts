@@ -21,7 +21,8 @@ export type Trust = { hop: Matcher; peer: (remoteAddr: string) => boolean };
 
 const CODE = 'PLANK_ERR_REVERSE_PROXY_TRUSTED';
 const WHERE = 'reverseProxy()';
-const EXPECTED = 'must be IP addresses, CIDR ranges (10.0.0.0/8, fd00::/8) or presets (loopback, linklocal, uniquelocal)';
+const EXPECTED =
+  'must be IP addresses, CIDR ranges (10.0.0.0/8, fd00::/8) or presets (loopback, linklocal, uniquelocal)';
 
 /**
  * Turns the `trusted` option into one matcher, once. Lists become masks compared with
@@ -56,10 +57,22 @@ export function compileTrusted(trusted: unknown): Trust {
 function compileList(trusted: unknown): Matcher {
   const entries = typeof trusted === 'string' ? trusted.split(',') : trusted;
   if (!Array.isArray(entries)) {
-    throw optionError(CODE, WHERE, 'trusted', trusted, 'must be a list of addresses, ranges and presets, or a function (addr, hopIndex) => boolean');
+    throw optionError(
+      CODE,
+      WHERE,
+      'trusted',
+      trusted,
+      'must be a list of addresses, ranges and presets, or a function (addr, hopIndex) => boolean',
+    );
   }
   if (entries.length === 0) {
-    throw optionError(CODE, WHERE, 'trusted', trusted, 'is empty, so no request would ever be rewritten; remove the middleware or list your proxies');
+    throw optionError(
+      CODE,
+      WHERE,
+      'trusted',
+      trusted,
+      'is empty, so no request would ever be rewritten; remove the middleware or list your proxies',
+    );
   }
   const v4: Array<[net: number, mask: number]> = [];
   const v6: Array<[parts: number[], bits: number]> = [];
@@ -82,7 +95,7 @@ function compileList(trusted: unknown): Matcher {
       const value = ip.value;
       for (let i = 0; i < v4.length; i++) {
         const r = v4[i] as [number, number];
-        if (((value & r[1]) >>> 0) === r[0]) return true;
+        if ((value & r[1]) >>> 0 === r[0]) return true;
       }
       return false;
     }
@@ -112,7 +125,13 @@ function parseRange(range: string, entry: string): [Ip, number] {
     // `::ffff:10.0.0.0/8` is really `::/8` in IPv6 terms; proxy-addr reads it as the IPv4
     // /8. Either reading surprises someone, and one of them trusts far too much: refuse.
     if (bits < 96) {
-      throw optionError(CODE, WHERE, 'trusted', entry, `is an IPv4-mapped range with a prefix below 96, which trusts far more than the IPv4 range it looks like; write ${ip.text}/${bits} if that is what you mean`);
+      throw optionError(
+        CODE,
+        WHERE,
+        'trusted',
+        entry,
+        `is an IPv4-mapped range with a prefix below 96, which trusts far more than the IPv4 range it looks like; write ${ip.text}/${bits} if that is what you mean`,
+      );
     }
     bits -= 96;
   }
@@ -122,7 +141,7 @@ function parseRange(range: string, entry: string): [Ip, number] {
 function matchV6(parts: number[], net: number[], bits: number): boolean {
   for (let i = 0; i < 8 && bits > 0; i++, bits -= 16) {
     const shift = bits >= 16 ? 0 : 16 - bits;
-    if (((parts[i] as number) >> shift) !== ((net[i] as number) >> shift)) return false;
+    if ((parts[i] as number) >> shift !== (net[i] as number) >> shift) return false;
   }
   return true;
 }

@@ -36,7 +36,14 @@ export function compileAllow(allow: unknown): (remoteAddr: string) => boolean {
     if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
       // `::ffff:10.0.0.0/8` is `::/8` in IPv6 terms (::1 included), not the IPv4 /8 it looks
       // like: refused, as ReverseProxy refuses it for `trusted`.
-      if (bits < 96) throw optionError(CODE, WHERE, 'allow', entry, `is an IPv4-mapped range with a prefix below 96, which allows far more than the IPv4 range it looks like; write ${(addr as ipaddr.IPv6).toIPv4Address().toString()}/${bits} if that is what you mean`);
+      if (bits < 96)
+        throw optionError(
+          CODE,
+          WHERE,
+          'allow',
+          entry,
+          `is an IPv4-mapped range with a prefix below 96, which allows far more than the IPv4 range it looks like; write ${(addr as ipaddr.IPv6).toIPv4Address().toString()}/${bits} if that is what you mean`,
+        );
       v4.push([(addr as ipaddr.IPv6).toIPv4Address(), bits - 96]);
     } else {
       (addr.kind() === 'ipv4' ? v4 : v6).push(range);

@@ -24,22 +24,14 @@ Prints the status page of a running server from its scoreboard directory, withou
  * process.exitCode = await statusCommand(['--scoreboard', 'var/scoreboard', '--json'], process.stdout, process.stderr);
  * ```
  */
-export async function statusCommand(argv: string[], out: { write(s: string | Uint8Array): unknown }, err: { write(s: string): unknown }): Promise<number> {
-  let values;
+export async function statusCommand(
+  argv: string[],
+  out: { write(s: string | Uint8Array): unknown },
+  err: { write(s: string): unknown },
+): Promise<number> {
+  let values: ReturnType<typeof parseStatusArgs>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        scoreboard: { type: 'string' },
-        counter: { type: 'string' },
-        counter_file: { type: 'string' },
-        workers: { type: 'string' },
-        json: { type: 'boolean' },
-        format: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
+    values = parseStatusArgs(argv);
   } catch (e) {
     err.write(`plank-status: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -50,7 +42,9 @@ export async function statusCommand(argv: string[], out: { write(s: string | Uin
   }
   const format = values.json ? 'json' : (values.format ?? 'text');
   if (!values.scoreboard || !['text', 'json', 'prometheus', 'openmetrics', 'html'].includes(format)) {
-    err.write(`plank-status: ${values.scoreboard ? `unknown format "${format}"` : '--scoreboard DIR is required'}\n${USAGE}`);
+    err.write(
+      `plank-status: ${values.scoreboard ? `unknown format "${format}"` : '--scoreboard DIR is required'}\n${USAGE}`,
+    );
     return 2;
   }
   if (!existsSync(values.scoreboard)) {
@@ -59,7 +53,11 @@ export async function statusCommand(argv: string[], out: { write(s: string | Uin
   }
   try {
     const counterFile = values.counter ?? values.counter_file;
-    const board = scoreboard({ dir: values.scoreboard, ...(counterFile ? { counterFile } : {}), ...(values.workers ? { workersFile: values.workers } : {}) });
+    const board = scoreboard({
+      dir: values.scoreboard,
+      ...(counterFile ? { counterFile } : {}),
+      ...(values.workers ? { workersFile: values.workers } : {}),
+    });
     const d = await collect(board, undefined);
     const page =
       format === 'json'
@@ -75,4 +73,20 @@ export async function statusCommand(argv: string[], out: { write(s: string | Uin
     err.write(`plank-status: ${e instanceof PlankError ? e.message : (e as Error).stack}\n`);
     return 1;
   }
+}
+
+function parseStatusArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      scoreboard: { type: 'string' },
+      counter: { type: 'string' },
+      counter_file: { type: 'string' },
+      workers: { type: 'string' },
+      json: { type: 'boolean' },
+      format: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  }).values;
 }

@@ -31,13 +31,17 @@ export type StatusData = {
   idle: number;
 };
 
-export async function collect(board: Scoreboard | undefined, processStartedAt: number | undefined): Promise<StatusData> {
+export async function collect(
+  board: Scoreboard | undefined,
+  processStartedAt: number | undefined,
+): Promise<StatusData> {
   const now = Date.now();
   if (!board) return { startedAt: processStartedAt, now, totals: undefined, workers: undefined, busy: 0, idle: 0 };
   const snap = await board.read();
   let busy = 0;
   const workers = snap.workers.map((w): WorkerLine => {
-    const { status, fields } = w.payload === undefined ? { status: undefined, fields: undefined } : decodePayload(w.payload);
+    const { status, fields } =
+      w.payload === undefined ? { status: undefined, fields: undefined } : decodePayload(w.payload);
     if (status === 'A') busy++;
     return {
       pid: w.pid,

@@ -27,8 +27,29 @@ const data: StatusData = {
   busy: 1,
   idle: 2,
   workers: [
-    line({ pid: 20060, status: 'A', remote_addr: '127.0.0.1', host: 'localhost:10001', method: 'GET', uri: '/slow?x=1', protocol: 'HTTP/1.1', ss: 3, slot: 1, requests: 9 }),
-    line({ pid: 20061, status: '_', remote_addr: '::1', host: '-', method: 'POST', uri: '/caf\u00c3\u00a9', protocol: 'HTTP/1.0', ss: 12, slot: 2 }),
+    line({
+      pid: 20060,
+      status: 'A',
+      remote_addr: '127.0.0.1',
+      host: 'localhost:10001',
+      method: 'GET',
+      uri: '/slow?x=1',
+      protocol: 'HTTP/1.1',
+      ss: 3,
+      slot: 1,
+      requests: 9,
+    }),
+    line({
+      pid: 20061,
+      status: '_',
+      remote_addr: '::1',
+      host: '-',
+      method: 'POST',
+      uri: '/caf\u00c3\u00a9',
+      protocol: 'HTTP/1.0',
+      ss: 12,
+      slot: 2,
+    }),
     line({ pid: 20062, slot: 3 }),
   ],
 };
@@ -72,12 +93,37 @@ describe('the text page', () => {
 describe('the JSON document', () => {
   it('has the Perl keys, with its top-level numbers as strings and per-worker pid and ss as numbers', () => {
     const doc = JSON.parse(jsonFormat(data));
-    expect(Object.keys(doc).sort()).toEqual(['BusyWorkers', 'IdleWorkers', 'TotalAccesses', 'TotalKbytes', 'Uptime', 'stats']);
-    expect(doc).toMatchObject({ Uptime: '1700000000', TotalAccesses: '123', TotalKbytes: '45', BusyWorkers: '1', IdleWorkers: '2' });
-    expect(doc.stats[0]).toEqual({ pid: 20060, status: 'A', remote_addr: '127.0.0.1', host: 'localhost:10001', method: 'GET', uri: '/slow?x=1', protocol: 'HTTP/1.1', ss: 3 });
+    expect(Object.keys(doc).sort()).toEqual([
+      'BusyWorkers',
+      'IdleWorkers',
+      'TotalAccesses',
+      'TotalKbytes',
+      'Uptime',
+      'stats',
+    ]);
+    expect(doc).toMatchObject({
+      Uptime: '1700000000',
+      TotalAccesses: '123',
+      TotalKbytes: '45',
+      BusyWorkers: '1',
+      IdleWorkers: '2',
+    });
+    expect(doc.stats[0]).toEqual({
+      pid: 20060,
+      status: 'A',
+      remote_addr: '127.0.0.1',
+      host: 'localhost:10001',
+      method: 'GET',
+      uri: '/slow?x=1',
+      protocol: 'HTTP/1.1',
+      ss: 3,
+    });
     expect(doc.stats[1].uri).toBe('/caf\u00e9');
     expect(doc.stats[2]).toEqual({ pid: 20062 });
-    expect(JSON.parse(jsonFormat({ ...data, workers: undefined, totals: undefined }))).toEqual({ Uptime: '1700000000', WARN: 'Scoreboard has been disabled' });
+    expect(JSON.parse(jsonFormat({ ...data, workers: undefined, totals: undefined }))).toEqual({
+      Uptime: '1700000000',
+      WARN: 'Scoreboard has been disabled',
+    });
   });
 });
 
@@ -101,7 +147,10 @@ describe('the Prometheus exposition', () => {
 
 describe('the HTML page', () => {
   it('escapes every value and refreshes itself', () => {
-    const evil = { ...data, workers: [line({ pid: 1, status: 'A', uri: '/<script>alert(1)</script>', host: '"><img src=x>' })] };
+    const evil = {
+      ...data,
+      workers: [line({ pid: 1, status: 'A', uri: '/<script>alert(1)</script>', host: '"><img src=x>' })],
+    };
     const html = htmlFormat(evil, 7);
     expect(html).toContain('<meta http-equiv="refresh" content="7">');
     expect(html).not.toContain('<script>');

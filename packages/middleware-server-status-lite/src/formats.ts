@@ -70,18 +70,35 @@ const workerLabels = (w: WorkerLine): string => `pid="${w.pid}",slot="${w.slot}"
  */
 export function prometheusFormat(d: StatusData, openMetrics = false): string {
   const out: string[] = [];
-  const family = (name: string, type: 'gauge' | 'counter', help: string, samples: Array<[labels: string, value: number]>): void => {
+  const family = (
+    name: string,
+    type: 'gauge' | 'counter',
+    help: string,
+    samples: Array<[labels: string, value: number]>,
+  ): void => {
     const fam = openMetrics && type === 'counter' ? name.replace(/_total$/, '') : name;
     out.push(`# HELP ${fam} ${help}`, `# TYPE ${fam} ${type}`);
     for (const [labels, value] of samples) out.push(`${name}${labels ? `{${labels}}` : ''} ${value}`);
   };
   if (d.startedAt !== undefined) {
-    family('plank_server_start_time_seconds', 'gauge', 'When the server started, in seconds since the Unix epoch.', [['', uptime(d)]]);
+    family('plank_server_start_time_seconds', 'gauge', 'When the server started, in seconds since the Unix epoch.', [
+      ['', uptime(d)],
+    ]);
     family('plank_server_uptime_seconds', 'gauge', 'Seconds since the server started.', [['', upSeconds(d)]]);
   }
   if (d.totals) {
-    family('plank_http_requests_total', 'counter', 'Requests finished by every worker, including workers that have exited.', [['', d.totals.accesses]]);
-    family('plank_http_response_body_bytes_total', 'counter', 'Response body bytes sent by every worker, including workers that have exited.', [['', d.totals.bytes]]);
+    family(
+      'plank_http_requests_total',
+      'counter',
+      'Requests finished by every worker, including workers that have exited.',
+      [['', d.totals.accesses]],
+    );
+    family(
+      'plank_http_response_body_bytes_total',
+      'counter',
+      'Response body bytes sent by every worker, including workers that have exited.',
+      [['', d.totals.bytes]],
+    );
   }
   if (d.workers) {
     family('plank_workers', 'gauge', 'Workers by state: busy serving a request, or idle.', [

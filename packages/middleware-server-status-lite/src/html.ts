@@ -23,8 +23,10 @@ export function htmlFormat(d: StatusData, refresh: number): string {
     );
   }
   const summary: Array<[string, string | number]> = [];
-  if (d.startedAt !== undefined && up !== undefined) summary.push(['Server uptime', duration(up)], ['Started', new Date(d.startedAt).toISOString()]);
-  if (d.totals) summary.push(['Total accesses', d.totals.accesses], ['Total kBytes', Math.floor(d.totals.bytes / 1000)]);
+  if (d.startedAt !== undefined && up !== undefined)
+    summary.push(['Server uptime', duration(up)], ['Started', new Date(d.startedAt).toISOString()]);
+  if (d.totals)
+    summary.push(['Total accesses', d.totals.accesses], ['Total kBytes', Math.floor(d.totals.bytes / 1000)]);
   if (d.workers) summary.push(['Busy workers', d.busy], ['Idle workers', d.idle]);
   return `<!DOCTYPE html>
 <html lang="en">

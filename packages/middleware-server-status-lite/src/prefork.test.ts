@@ -60,7 +60,10 @@ function waitFor(pattern: RegExp, count = 1, timeoutMs = 20_000): Promise<void> 
   return new Promise((resolve, reject) => {
     const check = (): boolean => (output.match(new RegExp(pattern, 'g')) ?? []).length >= count;
     if (check()) return resolve();
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${count}× ${pattern} in:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out waiting for ${count}× ${pattern} in:\n${output}`)),
+      timeoutMs,
+    );
     const onData = (): void => {
       if (!check()) return;
       clearTimeout(timer);
@@ -75,11 +78,15 @@ function waitFor(pattern: RegExp, count = 1, timeoutMs = 20_000): Promise<void> 
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'plank-status-prefork-'));
-  master = spawn(process.execPath, [plankup, '-s', 'prefork', '--max-workers=4', '-o', '127.0.0.1', '-p', '0', '-E', 'deployment', app], {
-    cwd,
-    env: { ...process.env, STATUS_DIR: dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  master = spawn(
+    process.execPath,
+    [plankup, '-s', 'prefork', '--max-workers=4', '-o', '127.0.0.1', '-p', '0', '-E', 'deployment', app],
+    {
+      cwd,
+      env: { ...process.env, STATUS_DIR: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const collect = (c: Buffer): void => {
     output += c.toString('utf8');
   };
@@ -106,11 +113,13 @@ describe('under plankup -s prefork --max-workers=4', () => {
   it('shows every worker from any worker, the slow request with a growing ss, and replaces a killed worker', async () => {
     const slow = get('/slow');
     slow.catch(() => {});
-    const busyWith = (d: Doc, uri: string): Stat | undefined => d.stats.find((s) => s.status === 'A' && s.method === 'GET' && s.uri === uri);
+    const busyWith = (d: Doc, uri: string): Stat | undefined =>
+      d.stats.find((s) => s.status === 'A' && s.method === 'GET' && s.uri === uri);
     // Served by another worker: that one shows itself busy with this status request.
     const seen = await until(
       '4 workers, one busy with GET /slow, from another worker',
-      (d) => d.stats.length === 4 && busyWith(d, '/slow') !== undefined && busyWith(d, '/server-status?json') !== undefined,
+      (d) =>
+        d.stats.length === 4 && busyWith(d, '/slow') !== undefined && busyWith(d, '/server-status?json') !== undefined,
     );
     expect(Number(seen.BusyWorkers)).toBeGreaterThanOrEqual(1);
     const slowPid = seen.stats.find((s) => s.uri === '/slow')?.pid;
@@ -120,7 +129,10 @@ describe('under plankup -s prefork --max-workers=4', () => {
 
     const victim = seen.stats.find((s) => s.pid !== slowPid)?.pid as number;
     process.kill(victim, 'SIGKILL');
-    const after = await until('the killed worker gone and its replacement listed', (d) => d.stats.length === 4 && !d.stats.some((s) => s.pid === victim));
+    const after = await until(
+      'the killed worker gone and its replacement listed',
+      (d) => d.stats.length === 4 && !d.stats.some((s) => s.pid === victim),
+    );
     expect(after.stats.map((s) => s.pid)).toContain(slowPid);
 
     await writeFile(join(dir, 'release'), '');

@@ -17,12 +17,16 @@ describe('the README', () => {
       // The same code, with its state under a fresh directory instead of /tmp/myapp-status.
       await writeFile(file, (code as string).replaceAll('/tmp/myapp-status', state));
       const app = (await import(/* @vite-ignore */ file)).default as App;
-      await testApp(app, async (request) => {
-        expect((await request('/')).text).toBe('Hello');
-        const page = await request('/server-status');
-        expect(page.text).toMatch(/\nTotal Accesses: 1\n/);
-        expect((await request('/server-status', { remoteAddr: '192.0.2.1' })).status).toBe(403);
-      }, { mode: 'inprocess' });
+      await testApp(
+        app,
+        async (request) => {
+          expect((await request('/')).text).toBe('Hello');
+          const page = await request('/server-status');
+          expect(page.text).toMatch(/\nTotal Accesses: 1\n/);
+          expect((await request('/server-status', { remoteAddr: '192.0.2.1' })).status).toBe(403);
+        },
+        { mode: 'inprocess' },
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
       await rm(state, { recursive: true, force: true });

@@ -27,7 +27,15 @@ function withoutFinish(path: string): Env {
 const hello: App = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '5'], ['Hello']];
 
 function stack(options: Partial<ServerStatusLiteOptions>, app: App = hello): App {
-  return lint(serverStatusLite({ path: '/server-status', allow: ['127.0.0.1', '::1'], scoreboard: join(dir, 'sb'), counterFile: join(dir, 'counter'), ...options })(lint(app)));
+  return lint(
+    serverStatusLite({
+      path: '/server-status',
+      allow: ['127.0.0.1', '::1'],
+      scoreboard: join(dir, 'sb'),
+      counterFile: join(dir, 'counter'),
+      ...options,
+    })(lint(app)),
+  );
 }
 
 /** The worker lines of a text page, as field lists. */
@@ -41,13 +49,22 @@ const rows = (text: string): string[][] =>
 describe('serverStatusLite()', () => {
   it('shows its own worker busy with the status request, then idle with the last request, counting every request', async () => {
     await testApp(stack({}), async (request) => {
-      for (let i = 0; i < 3; i++) expect((await request('/hello?a=1', { headers: { Host: 'example.test' } })).text).toBe('Hello');
+      for (let i = 0; i < 3; i++)
+        expect((await request('/hello?a=1', { headers: { Host: 'example.test' } })).text).toBe('Hello');
       const first = await request('/server-status');
       expect(first.status).toBe(200);
       expect(first.headers['content-type']).toBe('text/plain');
-      expect(first.text).toMatch(/^ServerUptime: \d+ seconds\nUptime: \d+\nTotal Accesses: 3\nTotal kBytes: 0\nBusyWorkers: 1\nIdleWorkers: 0\n--\npid status remote_addr host method uri protocol ss\n/);
+      expect(first.text).toMatch(
+        /^ServerUptime: \d+ seconds\nUptime: \d+\nTotal Accesses: 3\nTotal kBytes: 0\nBusyWorkers: 1\nIdleWorkers: 0\n--\npid status remote_addr host method uri protocol ss\n/,
+      );
       const me = rows(first.text).find((r) => r[0] === String(process.pid));
-      expect([me?.[1], me?.[2], me?.[4], me?.[5], me?.[6]]).toEqual(['A', '127.0.0.1', 'GET', '/server-status', 'HTTP/1.1']);
+      expect([me?.[1], me?.[2], me?.[4], me?.[5], me?.[6]]).toEqual([
+        'A',
+        '127.0.0.1',
+        'GET',
+        '/server-status',
+        'HTTP/1.1',
+      ]);
       expect(me?.[7]).toMatch(/^[01]$/);
       const second = await request('/server-status?json');
       // The status request counts too, once its response is out (Perl counts it too).
@@ -60,13 +77,13 @@ describe('serverStatusLite()', () => {
     const gate = new Promise<void>((r) => (release = r));
     const slow: App = (env) =>
       env.PATH_INFO === '/slow'
-        ? (async (respond) => {
+        ? ((async (respond) => {
             const w = respond([200, ['Content-Type', 'text/plain']]);
             await w.write('start ');
             await gate;
             await w.write('end');
             await w.close();
-          }) satisfies StreamingResponse
+          }) satisfies StreamingResponse)
         : hello(env);
     await testApp(stack({}, slow), async (request) => {
       const slowDone = request('/slow');
@@ -86,7 +103,9 @@ describe('serverStatusLite()', () => {
   it('answers 403 to every address outside allow, and to everyone without allow (with a warning at start-up)', async () => {
     const warn = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const closed = stack({ allow: undefined });
-    expect(warn.mock.calls.map((c) => String(c[0]))).toContain("[ServerStatus::Lite] 'allow' is not set: every request to /server-status gets 403\n");
+    expect(warn.mock.calls.map((c) => String(c[0]))).toContain(
+      "[ServerStatus::Lite] 'allow' is not set: every request to /server-status gets 403\n",
+    );
     warn.mockRestore();
     await testApp(closed, async (request) => {
       const res = await request('/server-status');
@@ -133,7 +152,12 @@ describe('serverStatusLite()', () => {
   it('on a server without plank.finish, counts the body as it is read and goes idle at its end', async () => {
     const app = stack({});
     const env = withoutFinish('/x');
-    const res = (await serverStatusLite({ path: '/s', allow: '127.0.0.1', scoreboard: join(dir, 'sb'), counterFile: join(dir, 'counter') })(hello)(env)) as Response;
+    const res = (await serverStatusLite({
+      path: '/s',
+      allow: '127.0.0.1',
+      scoreboard: join(dir, 'sb'),
+      counterFile: join(dir, 'counter'),
+    })(hello)(env)) as Response;
     // Counting the body leaves the response as the app made it.
     expect(res[1]).toEqual(['Content-Type', 'text/plain', 'Content-Length', '5']);
     let body = '';
@@ -142,7 +166,10 @@ describe('serverStatusLite()', () => {
     await testApp(app, async (request) => {
       const doc = JSON.parse((await request('/server-status?json')).text);
       expect(doc.TotalAccesses).toBe('1');
-      expect(doc.stats.find((s: { pid: number }) => s.pid === process.pid)).toMatchObject({ status: 'A', uri: '/server-status?json' });
+      expect(doc.stats.find((s: { pid: number }) => s.pid === process.pid)).toMatchObject({
+        status: 'A',
+        uri: '/server-status?json',
+      });
       const text = (await request('/server-status')).text;
       expect(text).toMatch(/\nTotal Accesses: 2\nTotal kBytes: 0\n/);
     });
@@ -154,10 +181,18 @@ describe('serverStatusLite()', () => {
       delete env['plank.finish'];
       return app(env);
     };
-    await testApp(noFinish, async (request) => {
-      const res = await request('/x');
-      expect([res.headers['content-length'], res.headers['transfer-encoding'], res.text]).toEqual(['5', undefined, 'Hello']);
-    }, { mode: 'server' });
+    await testApp(
+      noFinish,
+      async (request) => {
+        const res = await request('/x');
+        expect([res.headers['content-length'], res.headers['transfer-encoding'], res.text]).toEqual([
+          '5',
+          undefined,
+          'Hello',
+        ]);
+      },
+      { mode: 'server' },
+    );
   });
 
   it('on a server without plank.finish, counts an app that throws or rejects as finished', async () => {
@@ -173,7 +208,10 @@ describe('serverStatusLite()', () => {
       const doc = JSON.parse((await request('/server-status?json')).text);
       expect(doc.TotalAccesses).toBe('2');
       // Nothing older is still in flight: the oldest request shown is this one.
-      expect(doc.stats.find((s: { pid: number }) => s.pid === process.pid)).toMatchObject({ status: 'A', uri: '/server-status?json' });
+      expect(doc.stats.find((s: { pid: number }) => s.pid === process.pid)).toMatchObject({
+        status: 'A',
+        uri: '/server-status?json',
+      });
     });
   });
 
@@ -187,7 +225,9 @@ describe('serverStatusLite()', () => {
   it('serves JSON, Prometheus and HTML by query or Accept', async () => {
     await testApp(stack({}), async (request) => {
       expect((await request('/server-status?json')).headers['content-type']).toBe('application/json; charset=utf-8');
-      expect((await request('/server-status?format=prometheus')).text).toContain('# TYPE plank_http_requests_total counter');
+      expect((await request('/server-status?format=prometheus')).text).toContain(
+        '# TYPE plank_http_requests_total counter',
+      );
       const html = await request('/server-status', { headers: { Accept: 'text/html' } });
       expect(html.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(html.text).toContain('<meta http-equiv="refresh" content="5">');
@@ -197,7 +237,9 @@ describe('serverStatusLite()', () => {
 
   it('without a scoreboard, shows the uptime and the Perl warning', async () => {
     await testApp(lint(serverStatusLite({ path: '/s', allow: '127.0.0.1' })(hello)), async (request) => {
-      expect((await request('/s')).text).toMatch(/^ServerUptime: .*\nUptime: \d+\nWARN: Scoreboard has been disabled\n$/);
+      expect((await request('/s')).text).toMatch(
+        /^ServerUptime: .*\nUptime: \d+\nWARN: Scoreboard has been disabled\n$/,
+      );
     });
   });
 
@@ -206,17 +248,35 @@ describe('serverStatusLite()', () => {
   });
 
   it.each([
-    [{ path: 'status' }, 'PLANK_ERR_SERVER_STATUS_PATH', /option "path" must be a path starting with "\/", got "status"/],
-    [{ path: '/s', allow: ['127.1'] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /option "allow" must list IP addresses .*got "127.1"/],
+    [
+      { path: 'status' },
+      'PLANK_ERR_SERVER_STATUS_PATH',
+      /option "path" must be a path starting with "\/", got "status"/,
+    ],
+    [
+      { path: '/s', allow: ['127.1'] },
+      'PLANK_ERR_SERVER_STATUS_ALLOW',
+      /option "allow" must list IP addresses .*got "127.1"/,
+    ],
     [{ path: '/s', allow: ['0177.0.0.1'] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /got "0177.0.0.1"/],
     [{ path: '/s', allow: ['10.0.0.0/33'] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /got "10.0.0.0\/33"/],
     [{ path: '/s', allow: [] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /got \[\]/],
-    [{ path: '/s', allow: ['::ffff:10.0.0.0/8'] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /option "allow" is an IPv4-mapped range with a prefix below 96, .*write 10\.0\.0\.0\/8 if that is what you mean, got "::ffff:10\.0\.0\.0\/8"/],
+    [
+      { path: '/s', allow: ['::ffff:10.0.0.0/8'] },
+      'PLANK_ERR_SERVER_STATUS_ALLOW',
+      /option "allow" is an IPv4-mapped range with a prefix below 96, .*write 10\.0\.0\.0\/8 if that is what you mean, got "::ffff:10\.0\.0\.0\/8"/,
+    ],
     [{ path: '/s', counterFile: '/tmp/c' }, 'PLANK_ERR_SERVER_STATUS_COUNTER_FILE', /needs the scoreboard option/],
-    [{ path: '/s', scoreboard: '' }, 'PLANK_ERR_SERVER_STATUS_SCOREBOARD', /option "scoreboard" must be a non-empty path, got ""/],
+    [
+      { path: '/s', scoreboard: '' },
+      'PLANK_ERR_SERVER_STATUS_SCOREBOARD',
+      /option "scoreboard" must be a non-empty path, got ""/,
+    ],
     [{ path: '/s', refresh: 0 }, 'PLANK_ERR_SERVER_STATUS_REFRESH', /option "refresh" must be a whole number/],
     [{ path: '/s', alow: [] }, 'PLANK_ERR_SERVER_STATUS_OPTIONS', /unknown option "alow"/],
   ])('refuses %j with %s', (options, code, message) => {
-    expect(() => serverStatusLite(options as never)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+    expect(() => serverStatusLite(options as never)).toThrow(
+      expect.objectContaining({ code, message: expect.stringMatching(message) }),
+    );
   });
 });

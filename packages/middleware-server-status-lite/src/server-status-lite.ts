@@ -1,4 +1,13 @@
-import { optionError, PlankError, show, watchFinish, type App, type Env, type Middleware, type Response } from '@plank/core';
+import {
+  optionError,
+  PlankError,
+  show,
+  watchFinish,
+  type App,
+  type Env,
+  type Middleware,
+  type Response,
+} from '@plank/core';
 import { scoreboard as openScoreboard, type Scoreboard } from '@plank/scoreboard';
 import { compileAllow } from './allow.js';
 import { collect, type StatusData } from './collect.js';
@@ -47,7 +56,8 @@ type Format = 'text' | 'json' | 'prometheus' | 'openmetrics' | 'html';
 export function pickFormat(query: string, accept: string | undefined): Format {
   if (/\bjson\b/i.test(query)) return 'json';
   const format = /(?:^|&)format=([a-z]+)/i.exec(query)?.[1]?.toLowerCase();
-  if (format === 'prometheus' || format === 'metrics') return accept?.includes('application/openmetrics-text') ? 'openmetrics' : 'prometheus';
+  if (format === 'prometheus' || format === 'metrics')
+    return accept?.includes('application/openmetrics-text') ? 'openmetrics' : 'prometheus';
   if (format === 'openmetrics') return 'openmetrics';
   if (format === 'html') return 'html';
   if (format === 'text' || /(?:^|&)auto(?:=|&|$)/.test(query)) return 'text';
@@ -61,7 +71,11 @@ function render(d: StatusData, format: Format, refresh: number): Response {
     case 'prometheus':
       return [200, ['Content-Type', 'text/plain; version=0.0.4; charset=utf-8'], [prometheusFormat(d)]];
     case 'openmetrics':
-      return [200, ['Content-Type', 'application/openmetrics-text; version=1.0.0; charset=utf-8'], [prometheusFormat(d, true)]];
+      return [
+        200,
+        ['Content-Type', 'application/openmetrics-text; version=1.0.0; charset=utf-8'],
+        [prometheusFormat(d, true)],
+      ];
     case 'html':
       return [200, ['Content-Type', 'text/html; charset=utf-8', 'Cache-Control', 'no-store'], [htmlFormat(d, refresh)]];
     default:
@@ -89,30 +103,60 @@ function render(d: StatusData, format: Format, refresh: number): Response {
  */
 export function serverStatusLite(options: ServerStatusLiteOptions): Middleware {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new PlankError('PLANK_ERR_SERVER_STATUS_OPTIONS', `${WHERE}: expected an options object, got ${show(options)}`);
+    throw new PlankError(
+      'PLANK_ERR_SERVER_STATUS_OPTIONS',
+      `${WHERE}: expected an options object, got ${show(options)}`,
+    );
   }
   for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new PlankError('PLANK_ERR_SERVER_STATUS_OPTIONS', `${WHERE}: unknown option ${show(key)} (known: ${[...KNOWN].join(', ')})`);
+    if (!KNOWN.has(key))
+      throw new PlankError(
+        'PLANK_ERR_SERVER_STATUS_OPTIONS',
+        `${WHERE}: unknown option ${show(key)} (known: ${[...KNOWN].join(', ')})`,
+      );
   }
   const { path, allow, counterFile } = options;
-  if (typeof path !== 'string' || !path.startsWith('/')) throw optionError('PLANK_ERR_SERVER_STATUS_PATH', WHERE, 'path', path, 'must be a path starting with "/"');
+  if (typeof path !== 'string' || !path.startsWith('/'))
+    throw optionError('PLANK_ERR_SERVER_STATUS_PATH', WHERE, 'path', path, 'must be a path starting with "/"');
   const allowed = allow === undefined ? undefined : compileAllow(allow);
   const refresh = options.refresh ?? 5;
-  if (!Number.isInteger(refresh) || refresh < 1 || refresh > 86400) throw optionError('PLANK_ERR_SERVER_STATUS_REFRESH', WHERE, 'refresh', options.refresh, 'must be a whole number of seconds from 1 to 86400');
+  if (!Number.isInteger(refresh) || refresh < 1 || refresh > 86400)
+    throw optionError(
+      'PLANK_ERR_SERVER_STATUS_REFRESH',
+      WHERE,
+      'refresh',
+      options.refresh,
+      'must be a whole number of seconds from 1 to 86400',
+    );
   for (const key of ['scoreboard', 'counterFile'] as const) {
     const v = options[key];
     if (v !== undefined && (typeof v !== 'string' || v === '')) {
-      throw optionError(key === 'scoreboard' ? 'PLANK_ERR_SERVER_STATUS_SCOREBOARD' : 'PLANK_ERR_SERVER_STATUS_COUNTER_FILE', WHERE, key, v, 'must be a non-empty path');
+      throw optionError(
+        key === 'scoreboard' ? 'PLANK_ERR_SERVER_STATUS_SCOREBOARD' : 'PLANK_ERR_SERVER_STATUS_COUNTER_FILE',
+        WHERE,
+        key,
+        v,
+        'must be a non-empty path',
+      );
     }
   }
   if (counterFile !== undefined && options.scoreboard === undefined) {
-    throw optionError('PLANK_ERR_SERVER_STATUS_COUNTER_FILE', WHERE, 'counterFile', counterFile, 'needs the scoreboard option too (live workers keep their counts in their slots)');
+    throw optionError(
+      'PLANK_ERR_SERVER_STATUS_COUNTER_FILE',
+      WHERE,
+      'counterFile',
+      counterFile,
+      'needs the scoreboard option too (live workers keep their counts in their slots)',
+    );
   }
   let board: Scoreboard | undefined;
   try {
     board = options.scoreboard === undefined ? undefined : openScoreboard({ dir: options.scoreboard, counterFile });
   } catch (err) {
-    const code = (err as PlankError).code === 'PLANK_ERR_SCOREBOARD_COUNTER_FILE' ? 'PLANK_ERR_SERVER_STATUS_COUNTER_FILE' : 'PLANK_ERR_SERVER_STATUS_SCOREBOARD';
+    const code =
+      (err as PlankError).code === 'PLANK_ERR_SCOREBOARD_COUNTER_FILE'
+        ? 'PLANK_ERR_SERVER_STATUS_COUNTER_FILE'
+        : 'PLANK_ERR_SERVER_STATUS_SCOREBOARD';
     throw new PlankError(code, `${WHERE}: ${(err as Error).message.replace(/^scoreboard\(\): /, '')}`, { cause: err });
   }
   if (!allowed) process.stderr.write(`[ServerStatus::Lite] 'allow' is not set: every request to ${path} gets 403\n`);
@@ -141,4 +185,6 @@ export function serverStatusLite(options: ServerStatusLiteOptions): Middleware {
 }
 
 /** Lets `enable('ServerStatus::Lite', options)` find the factory by name. */
-export const plankMiddleware: { 'ServerStatus::Lite': typeof serverStatusLite } = { 'ServerStatus::Lite': serverStatusLite };
+export const plankMiddleware: { 'ServerStatus::Lite': typeof serverStatusLite } = {
+  'ServerStatus::Lite': serverStatusLite,
+};

@@ -4,7 +4,14 @@ import type { Env } from '@plank/core';
 import type { Slot } from '@plank/scoreboard';
 
 /** The fields of one request, as the Perl module keeps them (byte strings, `time` in ms). */
-export type RequestFields = { remote_addr: string; host: string; method: string; uri: string; protocol: string; time: number };
+export type RequestFields = {
+  remote_addr: string;
+  host: string;
+  method: string;
+  uri: string;
+  protocol: string;
+  time: number;
+};
 
 /** The longest a change waits before it is written. */
 export const FLUSH_MS = 100;
@@ -151,7 +158,10 @@ export function workerState(slot: Slot): WorkerState {
   return state;
 }
 
-export function encodeFields(req: Pick<InFlight, 'addr' | 'host' | 'method' | 'uri' | 'protocol' | 'time'>, room: number): string {
+export function encodeFields(
+  req: Pick<InFlight, 'addr' | 'host' | 'method' | 'uri' | 'protocol' | 'time'>,
+  room: number,
+): string {
   let { host, uri } = req;
   const time = req.time;
   const make = (): string => JSON.stringify([req.addr, host, req.method, uri, req.protocol, time]);
@@ -176,7 +186,14 @@ export function decodePayload(payload: string): { status: string; fields: Reques
     const s = (v: unknown): string => (typeof v === 'string' ? v : '');
     return {
       status,
-      fields: { remote_addr: s(a[0]), host: s(a[1]), method: s(a[2]), uri: s(a[3]), protocol: s(a[4]), time: typeof a[5] === 'number' ? a[5] : 0 },
+      fields: {
+        remote_addr: s(a[0]),
+        host: s(a[1]),
+        method: s(a[2]),
+        uri: s(a[3]),
+        protocol: s(a[4]),
+        time: typeof a[5] === 'number' ? a[5] : 0,
+      },
     };
   } catch {
     return { status, fields: undefined };

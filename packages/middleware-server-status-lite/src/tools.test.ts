@@ -11,7 +11,12 @@ import { listen, which } from '@plank/test';
 import { serverStatusLite } from './index.js';
 import { FLUSH_MS } from './state.js';
 
-function run(command: string, args: string[], input?: string, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  input?: string,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -34,7 +39,14 @@ let server: Awaited<ReturnType<typeof listen>>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'plank-status-tools-'));
-  const app = lint(serverStatusLite({ path: '/server-status', allow: '127.0.0.1', scoreboard: join(dir, 'sb'), counterFile: join(dir, 'counter') })(hello));
+  const app = lint(
+    serverStatusLite({
+      path: '/server-status',
+      allow: '127.0.0.1',
+      scoreboard: join(dir, 'sb'),
+      counterFile: join(dir, 'counter'),
+    })(hello),
+  );
   server = await listen(app);
   await fetch(new URL('/x', server.url));
 });
@@ -47,7 +59,9 @@ const promtool = which('promtool');
 describe.skipIf(!promtool && !process.env.CI)('the Prometheus page under promtool', () => {
   // promtool reads the Prometheus text format only; OpenMetrics is checked by the unit tests.
   it('passes promtool check metrics, lint included', async () => {
-    const res = await fetch(new URL('/server-status?format=prometheus', server.url), { headers: { Accept: 'text/plain' } });
+    const res = await fetch(new URL('/server-status?format=prometheus', server.url), {
+      headers: { Accept: 'text/plain' },
+    });
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const r = await run(promtool as string, ['check', 'metrics'], await res.text());
     expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({ code: 0, out: '' });
@@ -62,7 +76,18 @@ describe.skipIf(!chromium && !process.env.CI)('the HTML page in a headless Chrom
       const url = new URL('/server-status?format=html', server.url).href;
       const r = await run(
         chromium as string,
-        ['--no-sandbox', '--headless', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--dump-dom', url],
+        [
+          '--no-sandbox',
+          '--headless',
+          '--disable-gpu',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          `--user-data-dir=${profile}`,
+          '--dump-dom',
+          url,
+        ],
         undefined,
         90_000,
       );
@@ -96,17 +121,36 @@ describe('plank-status', () => {
     expect(page.split('\n').slice(0, 2).join('\n')).toMatch(/^ServerUptime: .*\nUptime: \d+$/);
     const lines = r.stdout.split('\n');
     const before = Number(/Total Accesses: (\d+)/.exec(page)?.[1]);
-    expect(lines.slice(0, 7)).toEqual([`Total Accesses: ${before + 1}`, expect.stringMatching(/^Total kBytes: \d+$/), 'BusyWorkers: 0', 'IdleWorkers: 1', '--', 'pid status remote_addr host method uri protocol ss', expect.stringMatching(new RegExp(`^${process.pid} _ 127\\.0\\.0\\.1 127\\.0\\.0\\.1:${server.port} GET /server-status HTTP/1\\.1 [01]$`))]);
+    expect(lines.slice(0, 7)).toEqual([
+      `Total Accesses: ${before + 1}`,
+      expect.stringMatching(/^Total kBytes: \d+$/),
+      'BusyWorkers: 0',
+      'IdleWorkers: 1',
+      '--',
+      'pid status remote_addr host method uri protocol ss',
+      expect.stringMatching(
+        new RegExp(
+          `^${process.pid} _ 127\\.0\\.0\\.1 127\\.0\\.0\\.1:${server.port} GET /server-status HTTP/1\\.1 [01]$`,
+        ),
+      ),
+    ]);
     expect(now).toContain(`Total Accesses: ${before + 1}`);
     await settled();
     const json = await run(process.execPath, [bin, '--scoreboard', join(dir, 'sb'), '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ BusyWorkers: '0', IdleWorkers: '1', stats: [{ pid: process.pid, status: '_' }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      BusyWorkers: '0',
+      IdleWorkers: '1',
+      stats: [{ pid: process.pid, status: '_' }],
+    });
   });
 
   it('explains what is wrong with its arguments', async () => {
     const none = await run(process.execPath, [bin]);
     expect([none.code, none.stderr.split('\n')[0]]).toEqual([2, 'plank-status: --scoreboard DIR is required']);
     const missing = await run(process.execPath, [bin, '--scoreboard', join(dir, 'nope')]);
-    expect([missing.code, missing.stderr]).toEqual([1, `plank-status: no scoreboard directory at ${join(dir, 'nope')}\n`]);
+    expect([missing.code, missing.stderr]).toEqual([
+      1,
+      `plank-status: no scoreboard directory at ${join(dir, 'nope')}\n`,
+    ]);
   });
 });

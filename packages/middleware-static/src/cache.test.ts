@@ -7,7 +7,15 @@ import { fileApp } from './index.js';
 
 let tree: ReturnType<typeof makeTree>;
 beforeAll(() => {
-  tree = makeTree({ 'a.txt': 'one', 'b.txt': 'bee', 'c.txt': 'sea', 'd/index.html': 'dir', 'm1.txt': 'memory one', 'm2.txt': 'memory two', 'big.txt': 'x'.repeat(5000) });
+  tree = makeTree({
+    'a.txt': 'one',
+    'b.txt': 'bee',
+    'c.txt': 'sea',
+    'd/index.html': 'dir',
+    'm1.txt': 'memory one',
+    'm2.txt': 'memory two',
+    'big.txt': 'x'.repeat(5000),
+  });
 });
 afterAll(() => tree.cleanup());
 
@@ -80,7 +88,8 @@ describe('metadata cache', () => {
 
 describe('content cache', () => {
   // The bytes are read in the background after the first lookup: wait until a response carries them.
-  const inMemory = (res: Response): boolean => Array.isArray(res[2]) && res[2].length === 1 && Buffer.isBuffer(res[2][0]);
+  const inMemory = (res: Response): boolean =>
+    Array.isArray(res[2]) && res[2].length === 1 && Buffer.isBuffer(res[2][0]);
   const warm = async (app: App, path: string): Promise<Response> => {
     let res = (await app(fakeEnv(path))) as Response;
     await eventually(async () => inMemory((res = (await app(fakeEnv(path))) as Response)), 2000).catch(() => undefined);

@@ -21,8 +21,15 @@ describe('evaluatePreconditions', () => {
 
   it('fails If-Unmodified-Since when the file is newer, and ignores it next to If-Match', () => {
     expect(evaluatePreconditions(env({ HTTP_IF_UNMODIFIED_SINCE: 'Wed, 21 Oct 2015 07:27:59 GMT' }), v)).toBe('failed');
-    expect(evaluatePreconditions(env({ HTTP_IF_UNMODIFIED_SINCE: 'Wed, 21 Oct 2015 07:28:00 GMT' }), v)).toBe('proceed');
-    expect(evaluatePreconditions(env({ HTTP_IF_MATCH: '"abc"', HTTP_IF_UNMODIFIED_SINCE: 'Wed, 21 Oct 2000 07:27:59 GMT' }), v)).toBe('proceed');
+    expect(evaluatePreconditions(env({ HTTP_IF_UNMODIFIED_SINCE: 'Wed, 21 Oct 2015 07:28:00 GMT' }), v)).toBe(
+      'proceed',
+    );
+    expect(
+      evaluatePreconditions(
+        env({ HTTP_IF_MATCH: '"abc"', HTTP_IF_UNMODIFIED_SINCE: 'Wed, 21 Oct 2000 07:27:59 GMT' }),
+        v,
+      ),
+    ).toBe('proceed');
   });
 
   it('answers not-modified for a weakly matching If-None-Match', () => {
@@ -33,16 +40,27 @@ describe('evaluatePreconditions', () => {
   });
 
   it('uses If-Modified-Since only without If-None-Match, at one-second precision', () => {
-    expect(evaluatePreconditions(env({ HTTP_IF_MODIFIED_SINCE: 'Wed, 21 Oct 2015 07:28:00 GMT' }), v)).toBe('not-modified');
+    expect(evaluatePreconditions(env({ HTTP_IF_MODIFIED_SINCE: 'Wed, 21 Oct 2015 07:28:00 GMT' }), v)).toBe(
+      'not-modified',
+    );
     expect(evaluatePreconditions(env({ HTTP_IF_MODIFIED_SINCE: 'Wed, 21 Oct 2015 07:27:59 GMT' }), v)).toBe('proceed');
     expect(evaluatePreconditions(env({ HTTP_IF_MODIFIED_SINCE: 'garbage' }), v)).toBe('proceed');
-    expect(evaluatePreconditions(env({ HTTP_IF_NONE_MATCH: '"other"', HTTP_IF_MODIFIED_SINCE: 'Wed, 21 Oct 2015 07:28:00 GMT' }), v)).toBe('proceed');
+    expect(
+      evaluatePreconditions(
+        env({ HTTP_IF_NONE_MATCH: '"other"', HTTP_IF_MODIFIED_SINCE: 'Wed, 21 Oct 2015 07:28:00 GMT' }),
+        v,
+      ),
+    ).toBe('proceed');
   });
 
   it('ignores dates when no Last-Modified is sent', () => {
     const noDate = { etag: undefined, mtimeSec: undefined };
-    expect(evaluatePreconditions(env({ HTTP_IF_UNMODIFIED_SINCE: 'Wed, 21 Oct 2000 07:27:59 GMT' }), noDate)).toBe('proceed');
-    expect(evaluatePreconditions(env({ HTTP_IF_MODIFIED_SINCE: 'Wed, 21 Oct 2030 07:27:59 GMT' }), noDate)).toBe('proceed');
+    expect(evaluatePreconditions(env({ HTTP_IF_UNMODIFIED_SINCE: 'Wed, 21 Oct 2000 07:27:59 GMT' }), noDate)).toBe(
+      'proceed',
+    );
+    expect(evaluatePreconditions(env({ HTTP_IF_MODIFIED_SINCE: 'Wed, 21 Oct 2030 07:27:59 GMT' }), noDate)).toBe(
+      'proceed',
+    );
   });
 });
 
@@ -81,7 +99,8 @@ describe('parseRange', () => {
   });
 
   it('ignores other units, bad syntax and reversed ranges', () => {
-    for (const h of ['items=0-1', 'bytes=a-b', 'bytes=5-1', 'bytes=-', 'bytes=', 'bytes 0-1', 'bytes=0-1-2']) expect(parseRange(h, 100, 20)).toBe('ignore');
+    for (const h of ['items=0-1', 'bytes=a-b', 'bytes=5-1', 'bytes=-', 'bytes=', 'bytes 0-1', 'bytes=0-1-2'])
+      expect(parseRange(h, 100, 20)).toBe('ignore');
   });
 
   it('sorts and merges overlapping and adjacent ranges', () => {
@@ -93,7 +112,9 @@ describe('parseRange', () => {
   });
 
   it('ignores the header when it asks for more ranges than allowed', () => {
-    expect(parseRange(`bytes=${Array.from({ length: 21 }, (_, i) => `${i * 2}-${i * 2}`).join(',')}`, 100, 20)).toBe('ignore');
+    expect(parseRange(`bytes=${Array.from({ length: 21 }, (_, i) => `${i * 2}-${i * 2}`).join(',')}`, 100, 20)).toBe(
+      'ignore',
+    );
   });
 });
 
@@ -106,6 +127,7 @@ describe('parseHttpDate', () => {
   });
 
   it('ignores anything else, even what Date.parse would accept', () => {
-    for (const v of ['0', '2024', '2024-01-01T00:00:00Z', 'Sun, 06 Nov 1994 08:49:37 +0000', 'yesterday', '']) expect(parseHttpDate(v)).toBeUndefined();
+    for (const v of ['0', '2024', '2024-01-01T00:00:00Z', 'Sun, 06 Nov 1994 08:49:37 +0000', 'yesterday', ''])
+      expect(parseHttpDate(v)).toBeUndefined();
   });
 });

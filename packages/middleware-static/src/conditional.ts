@@ -89,7 +89,9 @@ export function matchesAny(list: string, etag: string | undefined, strong: boole
 const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
 const IMF_FIXDATE = new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT$`);
-const RFC850 = new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT$`);
+const RFC850 = new RegExp(
+  `^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT$`,
+);
 const ASCTIME = new RegExp(`^${DAY} ${MONTH} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4}$`);
 
 /**
@@ -102,7 +104,8 @@ export function parseHttpDate(value: string | undefined): number | undefined {
   const v = value.trim();
   let ms: number;
   if (IMF_FIXDATE.test(v) || RFC850.test(v)) ms = Date.parse(v);
-  else if (ASCTIME.test(v)) ms = Date.parse(`${v} GMT`); // asctime has no zone; HTTP means GMT
+  else if (ASCTIME.test(v))
+    ms = Date.parse(`${v} GMT`); // asctime has no zone; HTTP means GMT
   else return undefined;
   return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
 }

@@ -22,25 +22,30 @@ const content = Buffer.from(Array.from({ length: 1000 }, (_, i) => `line ${i}\n`
 function run(args: string[]): Promise<CurlResult> {
   const out = join(tree.root, `out-${Math.random().toString(36).slice(2)}`);
   return new Promise((resolve, reject) => {
-    execFile(curl as string, ['-sS', '--max-time', '10', '-D', '-', '-o', out, ...args], { encoding: 'latin1' }, (err, stdout) => {
-      if (err) return reject(err);
-      // With -C - or redirects curl may print several header blocks: the last one counts.
-      const blocks = stdout.split(/\r\n\r\n/).filter((b) => b.startsWith('HTTP/'));
-      const last = blocks[blocks.length - 1] ?? '';
-      const [statusLine, ...lines] = last.split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const l of lines) {
-        const i = l.indexOf(':');
-        headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-      }
-      let body = Buffer.alloc(0);
-      try {
-        body = readFileSync(out);
-      } catch {
-        // no body written (304, HEAD)
-      }
-      resolve({ status: Number(/^HTTP\/[\d.]+ (\d+)/.exec(statusLine ?? '')?.[1]), headers, body });
-    });
+    execFile(
+      curl as string,
+      ['-sS', '--max-time', '10', '-D', '-', '-o', out, ...args],
+      { encoding: 'latin1' },
+      (err, stdout) => {
+        if (err) return reject(err);
+        // With -C - or redirects curl may print several header blocks: the last one counts.
+        const blocks = stdout.split(/\r\n\r\n/).filter((b) => b.startsWith('HTTP/'));
+        const last = blocks[blocks.length - 1] ?? '';
+        const [statusLine, ...lines] = last.split('\r\n');
+        const headers: Record<string, string> = {};
+        for (const l of lines) {
+          const i = l.indexOf(':');
+          headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+        }
+        let body = Buffer.alloc(0);
+        try {
+          body = readFileSync(out);
+        } catch {
+          // no body written (304, HEAD)
+        }
+        resolve({ status: Number(/^HTTP\/[\d.]+ (\d+)/.exec(statusLine ?? '')?.[1]), headers, body });
+      },
+    );
   });
 }
 
@@ -101,7 +106,9 @@ describe.skipIf(!curl && !process.env.CI)('curl over a real socket', () => {
     const partial = join(tree.root, 'partial.txt');
     writeFileSync(partial, content.subarray(0, 1234));
     await new Promise<void>((resolve, reject) =>
-      execFile(curl as string, ['-sS', '--max-time', '10', '-C', '-', '-o', partial, url], (err) => (err ? reject(err) : resolve())),
+      execFile(curl as string, ['-sS', '--max-time', '10', '-C', '-', '-o', partial, url], (err) =>
+        err ? reject(err) : resolve(),
+      ),
     );
     expect(readFileSync(partial).equals(content)).toBe(true);
   });

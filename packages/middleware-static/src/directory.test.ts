@@ -39,7 +39,9 @@ describe('directoryApp', () => {
   });
 
   it('shows hidden entries only with dotfiles allow, and a parent link below the root', async () => {
-    expect((await call(directoryApp({ root: tree.root, dotfiles: 'allow' }), '/')).body.toString()).toContain('.hidden');
+    expect((await call(directoryApp({ root: tree.root, dotfiles: 'allow' }), '/')).body.toString()).toContain(
+      '.hidden',
+    );
     expect((await call(directoryApp({ root: tree.root }), '/sub/')).body.toString()).toContain('href="../"');
   });
 
@@ -61,7 +63,9 @@ describe('directoryApp', () => {
   it('cuts a long listing at maxEntries and says so', async () => {
     const res = await call(directoryApp({ root: tree.root, maxEntries: 2 }), '/');
     expect(res.body.toString()).toMatch(/Only the first 2 of \d+ entries are listed/);
-    expect(() => directoryApp({ root: tree.root, maxEntries: 0 })).toThrow(expect.objectContaining({ code: 'PLANK_ERR_STATIC_OPTION' }));
+    expect(() => directoryApp({ root: tree.root, maxEntries: 0 })).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_STATIC_OPTION' }),
+    );
   });
 
   it('answers HEAD with the listing headers and no body', async () => {

@@ -13,11 +13,16 @@ export type DirectoryAppOptions = Omit<FileAppOptions, 'file'> & {
 // The page is built from file names, which anyone who can upload may choose: no script
 // may run, nothing may be framed, and nothing is fetched from elsewhere.
 const SECURITY_HEADERS = [
-  'Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'X-Content-Type-Options', 'nosniff',
-  'X-Frame-Options', 'DENY',
-  'Referrer-Policy', 'no-referrer',
-  'Cache-Control', 'no-cache',
+  'Content-Security-Policy',
+  "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options',
+  'nosniff',
+  'X-Frame-Options',
+  'DENY',
+  'Referrer-Policy',
+  'no-referrer',
+  'Cache-Control',
+  'no-cache',
 ];
 
 /**
@@ -37,9 +42,14 @@ const SECURITY_HEADERS = [
  */
 export function directoryApp(options: DirectoryAppOptions = {}): App {
   const { maxEntries: rawMax, ...rest } = options;
-  const o = resolveOptions('directoryApp', { index: false, ...rest }, FILE_KEYS.filter((k) => k !== 'file'));
+  const o = resolveOptions(
+    'directoryApp',
+    { index: false, ...rest },
+    FILE_KEYS.filter((k) => k !== 'file'),
+  );
   const maxEntries = rawMax ?? 5000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw optionError(OPTION_ERROR, 'directoryApp', 'maxEntries', rawMax, 'must be an integer >= 1');
+  if (!Number.isInteger(maxEntries) || maxEntries < 1)
+    throw optionError(OPTION_ERROR, 'directoryApp', 'maxEntries', rawMax, 'must be an integer >= 1');
   const files = createFileServer(o, (env, dir) => listing(env, dir, o.dotfiles === 'allow', maxEntries));
   return function directoryApp(env) {
     if (env.REQUEST_METHOD !== 'GET' && env.REQUEST_METHOD !== 'HEAD') return methodNotAllowed();
@@ -71,7 +81,8 @@ async function listing(env: Env, dir: string, showHidden: boolean, maxEntries: n
     const mtime = it.mtime ? it.mtime.toUTCString() : '';
     return `<tr><td><a href="${escapeHtml(href)}">${label}</a></td><td class="size">${size}</td><td>${mtime}</td></tr>`;
   });
-  const up = env.PATH_INFO === '/' || env.PATH_INFO === '' ? '' : '<tr><td><a href="../">../</a></td><td></td><td></td></tr>';
+  const up =
+    env.PATH_INFO === '/' || env.PATH_INFO === '' ? '' : '<tr><td><a href="../">../</a></td><td></td><td></td></tr>';
   const note = cut ? `<p>Only the first ${maxEntries} of ${entries.length} entries are listed.</p>` : '';
   const html = `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>${title}</title>
@@ -82,7 +93,13 @@ ${up}${rows.join('\n')}
 </table>${note}</body></html>
 `;
   const body = Buffer.from(html, 'utf8');
-  const headers = ['Content-Type', 'text/html; charset=utf-8', 'Content-Length', String(body.length), ...SECURITY_HEADERS];
+  const headers = [
+    'Content-Type',
+    'text/html; charset=utf-8',
+    'Content-Length',
+    String(body.length),
+    ...SECURITY_HEADERS,
+  ];
   return [200, headers, env.REQUEST_METHOD === 'HEAD' ? [] : [body]];
 }
 

@@ -16,7 +16,7 @@ beforeAll(() => {
     'app.js': 'console.log(1)\n',
     'data.json': '{}',
     'pic.jpg': Buffer.from([0xff, 0xd8, 0xff]),
-    'Changes': 'Plank changes\n',
+    Changes: 'Plank changes\n',
     'empty.txt': '',
     'docs/index.html': '<h1>docs</h1>',
     'docs/guide.txt': 'guide',
@@ -62,17 +62,29 @@ describe('fileApp: headers', () => {
   });
 
   it('uses the configured encoding, or none', async () => {
-    expect((await call(fileApp({ root: tree.root, encoding: 'iso-8859-1' }), '/hello.txt')).get('content-type')).toBe('text/plain; charset=iso-8859-1');
-    expect((await call(fileApp({ root: tree.root, encoding: false }), '/hello.txt')).get('content-type')).toBe('text/plain');
+    expect((await call(fileApp({ root: tree.root, encoding: 'iso-8859-1' }), '/hello.txt')).get('content-type')).toBe(
+      'text/plain; charset=iso-8859-1',
+    );
+    expect((await call(fileApp({ root: tree.root, encoding: false }), '/hello.txt')).get('content-type')).toBe(
+      'text/plain',
+    );
   });
 
   it('falls back to text/plain for unknown extensions, as Plack does, or to defaultType', async () => {
-    expect((await call(fileApp({ root: tree.root }), '/Changes')).get('content-type')).toBe('text/plain; charset=utf-8');
-    expect((await call(fileApp({ root: tree.root, defaultType: 'application/octet-stream' }), '/Changes')).get('content-type')).toBe('application/octet-stream');
+    expect((await call(fileApp({ root: tree.root }), '/Changes')).get('content-type')).toBe(
+      'text/plain; charset=utf-8',
+    );
+    expect(
+      (await call(fileApp({ root: tree.root, defaultType: 'application/octet-stream' }), '/Changes')).get(
+        'content-type',
+      ),
+    ).toBe('application/octet-stream');
   });
 
   it('takes a contentType string or function, falling back to the table when the function returns nothing', async () => {
-    expect((await call(fileApp({ root: tree.root, contentType: 'text/x-changes' }), '/Changes')).get('content-type')).toBe('text/x-changes; charset=utf-8');
+    expect(
+      (await call(fileApp({ root: tree.root, contentType: 'text/x-changes' }), '/Changes')).get('content-type'),
+    ).toBe('text/x-changes; charset=utf-8');
     const fn = fileApp({ root: tree.root, contentType: (p) => (p.endsWith('.txt') ? 'text/x-fooo' : undefined) });
     expect((await call(fn, '/hello.txt')).get('content-type')).toBe('text/x-fooo; charset=utf-8');
     expect((await call(fn, '/pic.jpg')).get('content-type')).toBe('image/jpeg');
@@ -86,8 +98,12 @@ describe('fileApp: headers', () => {
   });
 
   it('sends Cache-Control from maxAge and immutable', async () => {
-    expect((await call(fileApp({ root: tree.root, maxAge: 600 }), '/hello.txt')).get('cache-control')).toBe('public, max-age=600');
-    expect((await call(fileApp({ root: tree.root, maxAge: 31536000, immutable: true }), '/hello.txt')).get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect((await call(fileApp({ root: tree.root, maxAge: 600 }), '/hello.txt')).get('cache-control')).toBe(
+      'public, max-age=600',
+    );
+    expect(
+      (await call(fileApp({ root: tree.root, maxAge: 31536000, immutable: true }), '/hello.txt')).get('cache-control'),
+    ).toBe('public, max-age=31536000, immutable');
   });
 
   it('lets setHeaders change the headers of file responses', async () => {
@@ -155,13 +171,19 @@ describe('fileApp: conditional requests', () => {
   });
 
   it('answers If-Modified-Since at or after the mtime with 304, before it with 200', async () => {
-    expect((await call(app(), '/hello.txt', { 'If-Modified-Since': 'Tue, 02 Jan 2024 03:04:05 GMT' })).status).toBe(304);
-    expect((await call(app(), '/hello.txt', { 'If-Modified-Since': 'Tue, 02 Jan 2024 03:04:04 GMT' })).status).toBe(200);
+    expect((await call(app(), '/hello.txt', { 'If-Modified-Since': 'Tue, 02 Jan 2024 03:04:05 GMT' })).status).toBe(
+      304,
+    );
+    expect((await call(app(), '/hello.txt', { 'If-Modified-Since': 'Tue, 02 Jan 2024 03:04:04 GMT' })).status).toBe(
+      200,
+    );
   });
 
   it('answers a failed If-Match or If-Unmodified-Since with 412', async () => {
     expect((await call(app(), '/hello.txt', { 'If-Match': '"nope"' })).status).toBe(412);
-    expect((await call(app(), '/hello.txt', { 'If-Unmodified-Since': 'Mon, 01 Jan 2024 00:00:00 GMT' })).status).toBe(412);
+    expect((await call(app(), '/hello.txt', { 'If-Unmodified-Since': 'Mon, 01 Jan 2024 00:00:00 GMT' })).status).toBe(
+      412,
+    );
     expect((await call(app(), '/hello.txt', { 'If-Match': '*' })).status).toBe(200);
   });
 });
@@ -209,7 +231,9 @@ describe('fileApp: ranges', () => {
 
   it('sends the whole file for too many ranges, bad syntax, HEAD, or a stale If-Range', async () => {
     const many = Array.from({ length: 21 }, (_, i) => `${i}-${i}`).join(',');
-    expect((await call(fileApp({ root: tree.root, maxRanges: 20 }), '/digits.txt', { Range: `bytes=${many}` })).status).toBe(200);
+    expect(
+      (await call(fileApp({ root: tree.root, maxRanges: 20 }), '/digits.txt', { Range: `bytes=${many}` })).status,
+    ).toBe(200);
     expect((await call(app(), '/digits.txt', { Range: 'lines=1-2' })).status).toBe(200);
     expect((await call(app(), '/digits.txt', { Range: 'bytes=1-2' }, 'HEAD')).status).toBe(200);
     expect((await call(app(), '/digits.txt', { Range: 'bytes=1-2', 'If-Range': '"stale"' })).status).toBe(200);
@@ -218,7 +242,9 @@ describe('fileApp: ranges', () => {
   it('honours If-Range with the current ETag or Last-Modified', async () => {
     const etag = (await call(app(), '/hello.txt')).get('etag') as string;
     expect((await call(app(), '/hello.txt', { Range: 'bytes=0-4', 'If-Range': etag })).status).toBe(206);
-    expect((await call(app(), '/hello.txt', { Range: 'bytes=0-4', 'If-Range': 'Tue, 02 Jan 2024 03:04:05 GMT' })).status).toBe(206);
+    expect(
+      (await call(app(), '/hello.txt', { Range: 'bytes=0-4', 'If-Range': 'Tue, 02 Jan 2024 03:04:05 GMT' })).status,
+    ).toBe(206);
   });
 
   it('ignores Range when acceptRanges is off', async () => {
@@ -249,7 +275,9 @@ describe('fileApp: directories', () => {
     expect(res.get('content-type')).toBe('text/html; charset=utf-8');
     expect((await call(app, '/noindex/')).status).toBe(404);
     expect((await call(fileApp({ root: tree.root, index: false }), '/docs/')).status).toBe(404);
-    expect((await call(fileApp({ root: tree.root, index: ['nope.html', 'guide.txt'] }), '/docs/')).body.toString()).toBe('guide');
+    expect(
+      (await call(fileApp({ root: tree.root, index: ['nope.html', 'guide.txt'] }), '/docs/')).body.toString(),
+    ).toBe('guide');
   });
 
   it('answers 404 instead of redirecting when redirect is off', async () => {
@@ -282,7 +310,9 @@ describe('fileApp: what is never served', () => {
     expect((await call(fileApp({ root: tree.root }), '/escape.txt')).status).toBe(403);
     expect((await call(fileApp({ root: tree.root }), '/escape-dir/secret.txt')).status).toBe(403);
     expect((await call(fileApp({ root: tree.root }), '/inside-link.txt')).body.toString()).toBe('hello world\n');
-    expect((await call(fileApp({ root: tree.root, followSymlinks: true }), '/escape.txt')).body.toString()).toBe('outside root');
+    expect((await call(fileApp({ root: tree.root, followSymlinks: true }), '/escape.txt')).body.toString()).toBe(
+      'outside root',
+    );
   });
 
   it('answers 404 for a FIFO without opening it', async () => {
@@ -316,13 +346,21 @@ describe('fileApp: options', () => {
       [{ root: tree.root, file: 'x' }, /"file".*"root"/],
     ];
     for (const [opts, message] of cases) {
-      expect(() => fileApp(opts as never)).toThrow(expect.objectContaining({ code: 'PLANK_ERR_STATIC_OPTION', message: expect.stringMatching(message) }));
+      expect(() => fileApp(opts as never)).toThrow(
+        expect.objectContaining({ code: 'PLANK_ERR_STATIC_OPTION', message: expect.stringMatching(message) }),
+      );
     }
   });
 
   it('rejects a missing root or file with PLANK_ERR_STATIC_ROOT when built', () => {
-    expect(() => fileApp({ root: join(tree.root, 'missing') })).toThrow(expect.objectContaining({ code: 'PLANK_ERR_STATIC_ROOT' }));
-    expect(() => fileApp({ root: join(tree.root, 'hello.txt') })).toThrow(expect.objectContaining({ code: 'PLANK_ERR_STATIC_ROOT' }));
-    expect(() => fileApp({ file: join(tree.root, 'docs') })).toThrow(expect.objectContaining({ code: 'PLANK_ERR_STATIC_ROOT' }));
+    expect(() => fileApp({ root: join(tree.root, 'missing') })).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_STATIC_ROOT' }),
+    );
+    expect(() => fileApp({ root: join(tree.root, 'hello.txt') })).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_STATIC_ROOT' }),
+    );
+    expect(() => fileApp({ file: join(tree.root, 'docs') })).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_STATIC_ROOT' }),
+    );
   });
 });

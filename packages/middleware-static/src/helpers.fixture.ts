@@ -10,10 +10,21 @@ export function fakeEnv(path: string, headers: Record<string, string> = {}, meth
   return testEnv(path, { headers, method });
 }
 
-export type Result = { status: number; headers: Headers; body: Buffer; raw: Response; get(name: string): string | undefined };
+export type Result = {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+  raw: Response;
+  get(name: string): string | undefined;
+};
 
 /** Calls `app`, wrapped in lint() so every env and response is checked against the spec, and reads the whole body. */
-export async function call(app: App, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Result> {
+export async function call(
+  app: App,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<Result> {
   const res = (await lint(app)(fakeEnv(path, headers, method))) as Response;
   if (typeof res === 'function') throw new Error('streaming response not expected');
   const body = await bodyToBuffer(res[2]);

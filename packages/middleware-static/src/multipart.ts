@@ -13,11 +13,16 @@ export function multipartByteranges(path: string, size: number, type: string, ra
   // Random per response: file content cannot be crafted to contain it.
   const boundary = randomBytes(12).toString('hex');
   const heads = ranges.map((r, i) =>
-    Buffer.from(`${i === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Type: ${type}\r\nContent-Range: bytes ${r.start}-${r.end}/${size}\r\n\r\n`, 'latin1'),
+    Buffer.from(
+      `${i === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Type: ${type}\r\nContent-Range: bytes ${r.start}-${r.end}/${size}\r\n\r\n`,
+      'latin1',
+    ),
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1');
   let length = tail.length;
-  ranges.forEach((r, i) => (length += (heads[i] as Buffer).length + r.end - r.start + 1));
+  ranges.forEach((r, i) => {
+    length += (heads[i] as Buffer).length + r.end - r.start + 1;
+  });
   async function* parts(): AsyncGenerator<Buffer, void, undefined> {
     for (let i = 0; i < ranges.length; i++) {
       const r = ranges[i] as ByteRange;

@@ -103,8 +103,24 @@ export type Resolved = {
 };
 
 export const FILE_KEYS: string[] = [
-  'root', 'file', 'encoding', 'contentType', 'defaultType', 'etag', 'lastModified', 'acceptRanges', 'maxRanges',
-  'maxAge', 'immutable', 'setHeaders', 'index', 'redirect', 'dotfiles', 'followSymlinks', 'precompressed', 'cache',
+  'root',
+  'file',
+  'encoding',
+  'contentType',
+  'defaultType',
+  'etag',
+  'lastModified',
+  'acceptRanges',
+  'maxRanges',
+  'maxAge',
+  'immutable',
+  'setHeaders',
+  'index',
+  'redirect',
+  'dotfiles',
+  'followSymlinks',
+  'precompressed',
+  'cache',
 ];
 export const STATIC_KEYS: string[] = [...FILE_KEYS.filter((k) => k !== 'file'), 'path', 'passThrough'];
 
@@ -119,7 +135,8 @@ export function resolveOptions(where: string, input: unknown, keys: string[] = F
     throw new PlankError(OPTION_ERROR, `${where}: options must be an object, got ${JSON.stringify(input)}`);
   }
   const o = input as Record<string, unknown>;
-  const bad = (option: string, expected: string): PlankError => optionError(OPTION_ERROR, where, option, o[option], expected);
+  const bad = (option: string, expected: string): PlankError =>
+    optionError(OPTION_ERROR, where, option, o[option], expected);
   // A typo (`pass_through`, `maxage`) would otherwise silently do nothing.
   for (const key of Object.keys(o)) {
     if (!keys.includes(key) && o[key] !== undefined) {
@@ -142,19 +159,26 @@ export function resolveOptions(where: string, input: unknown, keys: string[] = F
     return o[k] as T;
   };
   const count = (v: unknown, k: string, min: number): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw optionError(OPTION_ERROR, where, k, v, `must be an integer >= ${min}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+      throw optionError(OPTION_ERROR, where, k, v, `must be an integer >= ${min}`);
     return v;
   };
 
   const file = str('file');
   if (file !== undefined && o.root !== undefined) throw bad('file', 'cannot be combined with "root"');
   const root = resolve(str('root') ?? '.');
-  checkPath(where, file === undefined ? 'root' : 'file', file === undefined ? root : resolve(file), file === undefined ? 'dir' : 'file');
+  checkPath(
+    where,
+    file === undefined ? 'root' : 'file',
+    file === undefined ? root : resolve(file),
+    file === undefined ? 'dir' : 'file',
+  );
 
   let encoding: string | false = 'utf-8';
   if (o.encoding === false) encoding = false;
   else if (o.encoding !== undefined) {
-    if (typeof o.encoding !== 'string' || !/^[A-Za-z0-9._:-]+$/.test(o.encoding)) throw bad('encoding', 'must be a charset name or false');
+    if (typeof o.encoding !== 'string' || !/^[A-Za-z0-9._:-]+$/.test(o.encoding))
+      throw bad('encoding', 'must be a charset name or false');
     encoding = o.encoding;
   }
   const contentType = o.contentType;
@@ -167,16 +191,21 @@ export function resolveOptions(where: string, input: unknown, keys: string[] = F
   let cacheControl: string | undefined;
   if (o.maxAge !== undefined) cacheControl = `public, max-age=${count(o.maxAge, 'maxAge', 0)}`;
   if (bool('immutable', false)) {
-    if (cacheControl === undefined) throw bad('immutable', 'needs "maxAge" (immutable without a lifetime means nothing to caches); set maxAge too');
+    if (cacheControl === undefined)
+      throw bad('immutable', 'needs "maxAge" (immutable without a lifetime means nothing to caches); set maxAge too');
     cacheControl += ', immutable';
   }
-  if (o.setHeaders !== undefined && typeof o.setHeaders !== 'function') throw bad('setHeaders', 'must be a function (headers, path, stat) => void');
+  if (o.setHeaders !== undefined && typeof o.setHeaders !== 'function')
+    throw bad('setHeaders', 'must be a function (headers, path, stat) => void');
 
   let index: string[] = ['index.html'];
   if (o.index === false) index = [];
   else if (o.index !== undefined) {
     const list = typeof o.index === 'string' ? [o.index] : o.index;
-    if (!Array.isArray(list) || !list.every((n) => typeof n === 'string' && n !== '' && !/[/\\\0]/.test(n) && !/^\.+$/.test(n))) {
+    if (
+      !Array.isArray(list) ||
+      !list.every((n) => typeof n === 'string' && n !== '' && !/[/\\\0]/.test(n) && !/^\.+$/.test(n))
+    ) {
       throw bad('index', 'must be a file name, a list of file names (no slashes), or false');
     }
     index = list as string[];
@@ -185,24 +214,35 @@ export function resolveOptions(where: string, input: unknown, keys: string[] = F
   let precompressed: Precompressed[] = [];
   if (o.precompressed !== undefined && o.precompressed !== false) {
     const list = o.precompressed;
-    if (!Array.isArray(list) || !list.every((c) => c === 'br' || c === 'gzip' || c === 'zstd') || new Set(list).size !== list.length) {
+    if (
+      !Array.isArray(list) ||
+      !list.every((c) => c === 'br' || c === 'gzip' || c === 'zstd') ||
+      new Set(list).size !== list.length
+    ) {
       throw bad('precompressed', 'must be a list of distinct codings among "br", "gzip", "zstd"');
     }
     precompressed = list as Precompressed[];
   }
 
   let cache: Resolved['cache'] = false;
-  const defaults: Required<CacheOptions> = { maxEntries: 1024, ttl: 2000, maxFileSize: 64 * 1024, maxBytes: 16 * 1024 * 1024 };
+  const defaults: Required<CacheOptions> = {
+    maxEntries: 1024,
+    ttl: 2000,
+    maxFileSize: 64 * 1024,
+    maxBytes: 16 * 1024 * 1024,
+  };
   if (o.cache === true) cache = defaults;
   else if (typeof o.cache === 'object' && o.cache !== null && !Array.isArray(o.cache)) {
     const c = o.cache as Record<string, unknown>;
     const floor: Record<string, number> = { maxEntries: 1, ttl: 0, maxFileSize: 0, maxBytes: 0 };
-    for (const key of Object.keys(c)) if (!(key in floor)) throw bad('cache', `takes only { ${Object.keys(floor).join(', ')} }`);
+    for (const key of Object.keys(c))
+      if (!(key in floor)) throw bad('cache', `takes only { ${Object.keys(floor).join(', ')} }`);
     cache = { ...defaults };
     for (const key of Object.keys(floor) as (keyof CacheOptions)[]) {
       if (c[key] !== undefined) cache[key] = count(c[key], `cache.${key}`, floor[key] as number);
     }
-  } else if (o.cache !== undefined && o.cache !== false) throw bad('cache', 'must be true, false or { maxEntries, ttl, maxFileSize, maxBytes }');
+  } else if (o.cache !== undefined && o.cache !== false)
+    throw bad('cache', 'must be true, false or { maxEntries, ttl, maxFileSize, maxBytes }');
 
   return {
     root,
@@ -236,9 +276,15 @@ function checkPath(where: string, option: string, path: string, kind: 'dir' | 'f
   try {
     st = statSync(path);
   } catch (err) {
-    throw new PlankError(ROOT_ERROR, `${where}: option "${option}" ${JSON.stringify(path)} cannot be used: ${(err as Error).message}`);
+    throw new PlankError(
+      ROOT_ERROR,
+      `${where}: option "${option}" ${JSON.stringify(path)} cannot be used: ${(err as Error).message}`,
+    );
   }
   if (kind === 'dir' ? !st.isDirectory() : !st.isFile()) {
-    throw new PlankError(ROOT_ERROR, `${where}: option "${option}" ${JSON.stringify(path)} is not a ${kind === 'dir' ? 'directory' : 'regular file'}`);
+    throw new PlankError(
+      ROOT_ERROR,
+      `${where}: option "${option}" ${JSON.stringify(path)} is not a ${kind === 'dir' ? 'directory' : 'regular file'}`,
+    );
   }
 }

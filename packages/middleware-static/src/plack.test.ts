@@ -19,21 +19,42 @@ beforeAll(() => {
     't/Plack-Middleware/static.foo': 'foo file\n',
     't/Plack-Middleware/file.t': '# We will find for this literal string\n',
     'Makefile.PL': 'use ExtUtils::MakeMaker;\n',
-    'Changes': 'Revision history for Plack\n',
+    Changes: 'Revision history for Plack\n',
   });
 });
 afterAll(() => tree.cleanup());
 
 function staticStack(root: string): App {
-  return lint(builder(({ enable }) => {
-    enable(serveStatic({ path: (p) => p.startsWith('/share/') && p.slice('/share'.length), root: join(root, 'share') }));
-    enable(serveStatic({ path: (p, env) => env.PATH_INFO.startsWith('/more_share/') && p.slice('/more_share'.length), root: join(root, 'share') }));
-    enable(serveStatic({ path: (p) => p.startsWith('/share-pass/') && p.slice('/share-pass'.length), root: join(root, 'share'), passThrough: true }));
-    enable(serveStatic({ path: /\.(t|PL|txt)$/i, root }));
-    // Plack's test strips the last character of the table's type; we get the same type another way.
-    enable(serveStatic({ path: /\.foo$/i, root, contentType: (p) => (p.endsWith('.foo') ? 'text/x-foo' : mime.lookup(p) || undefined) }));
-    return okApp;
-  }));
+  return lint(
+    builder(({ enable }) => {
+      enable(
+        serveStatic({ path: (p) => p.startsWith('/share/') && p.slice('/share'.length), root: join(root, 'share') }),
+      );
+      enable(
+        serveStatic({
+          path: (p, env) => env.PATH_INFO.startsWith('/more_share/') && p.slice('/more_share'.length),
+          root: join(root, 'share'),
+        }),
+      );
+      enable(
+        serveStatic({
+          path: (p) => p.startsWith('/share-pass/') && p.slice('/share-pass'.length),
+          root: join(root, 'share'),
+          passThrough: true,
+        }),
+      );
+      enable(serveStatic({ path: /\.(t|PL|txt)$/i, root }));
+      // Plack's test strips the last character of the table's type; we get the same type another way.
+      enable(
+        serveStatic({
+          path: /\.foo$/i,
+          root,
+          contentType: (p) => (p.endsWith('.foo') ? 'text/x-foo' : mime.lookup(p) || undefined),
+        }),
+      );
+      return okApp;
+    }),
+  );
 }
 
 describe.each(['inprocess', 'server'] as TestMode[])('Plack expectations (%s)', (mode) => {
@@ -54,15 +75,23 @@ describe.each(['inprocess', 'server'] as TestMode[])('Plack expectations (%s)', 
         const pass = await request('/share-pass/faceX.jpg');
         expect(pass.status).toBe(200);
         expect(pass.text).toBe('ok');
-        expect((await request('/t/Plack-Middleware/static.txt')).headers['content-type']).toBe('text/plain; charset=utf-8');
-        expect((await request('/t/Plack-Middleware/static.foo')).headers['content-type']).toBe('text/x-foo; charset=utf-8');
+        expect((await request('/t/Plack-Middleware/static.txt')).headers['content-type']).toBe(
+          'text/plain; charset=utf-8',
+        );
+        expect((await request('/t/Plack-Middleware/static.foo')).headers['content-type']).toBe(
+          'text/x-foo; charset=utf-8',
+        );
       },
       { mode },
     );
   });
 
   it('static-methods.t: GET and HEAD are served, POST is 405', async () => {
-    const app = lint(serveStatic({ path: (p) => p.startsWith('/share/') && p.slice('/share'.length), root: join(tree.root, 'share') })(okApp));
+    const app = lint(
+      serveStatic({ path: (p) => p.startsWith('/share/') && p.slice('/share'.length), root: join(tree.root, 'share') })(
+        okApp,
+      ),
+    );
     await testApp(
       app,
       async (request) => {

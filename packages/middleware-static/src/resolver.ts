@@ -65,7 +65,10 @@ export function createResolver(options: ResolverOptions): Resolver {
           realRoot = fresh;
         }
         // A link with an innocent name may point at a dotfile inside the root.
-        if (dotfiles !== 'allow' && hasDotSegment(real.slice(realRoot.endsWith(sep) ? realRoot.length : realRoot.length + 1))) {
+        if (
+          dotfiles !== 'allow' &&
+          hasDotSegment(real.slice(realRoot.endsWith(sep) ? realRoot.length : realRoot.length + 1))
+        ) {
           return dotfiles === 'deny' ? FORBIDDEN : NOT_FOUND;
         }
       }
@@ -162,7 +165,8 @@ function cached(resolve: (path: string) => Promise<Lookup>, limits: CacheLimits)
       const [oldestPath, oldest] = entries.entries().next().value as [string, Entry];
       drop(oldestPath, oldest);
     }
-    if (result.kind === 'file' && result.info.size <= limits.maxFileSize && result.info.size > 0) void keepBytes(path, entry, result.info);
+    if (result.kind === 'file' && result.info.size <= limits.maxFileSize && result.info.size > 0)
+      void keepBytes(path, entry, result.info);
   };
 
   const keepBytes = async (path: string, entry: Entry, info: FileInfo): Promise<void> => {
@@ -193,7 +197,14 @@ function cached(resolve: (path: string) => Promise<Lookup>, limits: CacheLimits)
 }
 
 function same(a: FileInfo, b: FileInfo): boolean {
-  return a.path === b.path && a.stat.ino === b.stat.ino && a.stat.dev === b.stat.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.stat.ctimeMs === b.stat.ctimeMs;
+  return (
+    a.path === b.path &&
+    a.stat.ino === b.stat.ino &&
+    a.stat.dev === b.stat.dev &&
+    a.size === b.size &&
+    a.mtimeMs === b.mtimeMs &&
+    a.stat.ctimeMs === b.stat.ctimeMs
+  );
 }
 
 /** The file's bytes, if the open file is still the one `info` describes and reads whole. */

@@ -62,7 +62,9 @@ describe.skipIf(process.platform !== 'linux')('resources under load (server in a
     tree = makeTree({ 'small.txt': 'ok' });
     writeFileSync(join(tree.root, 'big.bin'), '');
     truncateSync(join(tree.root, 'big.bin'), GiB);
-    child = spawn(process.execPath, ['--input-type=module', '-e', childScript, serverDist, staticDist, tree.root], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child = spawn(process.execPath, ['--input-type=module', '-e', childScript, serverDist, staticDist, tree.root], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('server child did not start')), 10_000);
       child.stdout?.once('data', (d: Buffer) => {

@@ -15,7 +15,15 @@ export function plain(status: number, extra: string[] = []): Response {
   const body = TEXT[status] ?? String(status);
   return [
     status,
-    ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.length), 'X-Content-Type-Options', 'nosniff', ...extra],
+    [
+      'Content-Type',
+      'text/plain; charset=utf-8',
+      'Content-Length',
+      String(body.length),
+      'X-Content-Type-Options',
+      'nosniff',
+      ...extra,
+    ],
     [body],
   ];
 }

@@ -48,7 +48,11 @@ export function safePath(pathInfo: string, dotfiles: DotfilesPolicy): SafePath {
     return { ok: false, status: 404 };
   }
   const last = pathInfo.charCodeAt(pathInfo.length - 1);
-  return { ok: true, segments: decoded === '' ? [] : decoded.split('/'), trailingSlash: last === 0x2f || last === 0x5c };
+  return {
+    ok: true,
+    segments: decoded === '' ? [] : decoded.split('/'),
+    trailingSlash: last === 0x2f || last === 0x5c,
+  };
 }
 
 /** True when a relative path (below root, `/`-separated) has a segment starting with a dot. */
@@ -103,7 +107,7 @@ function isUrlSafe(c: number): boolean {
     (c >= 0x61 && c <= 0x7a) ||
     (c >= 0x41 && c <= 0x5a) ||
     (c >= 0x30 && c <= 0x39) ||
-    '-._~!$&\'()*+,;=:@/%'.includes(String.fromCharCode(c))
+    "-._~!$&'()*+,;=:@/%".includes(String.fromCharCode(c))
   );
 }
 

@@ -165,7 +165,10 @@ describe('security corpus over a real socket', () => {
   });
 
   it.each(corpus)('answers GET %s with %i and nothing from outside the root', async (path, status, want) => {
-    const res = await rawRequest(handle.port as number, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    const res = await rawRequest(
+      handle.port as number,
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+    );
     expect(res.text).not.toMatch(/SECRET/);
     expect(res.status).toBe(status);
     if (want?.body !== undefined) expect(res.text).toBe(want.body);
@@ -174,8 +177,13 @@ describe('security corpus over a real socket', () => {
 
   it('answers HEAD and absolute-form traversals with 403 too', async () => {
     const port = handle.port as number;
-    expect((await rawRequest(port, 'HEAD /../secret.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')).status).toBe(403);
-    const abs = await rawRequest(port, `GET http://127.0.0.1:${port}/..%2fsecret.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    expect(
+      (await rawRequest(port, 'HEAD /../secret.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')).status,
+    ).toBe(403);
+    const abs = await rawRequest(
+      port,
+      `GET http://127.0.0.1:${port}/..%2fsecret.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+    );
     expect(abs.text).not.toMatch(/SECRET/);
     expect(abs.status).toBe(403);
   });

@@ -19,7 +19,14 @@ export type FileServer = {
 
 const SUFFIX: Record<Precompressed, string> = { br: '.br', gzip: '.gz', zstd: '.zst' };
 // Representation metadata a 304 must not carry (RFC 9110 §15.4.5).
-const NOT_IN_304 = ['Content-Type', 'Content-Length', 'Content-Encoding', 'Content-Language', 'Content-Range', 'Accept-Ranges'];
+const NOT_IN_304 = [
+  'Content-Type',
+  'Content-Length',
+  'Content-Encoding',
+  'Content-Language',
+  'Content-Range',
+  'Accept-Ranges',
+];
 
 /** Answers a directory requested with its slash when no index file is there. */
 export type DirectoryHandler = (env: Env, dir: string) => Response | Promise<Response>;
@@ -40,7 +47,9 @@ export function createFileServer(o: Resolved, listDirectory?: DirectoryHandler):
     return type;
   }
 
-  function locate(pathInfo: string): { fsPath: string; trailingSlash: boolean; lookup: Lookup | Promise<Lookup> } | { status: 400 | 403 | 404 } {
+  function locate(
+    pathInfo: string,
+  ): { fsPath: string; trailingSlash: boolean; lookup: Lookup | Promise<Lookup> } | { status: 400 | 403 | 404 } {
     const checked = safePath(pathInfo, o.dotfiles);
     if (!checked.ok) return { status: checked.status };
     const fsPath = checked.segments.length === 0 ? o.root : `${o.root}/${checked.segments.join('/')}`;
@@ -48,7 +57,10 @@ export function createFileServer(o: Resolved, listDirectory?: DirectoryHandler):
   }
 
   function serve(env: Env, pathInfo: string): Response | Promise<Response> {
-    if (o.file !== undefined) return andThen(resolver.lookup(o.file), (l) => (l.kind === 'file' ? sendFile(env, l.info, o.file as string) : plain(404)));
+    if (o.file !== undefined)
+      return andThen(resolver.lookup(o.file), (l) =>
+        l.kind === 'file' ? sendFile(env, l.info, o.file as string) : plain(404),
+      );
     // Judged on the raw target: after decoding, a stray `%` is indistinguishable from `%25`.
     if (hasBadPercent(env.REQUEST_URI)) return plain(400);
     const where = locate(pathInfo);
@@ -66,7 +78,9 @@ export function createFileServer(o: Resolved, listDirectory?: DirectoryHandler):
     const name = o.index[i];
     if (name === undefined) return listDirectory ? listDirectory(env, realDir) : plain(404);
     const path = dir === '/' ? `/${name}` : `${dir}/${name}`;
-    return andThen(resolver.lookup(path), (l) => (l.kind === 'file' ? sendFile(env, l.info, path) : serveIndex(env, dir, realDir, i + 1)));
+    return andThen(resolver.lookup(path), (l) =>
+      l.kind === 'file' ? sendFile(env, l.info, path) : serveIndex(env, dir, realDir, i + 1),
+    );
   }
 
   function sendFile(env: Env, info: FileInfo, name: string): Response | Promise<Response> {
@@ -77,7 +91,14 @@ export function createFileServer(o: Resolved, listDirectory?: DirectoryHandler):
   }
 
   // Tries the precompressed siblings in the configured order of preference.
-  function sendVariant(env: Env, info: FileInfo, type: string, name: string, accept: string, i: number): Response | Promise<Response> {
+  function sendVariant(
+    env: Env,
+    info: FileInfo,
+    type: string,
+    name: string,
+    accept: string,
+    i: number,
+  ): Response | Promise<Response> {
     const coding = o.precompressed[i];
     if (coding === undefined) return respond(env, info, type, undefined);
     if (!acceptsCoding(accept, coding)) return sendVariant(env, info, type, name, accept, i + 1);
@@ -90,7 +111,14 @@ export function createFileServer(o: Resolved, listDirectory?: DirectoryHandler):
     // Kept on the FileInfo, not in a side table: a cached FileInfo computes them once, and
     // an uncached one (new per request) pays no WeakMap entry (about 0.5 us per request).
     const mtimeSec = Math.floor(info.mtimeMs / 1000);
-    const etag = o.etag === false ? undefined : makeEtag((info.etag ??= `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`), coding, o.etag);
+    const etag =
+      o.etag === false
+        ? undefined
+        : makeEtag(
+            (info.etag ??= `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`),
+            coding,
+            o.etag,
+          );
     const headers: Headers = ['Content-Type', type];
     if (o.lastModified) headers.push('Last-Modified', (info.lastModified ??= new Date(mtimeSec * 1000).toUTCString()));
     if (etag !== undefined) headers.push('ETag', etag);
@@ -175,7 +203,14 @@ function redirectToDirectory(env: Env): Response {
   const body = 'moved permanently';
   return [
     301,
-    ['Location', directoryLocation(env.REQUEST_URI, env.QUERY_STRING), 'Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.length)],
+    [
+      'Location',
+      directoryLocation(env.REQUEST_URI, env.QUERY_STRING),
+      'Content-Type',
+      'text/plain; charset=utf-8',
+      'Content-Length',
+      String(body.length),
+    ],
     [body],
   ];
 }

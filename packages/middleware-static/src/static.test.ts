@@ -5,10 +5,20 @@ import { call, makeTree } from './helpers.fixture.js';
 import { plankMiddleware, serveStatic } from './index.js';
 
 let tree: ReturnType<typeof makeTree>;
-const appRoutes: App = (env) => [200, ['Content-Type', 'text/plain'], [`app saw ${env.REQUEST_METHOD} ${env.PATH_INFO}`]];
+const appRoutes: App = (env) => [
+  200,
+  ['Content-Type', 'text/plain'],
+  [`app saw ${env.REQUEST_METHOD} ${env.PATH_INFO}`],
+];
 
 beforeAll(() => {
-  tree = makeTree({ 'static/a.css': 'a{}', 'static/sub/b.js': 'b()', 'staticky.txt': 'no', 'files/c.txt': 'c', 'static/.hidden': 'h' });
+  tree = makeTree({
+    'static/a.css': 'a{}',
+    'static/sub/b.js': 'b()',
+    'staticky.txt': 'no',
+    'files/c.txt': 'c',
+    'static/.hidden': 'h',
+  });
 });
 afterAll(() => tree.cleanup());
 
@@ -32,7 +42,10 @@ describe('serveStatic: which requests it claims', () => {
   });
 
   it('lets a function rewrite the path or decline with false', async () => {
-    const app = serveStatic({ path: (p) => p.startsWith('/assets/') && p.slice('/assets'.length), root: join(tree.root, 'static') })(appRoutes);
+    const app = serveStatic({
+      path: (p) => p.startsWith('/assets/') && p.slice('/assets'.length),
+      root: join(tree.root, 'static'),
+    })(appRoutes);
     expect((await call(app, '/assets/a.css')).body.toString()).toBe('a{}');
     expect((await call(app, '/other/a.css')).body.toString()).toBe('app saw GET /other/a.css');
   });
@@ -59,10 +72,20 @@ describe('serveStatic: passThrough', () => {
   });
 
   it('answers other methods with 405 and Allow, or hands them to the app with passThrough', async () => {
-    const strict = await call(serveStatic({ path: '/static', root: tree.root })(appRoutes), '/static/a.css', {}, 'POST');
+    const strict = await call(
+      serveStatic({ path: '/static', root: tree.root })(appRoutes),
+      '/static/a.css',
+      {},
+      'POST',
+    );
     expect(strict.status).toBe(405);
     expect(strict.get('allow')).toBe('GET, HEAD');
-    const lenient = await call(serveStatic({ path: '/static', root: tree.root, passThrough: true })(appRoutes), '/static/a.css', {}, 'POST');
+    const lenient = await call(
+      serveStatic({ path: '/static', root: tree.root, passThrough: true })(appRoutes),
+      '/static/a.css',
+      {},
+      'POST',
+    );
     expect(lenient.body.toString()).toBe('app saw POST /static/a.css');
   });
 });
@@ -70,9 +93,13 @@ describe('serveStatic: passThrough', () => {
 describe('serveStatic: options and names', () => {
   it('rejects a bad path or passThrough when the factory is called', () => {
     for (const path of ['static', 42, {}]) {
-      expect(() => serveStatic({ path: path as never, root: tree.root })).toThrow(expect.objectContaining({ code: 'PLANK_ERR_STATIC_OPTION', message: expect.stringContaining('"path"') }));
+      expect(() => serveStatic({ path: path as never, root: tree.root })).toThrow(
+        expect.objectContaining({ code: 'PLANK_ERR_STATIC_OPTION', message: expect.stringContaining('"path"') }),
+      );
     }
-    expect(() => serveStatic({ path: '/s', passThrough: 'yes' as never, root: tree.root })).toThrow(expect.objectContaining({ code: 'PLANK_ERR_STATIC_OPTION', message: expect.stringContaining('"passThrough"') }));
+    expect(() => serveStatic({ path: '/s', passThrough: 'yes' as never, root: tree.root })).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_STATIC_OPTION', message: expect.stringContaining('"passThrough"') }),
+    );
   });
 
   it('is registered under its Plack name', () => {

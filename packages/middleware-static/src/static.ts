@@ -25,13 +25,15 @@ export function serveStatic(options: StaticOptions = {}): Middleware {
   const o = resolveOptions('serveStatic', options, STATIC_KEYS);
   const match = compilePath(options.path);
   const passThrough = options.passThrough ?? false;
-  if (typeof passThrough !== 'boolean') throw optionError(OPTION_ERROR, 'serveStatic', 'passThrough', passThrough, 'must be true or false');
+  if (typeof passThrough !== 'boolean')
+    throw optionError(OPTION_ERROR, 'serveStatic', 'passThrough', passThrough, 'must be true or false');
   const files = createFileServer(o);
   return function serveStaticMiddleware(app: App): App {
     return function serveStatic(env) {
       const path = match(env.PATH_INFO, env);
       if (path === false) return app(env);
-      if (env.REQUEST_METHOD !== 'GET' && env.REQUEST_METHOD !== 'HEAD') return passThrough ? app(env) : methodNotAllowed();
+      if (env.REQUEST_METHOD !== 'GET' && env.REQUEST_METHOD !== 'HEAD')
+        return passThrough ? app(env) : methodNotAllowed();
       const res = files.serve(env, path);
       return passThrough ? andThen(res, (r) => (r[0] === 404 ? app(env) : r)) : res;
     };
@@ -46,7 +48,8 @@ function compilePath(path: StaticOptions['path']): Matcher {
     return (p) => (re.test(p) ? p : false);
   }
   if (typeof path === 'string') {
-    if (!path.startsWith('/')) throw optionError(OPTION_ERROR, 'serveStatic', 'path', path, 'must start with "/" when it is a prefix string');
+    if (!path.startsWith('/'))
+      throw optionError(OPTION_ERROR, 'serveStatic', 'path', path, 'must start with "/" when it is a prefix string');
     // On a segment boundary: `/static` claims `/static` and `/static/x`, not `/staticky`.
     const base = path.endsWith('/') ? path.slice(0, -1) : path;
     return (p) => (base === '' || p === base || p.startsWith(`${base}/`) ? p : false);
@@ -58,5 +61,11 @@ function compilePath(path: StaticOptions['path']): Matcher {
       return out.startsWith('/') ? out : `/${out}`;
     };
   }
-  throw optionError(OPTION_ERROR, 'serveStatic', 'path', path, 'must be a RegExp, a path prefix string or a function (path, env) => string | false');
+  throw optionError(
+    OPTION_ERROR,
+    'serveStatic',
+    'path',
+    path,
+    'must be a RegExp, a path prefix string or a function (path, env) => string | false',
+  );
 }

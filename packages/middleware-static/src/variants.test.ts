@@ -58,7 +58,9 @@ describe('precompressed variants', () => {
     const br = await call(app(), '/app.js', { 'Accept-Encoding': 'br' });
     const id = await call(app(), '/app.js');
     expect(br.get('etag')).not.toBe(id.get('etag'));
-    expect((await call(app(), '/app.js', { 'Accept-Encoding': 'br', 'If-None-Match': br.get('etag') as string })).status).toBe(304);
+    expect(
+      (await call(app(), '/app.js', { 'Accept-Encoding': 'br', 'If-None-Match': br.get('etag') as string })).status,
+    ).toBe(304);
     expect((await call(app(), '/app.js', { 'If-None-Match': br.get('etag') as string })).status).toBe(200);
   });
 

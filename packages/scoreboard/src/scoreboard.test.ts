@@ -22,7 +22,9 @@ afterEach(async () => {
 
 /** Runs the writer fixture; resolves once it has written (and, unless held, exited). */
 function runWriter(board: string, count: number | 'forever', bytes: number, hold = false): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [writer, board, String(count), String(bytes), ...(hold ? ['hold'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [writer, board, String(count), String(bytes), ...(hold ? ['hold'] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('writer timed out')), 20_000);
@@ -47,7 +49,14 @@ describe('a slot record', () => {
     const buf = Buffer.alloc(256);
     encodeHeader(buf, 1234, 3, 1_700_000_000_000);
     const n = seal(buf, 7, 4096, 'A caf\u00e9');
-    expect(decode(buf.subarray(0, n))).toEqual({ pid: 1234, slot: 3, startedAt: 1_700_000_000_000, requests: 7, bytes: 4096, payload: 'A caf\u00e9' });
+    expect(decode(buf.subarray(0, n))).toEqual({
+      pid: 1234,
+      slot: 3,
+      startedAt: 1_700_000_000_000,
+      requests: 7,
+      bytes: 4096,
+      payload: 'A caf\u00e9',
+    });
     const flipped = Buffer.from(buf);
     flipped[n - 1] = 0x41;
     expect(decode(flipped)).toBeUndefined();
@@ -62,7 +71,9 @@ describe('scoreboard()', () => {
     board.slot().update('A GET /', 0, 0);
     board.slot().update('_ GET /', 1, 100);
     const snap = await board.read();
-    expect(snap.workers).toEqual([expect.objectContaining({ pid: process.pid, slot: 0, payload: '_ GET /', requests: 1, bytes: 100 })]);
+    expect(snap.workers).toEqual([
+      expect.objectContaining({ pid: process.pid, slot: 0, payload: '_ GET /', requests: 1, bytes: 100 }),
+    ]);
     expect(snap.totals).toEqual({ requests: 1, bytes: 100 });
     expect(snap.master).toBeUndefined();
   });
@@ -178,10 +189,20 @@ describe('scoreboard()', () => {
 
   it.each([
     [{ dir: '' }, 'PLANK_ERR_SCOREBOARD_DIR', /option "dir" must be a non-empty path, got ""/],
-    [{ dir: 'x', counterFile: 5 }, 'PLANK_ERR_SCOREBOARD_COUNTER_FILE', /option "counterFile" must be a non-empty path, got 5/],
-    [{ dir: 'x', recordSize: 10 }, 'PLANK_ERR_SCOREBOARD_RECORD_SIZE', /option "recordSize" must be an integer from 112 to 65536, got 10/],
+    [
+      { dir: 'x', counterFile: 5 },
+      'PLANK_ERR_SCOREBOARD_COUNTER_FILE',
+      /option "counterFile" must be a non-empty path, got 5/,
+    ],
+    [
+      { dir: 'x', recordSize: 10 },
+      'PLANK_ERR_SCOREBOARD_RECORD_SIZE',
+      /option "recordSize" must be an integer from 112 to 65536, got 10/,
+    ],
     [{ dir: 'x', size: 1 }, 'PLANK_ERR_SCOREBOARD_OPTIONS', /unknown option "size"/],
   ])('refuses %j with %s', (options, code, message) => {
-    expect(() => scoreboard(options as never)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+    expect(() => scoreboard(options as never)).toThrow(
+      expect.objectContaining({ code, message: expect.stringMatching(message) }),
+    );
   });
 });

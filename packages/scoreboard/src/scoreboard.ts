@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { optionError, PlankError, show } from '@plank/core';
-import { fold, readBase, type DeadSlot } from './counter.js';
+import { type CounterBase, type DeadSlot, fold, readBase } from './counter.js';
 import { decode, HEADER, workerId, type SlotRecord } from './record.js';
 import { openSlot, type Slot } from './slot.js';
 import { isAlive, readMasterList } from './workers.js';
@@ -94,19 +94,38 @@ export function scoreboard(options: ScoreboardOptions): Scoreboard {
     throw new PlankError('PLANK_ERR_SCOREBOARD_OPTIONS', `${WHERE}: expected an options object, got ${show(options)}`);
   }
   for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new PlankError('PLANK_ERR_SCOREBOARD_OPTIONS', `${WHERE}: unknown option ${show(key)} (known: ${[...KNOWN].join(', ')})`);
+    if (!KNOWN.has(key))
+      throw new PlankError(
+        'PLANK_ERR_SCOREBOARD_OPTIONS',
+        `${WHERE}: unknown option ${show(key)} (known: ${[...KNOWN].join(', ')})`,
+      );
   }
   const dir = checkPath('PLANK_ERR_SCOREBOARD_DIR', 'dir', options.dir, false) as string;
   const counterFile = checkPath('PLANK_ERR_SCOREBOARD_COUNTER_FILE', 'counterFile', options.counterFile, true);
-  const workersFile = checkPath('PLANK_ERR_SCOREBOARD_WORKERS_FILE', 'workersFile', options.workersFile ?? (process.env.PLANK_PREFORK_WORKERS || undefined), true);
+  const workersFile = checkPath(
+    'PLANK_ERR_SCOREBOARD_WORKERS_FILE',
+    'workersFile',
+    options.workersFile ?? (process.env.PLANK_PREFORK_WORKERS || undefined),
+    true,
+  );
   const recordSize = options.recordSize ?? 1024;
   if (!Number.isSafeInteger(recordSize) || recordSize < HEADER + 64 || recordSize > 65536) {
-    throw optionError('PLANK_ERR_SCOREBOARD_RECORD_SIZE', WHERE, 'recordSize', options.recordSize, `must be an integer from ${HEADER + 64} to 65536`);
+    throw optionError(
+      'PLANK_ERR_SCOREBOARD_RECORD_SIZE',
+      WHERE,
+      'recordSize',
+      options.recordSize,
+      `must be an integer from ${HEADER + 64} to 65536`,
+    );
   }
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
-    throw new PlankError('PLANK_ERR_SCOREBOARD_DIR', `${WHERE}: cannot create the directory ${show(dir)}: ${(err as Error).message}`, { cause: err });
+    throw new PlankError(
+      'PLANK_ERR_SCOREBOARD_DIR',
+      `${WHERE}: cannot create the directory ${show(dir)}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const slotId = Number(process.env.PLANK_WORKER_SLOT);
 
@@ -116,7 +135,12 @@ export function scoreboard(options: ScoreboardOptions): Scoreboard {
     slot() {
       let slot = slots.get(dir);
       if (!slot) {
-        slot = openSlot(dir, recordSize, Number.isSafeInteger(slotId) && slotId > 0 ? slotId : 0, Math.round(performance.timeOrigin));
+        slot = openSlot(
+          dir,
+          recordSize,
+          Number.isSafeInteger(slotId) && slotId > 0 ? slotId : 0,
+          Math.round(performance.timeOrigin),
+        );
         slots.set(dir, slot);
       }
       return slot;
@@ -140,7 +164,12 @@ async function readSlot(path: string, recordSize: number): Promise<SlotRecord | 
   return 'torn';
 }
 
-async function readAll(dir: string, counterFile: string | undefined, workersFile: string | undefined, recordSize: number): Promise<ScoreboardSnapshot> {
+async function readAll(
+  dir: string,
+  counterFile: string | undefined,
+  workersFile: string | undefined,
+  recordSize: number,
+): Promise<ScoreboardSnapshot> {
   const master = workersFile ? await readMasterList(workersFile) : undefined;
   const names = (await readdir(dir)).filter((n) => /^status_[1-9][0-9]*$/.test(n));
   const live = new Map<number, WorkerSlot>();
@@ -156,13 +185,30 @@ async function readAll(dir: string, counterFile: string | undefined, workersFile
       if (record === 'torn') {
         // Being rewritten right now by a live worker (list it without details), or
         // half-written by one that died (nothing to fold from it).
-        if (alive) live.set(pid, { pid, slot: 0, generation: undefined, startedAt: undefined, payload: undefined, requests: 0, bytes: 0 });
+        if (alive)
+          live.set(pid, {
+            pid,
+            slot: 0,
+            generation: undefined,
+            startedAt: undefined,
+            payload: undefined,
+            requests: 0,
+            bytes: 0,
+          });
         else await unlink(path).catch(() => {});
         return;
       }
       const id = workerId(record);
       if (alive) {
-        live.set(pid, { pid, slot: record.slot, generation: undefined, startedAt: record.startedAt, payload: record.payload, requests: record.requests, bytes: record.bytes });
+        live.set(pid, {
+          pid,
+          slot: record.slot,
+          generation: undefined,
+          startedAt: record.startedAt,
+          payload: record.payload,
+          requests: record.requests,
+          bytes: record.bytes,
+        });
         counted.push({ id, requests: record.requests, bytes: record.bytes });
       } else {
         dead.push({ path, id, requests: record.requests, bytes: record.bytes });
@@ -170,7 +216,7 @@ async function readAll(dir: string, counterFile: string | undefined, workersFile
     }),
   );
 
-  let base = undefined;
+  let base: CounterBase | undefined;
   if (counterFile && dead.length > 0) base = await fold(counterFile, dead);
   else if (!counterFile) await Promise.all(dead.map((d) => unlink(d.path).catch(() => {})));
   // Dead slots the lock kept us from folding are still counted, from their files.
@@ -196,13 +242,29 @@ async function readAll(dir: string, counterFile: string | undefined, workersFile
       known.startedAt ??= w.startedAt;
     } else if (isAlive(w.pid)) {
       // Forked but has not written its slot yet: listed, as the Perl module lists it from `ps`.
-      live.set(w.pid, { pid: w.pid, slot: w.slot, generation: w.generation, startedAt: w.startedAt, payload: undefined, requests: 0, bytes: 0 });
+      live.set(w.pid, {
+        pid: w.pid,
+        slot: w.slot,
+        generation: w.generation,
+        startedAt: w.startedAt,
+        payload: undefined,
+        requests: 0,
+        bytes: 0,
+      });
     }
   }
   // Without a master the reader's own process is a worker too, once it has a slot.
   const own = slots.get(dir);
   if (own && !live.has(own.pid)) {
-    live.set(own.pid, { pid: own.pid, slot: 0, generation: undefined, startedAt: undefined, payload: undefined, requests: own.requests, bytes: own.bytes });
+    live.set(own.pid, {
+      pid: own.pid,
+      slot: 0,
+      generation: undefined,
+      startedAt: undefined,
+      payload: undefined,
+      requests: own.requests,
+      bytes: own.bytes,
+    });
   }
   const workers = [...live.values()].sort((a, b) => (a.slot || Infinity) - (b.slot || Infinity) || a.pid - b.pid);
   return { master: master ? { pid: master.master, startedAt: master.startedAt } : undefined, workers, totals };

@@ -43,7 +43,9 @@ export function openSlot(dir: string, recordSize: number, slotId: number, starte
       // and would need a queue to keep two updates of one request in order.
       writeSync(fd, buf, 0, length, 0);
     } catch (err) {
-      process.stderr.write(`scoreboard: cannot write ${path}; this worker stops updating it: ${(err as Error).message}\n`);
+      process.stderr.write(
+        `scoreboard: cannot write ${path}; this worker stops updating it: ${(err as Error).message}\n`,
+      );
       try {
         closeSync(fd);
       } catch {

@@ -25,7 +25,12 @@ export async function readMasterList(path: string): Promise<MasterList | undefin
     if (w === null || typeof w !== 'object') continue;
     const { pid, slot, generation, startedAt: at } = w as Record<string, unknown>;
     if (!isCount(pid) || pid === 0) continue;
-    list.push({ pid, slot: isCount(slot) ? slot : 0, generation: isCount(generation) ? generation : 0, startedAt: typeof at === 'number' ? at : 0 });
+    list.push({
+      pid,
+      slot: isCount(slot) ? slot : 0,
+      generation: isCount(generation) ? generation : 0,
+      startedAt: typeof at === 'number' ? at : 0,
+    });
   }
   return { master, startedAt, workers: list };
 }

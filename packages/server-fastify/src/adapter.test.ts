@@ -18,7 +18,15 @@ function context(overrides: Partial<ServerContext> = {}): ServerContext {
 
 describe('plankServer (plankup -s fastify)', () => {
   it('turns command-line timeouts in seconds into milliseconds and --enable-logger into a fastify logger', () => {
-    expect(adapterOptions({ 'keepalive-timeout': '2', 'graceful-timeout': '0.5', timeout: '0', 'headers-timeout': '10', 'request-timeout': '30' })).toEqual({
+    expect(
+      adapterOptions({
+        'keepalive-timeout': '2',
+        'graceful-timeout': '0.5',
+        timeout: '0',
+        'headers-timeout': '10',
+        'request-timeout': '30',
+      }),
+    ).toEqual({
       keepAliveTimeout: 2000,
       gracefulTimeout: 500,
       timeout: 0,
@@ -37,9 +45,13 @@ describe('plankServer (plankup -s fastify)', () => {
       [{ logger: 'yes' }, '--logger=yes takes no value'],
     ];
     for (const [options, message] of cases) {
-      expect(() => plankServer.validate?.(context({ options }))).toThrow(expect.objectContaining({ code: 'PLANK_ERR_SERVER_OPTION', message: expect.stringContaining(message) }));
+      expect(() => plankServer.validate?.(context({ options }))).toThrow(
+        expect.objectContaining({ code: 'PLANK_ERR_SERVER_OPTION', message: expect.stringContaining(message) }),
+      );
     }
-    expect(() => plankServer.validate?.(context({ listen: [{ port: 99999 }] }))).toThrow(expect.objectContaining({ code: 'PLANK_ERR_FASTIFY_OPTION' }));
+    expect(() => plankServer.validate?.(context({ listen: [{ port: 99999 }] }))).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_FASTIFY_OPTION' }),
+    );
   });
 
   it('serves the loaded app, reports where it listens and settles closed with 0 after close', async () => {

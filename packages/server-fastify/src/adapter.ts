@@ -18,7 +18,10 @@ function given(name: string, value: string | boolean): string {
 }
 
 function optionFail(name: string, value: string | boolean, expected: string): PlankError {
-  return new PlankError('PLANK_ERR_SERVER_OPTION', `fastify server: option ${given(name, value)} ${expected}, got ${show(value)}`);
+  return new PlankError(
+    'PLANK_ERR_SERVER_OPTION',
+    `fastify server: option ${given(name, value)} ${expected}, got ${show(value)}`,
+  );
 }
 
 /**
@@ -33,11 +36,15 @@ export function adapterOptions(options: Record<string, string | boolean>): Fasti
       if (!Number.isFinite(n) || n < 0) throw optionFail(name, value, 'must be a number of seconds >= 0');
       out[seconds[name as keyof typeof seconds]] = n * 1000;
     } else if (name === 'logger') {
-      if (typeof value !== 'boolean') throw optionFail(name, value, 'takes no value (use --enable-logger or --disable-logger)');
+      if (typeof value !== 'boolean')
+        throw optionFail(name, value, 'takes no value (use --enable-logger or --disable-logger)');
       out.fastify = { logger: value };
     } else {
       const known = [...Object.keys(seconds).map((k) => `--${k}`), '--enable-logger'].join(', ');
-      throw new PlankError('PLANK_ERR_SERVER_OPTION', `fastify server: unknown option ${given(name, value)} (known: ${known})`);
+      throw new PlankError(
+        'PLANK_ERR_SERVER_OPTION',
+        `fastify server: unknown option ${given(name, value)} (known: ${known})`,
+      );
     }
   }
   return out;
@@ -77,7 +84,11 @@ export const plankServer: ServerAdapter = {
   },
   async run(ctx: ServerContext): Promise<RunningServer> {
     const options = adapterOptions(ctx.options);
-    if (!ctx.app) throw new PlankError('PLANK_ERR_FASTIFY_APP', 'fastify server: no app was loaded (it runs the app in this process)');
+    if (!ctx.app)
+      throw new PlankError(
+        'PLANK_ERR_FASTIFY_APP',
+        'fastify server: no app was loaded (it runs the app in this process)',
+      );
     const handle = await serve(ctx.app, { ...options, listen: ctx.listen, errors: ctx.errors });
     let settle: (code: number) => void = () => {};
     const closed = new Promise<number>((resolve) => {

@@ -10,7 +10,13 @@ import { plankPlugin } from './index.js';
 const echo: App = async (env: Env) => {
   const parts: Buffer[] = [];
   for await (const chunk of env['psgi.input']) parts.push(chunk as Buffer);
-  const body = { script: env.SCRIPT_NAME, path: env.PATH_INFO, query: env.QUERY_STRING, method: env.REQUEST_METHOD, body: Buffer.concat(parts).toString('latin1') };
+  const body = {
+    script: env.SCRIPT_NAME,
+    path: env.PATH_INFO,
+    query: env.QUERY_STRING,
+    method: env.REQUEST_METHOD,
+    body: Buffer.concat(parts).toString('latin1'),
+  };
   return [200, ['Content-Type', 'application/json'], [JSON.stringify(body)]];
 };
 
@@ -62,9 +68,15 @@ describe('plankPlugin', () => {
     const mounted = await request('/app/form', { method: 'POST', body: json, headers });
     expect(JSON.parse(mounted.text)).toMatchObject({ method: 'POST', body: json });
     // A type fastify has no parser for is still the app's to read.
-    const other = await request('/app/upload', { method: 'PUT', body: 'x=1&y=2', headers: { 'Content-Type': 'application/x-custom' } });
+    const other = await request('/app/upload', {
+      method: 'PUT',
+      body: 'x=1&y=2',
+      headers: { 'Content-Type': 'application/x-custom' },
+    });
     expect(JSON.parse(other.text)).toMatchObject({ method: 'PUT', body: 'x=1&y=2' });
-    expect(JSON.parse((await request('/native', { method: 'POST', body: json, headers })).text)).toEqual({ parsed: { a: [1, 2] } });
+    expect(JSON.parse((await request('/native', { method: 'POST', body: json, headers })).text)).toEqual({
+      parsed: { a: [1, 2] },
+    });
   });
 
   it('adds the prefix given to register in front of its own prefix', async () => {
@@ -122,12 +134,19 @@ describe('plankPlugin', () => {
     const request = socketRequester(port);
     expect(JSON.parse((await request('/health')).text)).toEqual({ native: true });
     expect(JSON.parse((await request('/')).text)).toMatchObject({ script: '', path: '/' });
-    expect(JSON.parse((await request('/health/deeper?q')).text)).toMatchObject({ script: '', path: '/health/deeper', query: 'q' });
+    expect(JSON.parse((await request('/health/deeper?q')).text)).toMatchObject({
+      script: '',
+      path: '/health/deeper',
+      query: 'q',
+    });
   });
 
   it("keeps fastify's own request checks in front of the mount", async () => {
     const port = await start((f) => f.register(plankPlugin(echo, { prefix: '/m' })));
-    const badType = await rawRequest(port, 'POST /m/x HTTP/1.1\r\nHost: t\r\nContent-Type: not a type\r\nContent-Length: 1\r\nConnection: close\r\n\r\na');
+    const badType = await rawRequest(
+      port,
+      'POST /m/x HTTP/1.1\r\nHost: t\r\nContent-Type: not a type\r\nContent-Length: 1\r\nConnection: close\r\n\r\na',
+    );
     expect(badType.status).toBe(415);
     const badEscape = await rawRequest(port, 'GET /m/%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
     expect(badEscape.status).toBe(400);

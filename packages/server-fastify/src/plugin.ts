@@ -31,20 +31,41 @@ const routeSyntax = /[:*()?#\s]/;
 
 /** Checks a mount prefix; used for the plugin option and for fastify's register prefix. */
 export function checkPrefix(prefix: unknown, option: string): string {
-  if (typeof prefix !== 'string' || (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/') || routeSyntax.test(prefix)))) {
-    throw optionError(code, where, option, prefix, 'must be "" or a path starting with "/", without a trailing "/" or any of : * ( ) ? #');
+  if (
+    typeof prefix !== 'string' ||
+    (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/') || routeSyntax.test(prefix)))
+  ) {
+    throw optionError(
+      code,
+      where,
+      option,
+      prefix,
+      'must be "" or a path starting with "/", without a trailing "/" or any of : * ( ) ? #',
+    );
   }
   return prefix;
 }
 
 function validate(app: unknown, options: PlankPluginOptions): void {
-  if (typeof app !== 'function') throw new PlankError('PLANK_ERR_FASTIFY_APP', `${where}: the app must be a function (env) => response, got ${typeof app}`);
-  if (typeof options !== 'object' || options === null) throw optionError(code, where, 'options', options, 'must be an object');
+  if (typeof app !== 'function')
+    throw new PlankError(
+      'PLANK_ERR_FASTIFY_APP',
+      `${where}: the app must be a function (env) => response, got ${typeof app}`,
+    );
+  if (typeof options !== 'object' || options === null)
+    throw optionError(code, where, 'options', options, 'must be an object');
   if (options.prefix !== undefined) checkPrefix(options.prefix, 'prefix');
-  if (options.errors !== undefined && typeof options.errors?.write !== 'function') throw optionError(code, where, 'errors', options.errors, 'must have a write(string) method');
-  if (options.multiprocess !== undefined && typeof options.multiprocess !== 'boolean') throw optionError(code, where, 'multiprocess', options.multiprocess, 'must be a boolean');
+  if (options.errors !== undefined && typeof options.errors?.write !== 'function')
+    throw optionError(code, where, 'errors', options.errors, 'must have a write(string) method');
+  if (options.multiprocess !== undefined && typeof options.multiprocess !== 'boolean')
+    throw optionError(code, where, 'multiprocess', options.multiprocess, 'must be a boolean');
   const methods = options.methods;
-  if (methods !== undefined && (!Array.isArray(methods) || methods.length === 0 || !methods.every((m) => typeof m === 'string' && /^[A-Z-]+$/.test(m)))) {
+  if (
+    methods !== undefined &&
+    (!Array.isArray(methods) ||
+      methods.length === 0 ||
+      !methods.every((m) => typeof m === 'string' && /^[A-Z-]+$/.test(m)))
+  ) {
     throw optionError(code, where, 'methods', methods, 'must be a non-empty array of upper-case method names');
   }
 }
@@ -100,9 +121,16 @@ export function plankPlugin(app: App, pluginOptions: PlankPluginOptions = {}): F
  */
 export function leaveBodiesUnread(instance: FastifyInstance): void {
   instance.removeAllContentTypeParsers();
-  instance.addContentTypeParser('*', function leaveBodyUnread(_request: FastifyRequest, _payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) {
-    done(null, undefined);
-  });
+  instance.addContentTypeParser(
+    '*',
+    function leaveBodyUnread(
+      _request: FastifyRequest,
+      _payload: IncomingMessage,
+      done: (err: Error | null, body?: unknown) => void,
+    ) {
+      done(null, undefined);
+    },
+  );
 }
 
 /**

@@ -18,7 +18,10 @@ describe('the README', () => {
     const dir = await mkdtemp(join(packageDir, '.tmp', 'readme-'));
     const file = join(dir, 'server.mjs');
     await writeFile(file, code as string);
-    const child = spawn(process.execPath, [file], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [file], {
+      env: { ...process.env, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';

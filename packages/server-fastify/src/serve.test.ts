@@ -13,7 +13,13 @@ import type { FastifyServerHandle } from './index.js';
 const echo: App = async (env: Env) => {
   const parts: Buffer[] = [];
   for await (const chunk of env['psgi.input']) parts.push(chunk as Buffer);
-  return [200, ['Content-Type', 'text/plain'], [`${env.REQUEST_METHOD} ${env.SCRIPT_NAME}|${env.PATH_INFO}|${env.QUERY_STRING}|${Buffer.concat(parts).toString('latin1')}`]];
+  return [
+    200,
+    ['Content-Type', 'text/plain'],
+    [
+      `${env.REQUEST_METHOD} ${env.SCRIPT_NAME}|${env.PATH_INFO}|${env.QUERY_STRING}|${Buffer.concat(parts).toString('latin1')}`,
+    ],
+  ];
 };
 
 const handles: FastifyServerHandle[] = [];
@@ -23,7 +29,10 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(app: App, options: Parameters<typeof serve>[1] = { host: '127.0.0.1', port: 0 }): Promise<FastifyServerHandle> {
+async function start(
+  app: App,
+  options: Parameters<typeof serve>[1] = { host: '127.0.0.1', port: 0 },
+): Promise<FastifyServerHandle> {
   const handle = await serve(app, options);
   handles.push(handle);
   return handle;
@@ -35,10 +44,14 @@ function scratch(): string {
   return dir;
 }
 
-const get = (target: string, extra = ''): string => `GET ${target} HTTP/1.1\r\nHost: t\r\n${extra}Connection: close\r\n\r\n`;
+const get = (target: string, extra = ''): string =>
+  `GET ${target} HTTP/1.1\r\nHost: t\r\n${extra}Connection: close\r\n\r\n`;
 
 /** A raw connection that has sent `request` (possibly nothing), reading as it comes; `closed` settles when it closes. */
-async function openSocket(port: number, request: string): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+async function openSocket(
+  port: number,
+  request: string,
+): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
   const socket = connect(port, '127.0.0.1');
   let text = '';
   socket.setEncoding('latin1');
@@ -63,8 +76,14 @@ describe('serve', () => {
       [get('/bad%zz%C3%A9'), 'GET |/bad%zz\u00c3\u00a9||'],
       [`OPTIONS * HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`, 'OPTIONS |*||'],
       [`PURGE /cache HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`, 'PURGE |/cache||'],
-      [`POST /f HTTP/1.1\r\nHost: t\r\nContent-Type: not a type\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc`, 'POST |/f||abc'],
-      [`POST /j HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{"a":1}`, 'POST |/j||{"a":1}'],
+      [
+        `POST /f HTTP/1.1\r\nHost: t\r\nContent-Type: not a type\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc`,
+        'POST |/f||abc',
+      ],
+      [
+        `POST /j HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{"a":1}`,
+        'POST |/j||{"a":1}',
+      ],
       [get(`/${'x'.repeat(300)}`), `GET |/${'x'.repeat(300)}||`],
     ];
     for (const [raw, expected] of cases) {
@@ -81,7 +100,10 @@ describe('serve', () => {
       if (env.PATH_INFO === '/range') return [206, ['Content-Type', 'text/plain'], { path: file, start: 2, end: 5 }];
       return (respond) => {
         const writer = respond([200, ['Content-Type', 'text/plain']]);
-        void writer.write('a').then(() => writer.write('b')).then(() => writer.close());
+        void writer
+          .write('a')
+          .then(() => writer.write('b'))
+          .then(() => writer.close());
       };
     };
     const { port } = await start(app);
@@ -162,7 +184,9 @@ describe('serve', () => {
 
   it('rejects with PLANK_ERR_ADDRESS_IN_USE when the port is taken', async () => {
     const first = await start(echo);
-    await expect(serve(echo, { host: '127.0.0.1', port: first.port as number })).rejects.toMatchObject({ code: 'PLANK_ERR_ADDRESS_IN_USE' });
+    await expect(serve(echo, { host: '127.0.0.1', port: first.port as number })).rejects.toMatchObject({
+      code: 'PLANK_ERR_ADDRESS_IN_USE',
+    });
   });
 
   it('rejects bad options before listening, naming the option and the value', async () => {
@@ -173,9 +197,18 @@ describe('serve', () => {
       [{ listen: [] }, 'option "listen" must be a non-empty array'],
       [{ listen: [{ fd: -2 }] }, 'option "listen[0].fd"'],
       [{ fastify: { https: {} } }, 'option "fastify.https" is not supported'],
-      [{ fastify: { keepAliveTimeout: 1000 } }, 'option "fastify.keepAliveTimeout" is not supported: use serve()\'s "keepAliveTimeout", got 1000'],
-      [{ fastify: { connectionTimeout: 1000 } }, 'option "fastify.connectionTimeout" is not supported: use serve()\'s "timeout", got 1000'],
-      [{ fastify: { return503OnClosing: true } }, 'option "fastify.return503OnClosing" is not supported: close() drains as server-node does, got true'],
+      [
+        { fastify: { keepAliveTimeout: 1000 } },
+        'option "fastify.keepAliveTimeout" is not supported: use serve()\'s "keepAliveTimeout", got 1000',
+      ],
+      [
+        { fastify: { connectionTimeout: 1000 } },
+        'option "fastify.connectionTimeout" is not supported: use serve()\'s "timeout", got 1000',
+      ],
+      [
+        { fastify: { return503OnClosing: true } },
+        'option "fastify.return503OnClosing" is not supported: close() drains as server-node does, got true',
+      ],
     ];
     for (const [options, message] of bad) {
       await expect(serve(echo, options)).rejects.toThrow(message);
@@ -188,7 +221,13 @@ describe('serve', () => {
 describe('serve: timeouts, as on server-node', () => {
   // headersTimeout/timeout far beyond the test's own limit: only keepAliveTimeout can close it.
   it('closes an idle keep-alive connection once its keepAliveTimeout ends', async () => {
-    const { port } = await start(() => [200, ['Content-Type', 'text/plain'], ['ok']], { host: '127.0.0.1', port: 0, keepAliveTimeout: 200, headersTimeout: 60_000, timeout: 60_000 });
+    const { port } = await start(() => [200, ['Content-Type', 'text/plain'], ['ok']], {
+      host: '127.0.0.1',
+      port: 0,
+      keepAliveTimeout: 200,
+      headersTimeout: 60_000,
+      timeout: 60_000,
+    });
     const client = await openSocket(port as number, 'GET / HTTP/1.1\r\nHost: t\r\n\r\n');
     await client.closed;
     expect(client.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\nConnection: keep-alive\r\n[^]*\r\n\r\nok$/);
@@ -217,12 +256,16 @@ describe('serve: timeouts, as on server-node', () => {
   });
 
   it('leaves connections still sending their request to headersTimeout, not to `timeout`', async () => {
-    const { port } = await start((env) => (env.PATH_INFO === '/hang' ? new Promise(() => {}) : [200, ['Content-Type', 'text/plain'], [env.PATH_INFO]]), {
-      host: '127.0.0.1',
-      port: 0,
-      timeout: 200,
-      headersTimeout: 60_000,
-    });
+    const { port } = await start(
+      (env) =>
+        env.PATH_INFO === '/hang' ? new Promise(() => {}) : [200, ['Content-Type', 'text/plain'], [env.PATH_INFO]],
+      {
+        host: '127.0.0.1',
+        port: 0,
+        timeout: 200,
+        headersTimeout: 60_000,
+      },
+    );
     // Both connections are older than the hung one below, so a `timeout` that applied to
     // them would have closed them before it.
     const silent = await openSocket(port as number, '');

@@ -82,7 +82,10 @@ const ignoredFastifyOptions: ReadonlyArray<readonly [string, string]> = [
   ['connectionTimeout', 'is not supported: use serve()\'s "timeout"'],
   ['keepAliveTimeout', 'is not supported: use serve()\'s "keepAliveTimeout"'],
   ['requestTimeout', 'is not supported: use serve()\'s "requestTimeout"'],
-  ['maxRequestsPerSocket', 'is not supported: serve() creates the HTTP servers (set maxRequestsPerSocket on handle.servers)'],
+  [
+    'maxRequestsPerSocket',
+    'is not supported: serve() creates the HTTP servers (set maxRequestsPerSocket on handle.servers)',
+  ],
   ['forceCloseConnections', 'is not supported: close() drains as server-node does'],
   ['return503OnClosing', 'is not supported: close() drains as server-node does'],
 ];
@@ -90,38 +93,53 @@ const ignoredFastifyOptions: ReadonlyArray<readonly [string, string]> = [
 // `at` is how the spec's fields are named in messages: '' for top-level options, 'listen[0].'.
 function checkSpec(spec: unknown, at: string): ListenSpec {
   const s = spec as Record<string, unknown>;
-  if (typeof spec !== 'object' || spec === null) throw optionError(code, where, at.slice(0, -1), spec, 'must be { host?, port }, { socket } or { fd }');
+  if (typeof spec !== 'object' || spec === null)
+    throw optionError(code, where, at.slice(0, -1), spec, 'must be { host?, port }, { socket } or { fd }');
   if ('fd' in s) {
-    if (!Number.isInteger(s.fd) || (s.fd as number) < 0) throw optionError(code, where, `${at}fd`, s.fd, 'must be a descriptor number >= 0');
+    if (!Number.isInteger(s.fd) || (s.fd as number) < 0)
+      throw optionError(code, where, `${at}fd`, s.fd, 'must be a descriptor number >= 0');
   } else if ('socket' in s) {
-    if (typeof s.socket !== 'string' || s.socket === '') throw optionError(code, where, `${at}socket`, s.socket, 'must be a non-empty path');
+    if (typeof s.socket !== 'string' || s.socket === '')
+      throw optionError(code, where, `${at}socket`, s.socket, 'must be a non-empty path');
   } else {
-    if (!Number.isInteger(s.port) || (s.port as number) < 0 || (s.port as number) > 65535) throw optionError(code, where, `${at}port`, s.port, 'must be an integer from 0 to 65535');
-    if (s.host !== undefined && (typeof s.host !== 'string' || s.host === '')) throw optionError(code, where, `${at}host`, s.host, 'must be a non-empty string');
+    if (!Number.isInteger(s.port) || (s.port as number) < 0 || (s.port as number) > 65535)
+      throw optionError(code, where, `${at}port`, s.port, 'must be an integer from 0 to 65535');
+    if (s.host !== undefined && (typeof s.host !== 'string' || s.host === ''))
+      throw optionError(code, where, `${at}host`, s.host, 'must be a non-empty string');
   }
   return spec as ListenSpec;
 }
 
 /** Validates the options and turns them into the list of places to listen. */
 export function listenSpecsOf(options: FastifyServeOptions): ListenSpec[] {
-  if (typeof options !== 'object' || options === null) throw optionError(code, where, 'options', options, 'must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw optionError(code, where, 'options', options, 'must be an object');
   const { host, port, socket, fd, listen } = options;
   const given = [listen, socket, fd, port ?? host].filter((v) => v !== undefined).length;
-  if (given > 1) throw new PlankError(code, `${where}: give one of "port"/"host", "socket", "fd" or "listen", got ${show({ port, host, socket, fd, listen })}`);
+  if (given > 1)
+    throw new PlankError(
+      code,
+      `${where}: give one of "port"/"host", "socket", "fd" or "listen", got ${show({ port, host, socket, fd, listen })}`,
+    );
   for (const name of msOptions) {
     const v = options[name];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw optionError(code, where, name, v, 'must be a number of milliseconds >= 0');
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0))
+      throw optionError(code, where, name, v, 'must be a number of milliseconds >= 0');
   }
-  if (options.errors !== undefined && typeof options.errors?.write !== 'function') throw optionError(code, where, 'errors', options.errors, 'must have a write(string) method');
+  if (options.errors !== undefined && typeof options.errors?.write !== 'function')
+    throw optionError(code, where, 'errors', options.errors, 'must have a write(string) method');
   const fo = options.fastify;
   if (fo !== undefined) {
-    if (typeof fo !== 'object' || fo === null) throw optionError(code, where, 'fastify', fo, 'must be an object of fastify options');
+    if (typeof fo !== 'object' || fo === null)
+      throw optionError(code, where, 'fastify', fo, 'must be an object of fastify options');
     for (const [name, why] of ignoredFastifyOptions) {
-      if ((fo as Record<string, unknown>)[name] !== undefined) throw optionError(code, where, `fastify.${name}`, (fo as Record<string, unknown>)[name], why);
+      if ((fo as Record<string, unknown>)[name] !== undefined)
+        throw optionError(code, where, `fastify.${name}`, (fo as Record<string, unknown>)[name], why);
     }
   }
   if (listen !== undefined) {
-    if (!Array.isArray(listen) || listen.length === 0) throw optionError(code, where, 'listen', listen, 'must be a non-empty array of listen specs');
+    if (!Array.isArray(listen) || listen.length === 0)
+      throw optionError(code, where, 'listen', listen, 'must be a non-empty array of listen specs');
     return listen.map((s, i) => checkSpec(s, `listen[${i}].`));
   }
   if (socket !== undefined) return [checkSpec({ socket }, '')];
@@ -139,7 +157,10 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 function drainAwareResponse(drain: { draining: boolean }): typeof ServerResponse {
   const writeHead = ServerResponse.prototype.writeHead as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
   class DrainAwareResponse extends ServerResponse {}
-  DrainAwareResponse.prototype.writeHead = function writeHeadOrClose(this: ServerResponse, ...args: unknown[]): ServerResponse {
+  DrainAwareResponse.prototype.writeHead = function writeHeadOrClose(
+    this: ServerResponse,
+    ...args: unknown[]
+  ): ServerResponse {
     if (drain.draining) this.shouldKeepAlive = false;
     return writeHead.apply(this, args);
   } as ServerResponse['writeHead'];
@@ -162,7 +183,11 @@ function drainAwareResponse(drain: { draining: boolean }): typeof ServerResponse
  */
 export async function serve(app: App, options: FastifyServeOptions = {}): Promise<FastifyServerHandle> {
   const specs = listenSpecsOf(options);
-  if (typeof app !== 'function') throw new PlankError('PLANK_ERR_FASTIFY_APP', `${where}: the app must be a function (env) => response, got ${typeof app}`);
+  if (typeof app !== 'function')
+    throw new PlankError(
+      'PLANK_ERR_FASTIFY_APP',
+      `${where}: the app must be a function (env) => response, got ${typeof app}`,
+    );
   const headersTimeout = options.headersTimeout ?? 20_000;
   const requestTimeout = options.requestTimeout ?? 120_000;
   const drainState = { draining: false };
@@ -185,7 +210,10 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
     return server;
   };
 
-  const plankOptions = { ...(options.errors ? { errors: options.errors } : {}), ...(options.multiprocess ? { multiprocess: true } : {}) };
+  const plankOptions = {
+    ...(options.errors ? { errors: options.errors } : {}),
+    ...(options.multiprocess ? { multiprocess: true } : {}),
+  };
   const forward = forwarder(app, plankOptions, false);
   let listener: Listener | undefined;
   const fastify = Fastify({
@@ -206,7 +234,8 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
 
   // Every method node parses reaches the app, as on server-node.
   const known = new Set(fastify.supportedMethods);
-  for (const method of METHODS) if (!known.has(method) && method !== 'CONNECT') fastify.addHttpMethod(method, { hasBody: true });
+  for (const method of METHODS)
+    if (!known.has(method) && method !== 'CONNECT') fastify.addHttpMethod(method, { hasBody: true });
   leaveBodiesUnread(fastify);
   // The app takes over right after routing: with no fastify hooks, validation or body
   // parsing to run, every later step (content-type checks among them) would only be cost,

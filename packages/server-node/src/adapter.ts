@@ -15,11 +15,19 @@ function serveOptions(ctx: ServerContext): Omit<ServeOptions, 'host' | 'port' | 
   for (const [name, value] of Object.entries(ctx.options)) {
     const key = secondsOptions[name];
     if (key === undefined) {
-      throw new PlankError('PLANK_ERR_SERVER_OPTION', `server node: unknown option --${name} (known: ${Object.keys(secondsOptions).map((k) => `--${k}`).join(', ')})`);
+      throw new PlankError(
+        'PLANK_ERR_SERVER_OPTION',
+        `server node: unknown option --${name} (known: ${Object.keys(secondsOptions)
+          .map((k) => `--${k}`)
+          .join(', ')})`,
+      );
     }
     const seconds = typeof value === 'string' ? Number(value) : NaN;
     if (!Number.isFinite(seconds) || seconds < 0 || value === '') {
-      throw new PlankError('PLANK_ERR_SERVER_OPTION', `server node: --${name} must be a number of seconds >= 0, got ${JSON.stringify(value)}`);
+      throw new PlankError(
+        'PLANK_ERR_SERVER_OPTION',
+        `server node: --${name} must be a number of seconds >= 0, got ${JSON.stringify(value)}`,
+      );
     }
     out[key] = seconds * 1000;
   }

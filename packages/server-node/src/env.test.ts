@@ -2,8 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { buildEnv, percentDecode } from '@plank/server-node';
 import type { RequestLike } from '@plank/server-node';
 
-const req = (url: string, rawHeaders: string[] = ['Host', 'example.com:8080'], socket: RequestLike['socket'] = {}): RequestLike => ({
-  method: 'GET', url, httpVersion: '1.1', rawHeaders,
+const req = (
+  url: string,
+  rawHeaders: string[] = ['Host', 'example.com:8080'],
+  socket: RequestLike['socket'] = {},
+): RequestLike => ({
+  method: 'GET',
+  url,
+  httpVersion: '1.1',
+  rawHeaders,
   socket: { remoteAddress: '::ffff:10.0.0.1', remotePort: 4000, localAddress: '127.0.0.1', localPort: 5000, ...socket },
 });
 
@@ -24,7 +31,22 @@ describe('buildEnv', () => {
   });
 
   it('joins every repeated header with ", " and moves Content-Type and Content-Length to CGI keys', () => {
-    const env = buildEnv(req('/', ['Host', 'a', 'User-Agent', 'x', 'user-agent', 'y', 'Content-Type', 'text/plain', 'Content-Length', '3', 'X-Multi-Word', 'v']));
+    const env = buildEnv(
+      req('/', [
+        'Host',
+        'a',
+        'User-Agent',
+        'x',
+        'user-agent',
+        'y',
+        'Content-Type',
+        'text/plain',
+        'Content-Length',
+        '3',
+        'X-Multi-Word',
+        'v',
+      ]),
+    );
     expect(env.HTTP_USER_AGENT).toBe('x, y');
     expect(env.CONTENT_TYPE).toBe('text/plain');
     expect(env.CONTENT_LENGTH).toBe('3');
@@ -43,14 +65,31 @@ describe('buildEnv', () => {
 
   it('unmaps IPv4-mapped peers and fills the psgi keys', () => {
     const env = buildEnv(req('/'), { multiprocess: true });
-    expect(env).toMatchObject({ REMOTE_ADDR: '10.0.0.1', REMOTE_PORT: '4000', SERVER_PROTOCOL: 'HTTP/1.1', 'psgi.url_scheme': 'http', 'psgi.multiprocess': true, 'psgi.run_once': false });
+    expect(env).toMatchObject({
+      REMOTE_ADDR: '10.0.0.1',
+      REMOTE_PORT: '4000',
+      SERVER_PROTOCOL: 'HTTP/1.1',
+      'psgi.url_scheme': 'http',
+      'psgi.multiprocess': true,
+      'psgi.run_once': false,
+    });
     expect(env['psgi.errors']).toBe(process.stderr);
     expect(buildEnv(req('/', [], { remoteAddress: '::1' })).REMOTE_ADDR).toBe('::1');
   });
 
   it('splits an absolute-form target and lets its authority win over Host', () => {
     const env = buildEnv(req('http://other.test:9000/p%41th?x=1'));
-    expect(env).toMatchObject({ PATH_INFO: '/pAth', QUERY_STRING: 'x=1', SERVER_NAME: 'other.test', SERVER_PORT: '9000', REQUEST_URI: 'http://other.test:9000/p%41th?x=1' });
-    expect(buildEnv(req('http://h.test?y'))).toMatchObject({ PATH_INFO: '/', QUERY_STRING: 'y', SERVER_NAME: 'h.test' });
+    expect(env).toMatchObject({
+      PATH_INFO: '/pAth',
+      QUERY_STRING: 'x=1',
+      SERVER_NAME: 'other.test',
+      SERVER_PORT: '9000',
+      REQUEST_URI: 'http://other.test:9000/p%41th?x=1',
+    });
+    expect(buildEnv(req('http://h.test?y'))).toMatchObject({
+      PATH_INFO: '/',
+      QUERY_STRING: 'y',
+      SERVER_NAME: 'h.test',
+    });
   });
 });

@@ -73,7 +73,9 @@ export function buildEnv(req: RequestLike, options?: BuildEnvOptions): Env {
     REMOTE_PORT: peer.port,
     'psgi.version': VERSION,
     'psgi.url_scheme': peer.scheme,
-    'psgi.input': options?.input ?? (typeof (req as unknown as Readable).pipe === 'function' ? (req as unknown as Readable) : emptyInput()),
+    'psgi.input':
+      options?.input ??
+      (typeof (req as unknown as Readable).pipe === 'function' ? (req as unknown as Readable) : emptyInput()),
     // process.stderr is a getter that costs more than the rest of the env together;
     // servers pass `errors` so the hot path never reads it.
     'psgi.errors': options?.errors ?? process.stderr,
@@ -107,11 +109,19 @@ export function buildEnv(req: RequestLike, options?: BuildEnvOptions): Env {
     if (scheme > 0) {
       const pathStart = target.indexOf('/', scheme + 3);
       const qStart = target.indexOf('?', scheme + 3);
-      const end = pathStart === -1 ? (qStart === -1 ? target.length : qStart) : qStart !== -1 && qStart < pathStart ? qStart : pathStart;
+      const end =
+        pathStart === -1
+          ? qStart === -1
+            ? target.length
+            : qStart
+          : qStart !== -1 && qStart < pathStart
+            ? qStart
+            : pathStart;
       authority = target.slice(scheme + 3, end);
       const at = authority.lastIndexOf('@');
       if (at !== -1) authority = authority.slice(at + 1);
-      target = end === target.length ? '/' : target.charCodeAt(end) === 63 ? `/${target.slice(end)}` : target.slice(end);
+      target =
+        end === target.length ? '/' : target.charCodeAt(end) === 63 ? `/${target.slice(end)}` : target.slice(end);
     }
   }
   const q = target.indexOf('?');
@@ -166,7 +176,11 @@ function peerOf(socket: RequestLike['socket']): Peer {
   let addr = socket.remoteAddress ?? '';
   // IPv4 clients of a dual-stack listener show up as IPv4-mapped IPv6 addresses.
   if (addr.length > 7 && addr.startsWith('::ffff:') && addr.indexOf('.') !== -1) addr = addr.slice(7);
-  const peer: Peer = { addr, port: socket.remotePort === undefined ? undefined : String(socket.remotePort), scheme: socket.encrypted ? 'https' : 'http' };
+  const peer: Peer = {
+    addr,
+    port: socket.remotePort === undefined ? undefined : String(socket.remotePort),
+    scheme: socket.encrypted ? 'https' : 'http',
+  };
   // Not known yet on a socket that is still connecting; compute again next time.
   if (socket.remoteAddress !== undefined) (socket as { [kPeer]?: Peer })[kPeer] = peer;
   return peer;

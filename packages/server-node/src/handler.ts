@@ -1,7 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { chunkLength, discardBody, isFileBody, isReadable, isWebStream, statusWithoutBody } from '@plank/core';
-import type { App, AppResult, Body, Chunk, Env, ErrorStream, Headers, Responder, Response, StreamingResponse, Writer } from '@plank/core';
+import type {
+  App,
+  AppResult,
+  Body,
+  Chunk,
+  Env,
+  ErrorStream,
+  Headers,
+  Responder,
+  Response,
+  StreamingResponse,
+  Writer,
+} from '@plank/core';
 import { buildEnv } from './env.js';
 import type { BuildEnvOptions } from './env.js';
 import { sendFileBody, type Progress } from './send-file.js';
@@ -31,7 +43,10 @@ export type HandlerState = { app: App; envOptions: BuildEnvOptions; draining: bo
  * createServer(createHandler(() => [200, ['Content-Type', 'text/plain'], ['Hello']])).listen(5000);
  * ```
  */
-export function createHandler(app: App, options: HandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHandler(
+  app: App,
+  options: HandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
   return handlerFor(handlerState(app, options));
 }
 
@@ -71,7 +86,13 @@ function dispatch(state: HandlerState, env: Env, res: ServerResponse, result: Ap
   try {
     if (typeof result === 'function') streaming(state, env, res, result);
     else if (Array.isArray(result)) sendResponse(state, env, res, result);
-    else sendError(state, env, res, new TypeError(`the app returned ${typeof result}, expected [status, headers, body] or a function`));
+    else
+      sendError(
+        state,
+        env,
+        res,
+        new TypeError(`the app returned ${typeof result}, expected [status, headers, body] or a function`),
+      );
   } catch (err) {
     sendError(state, env, res, err);
   }
@@ -84,7 +105,14 @@ function writeHead(state: HandlerState, env: Env, res: ServerResponse, status: n
   if (state.draining) res.shouldKeepAlive = false;
   // node would take a string as the reason phrase and coerce any status; neither is a response.
   if (typeof status !== 'number' || !Array.isArray(headers)) {
-    sendError(state, env, res, new TypeError(`invalid response head: status ${typeof status}, headers ${Array.isArray(headers) ? 'array' : typeof headers} (expected a number and a flat [name, value, ...] array)`));
+    sendError(
+      state,
+      env,
+      res,
+      new TypeError(
+        `invalid response head: status ${typeof status}, headers ${Array.isArray(headers) ? 'array' : typeof headers} (expected a number and a flat [name, value, ...] array)`,
+      ),
+    );
     return false;
   }
   try {
@@ -158,7 +186,10 @@ function sendResponse(state: HandlerState, env: Env, res: ServerResponse, respon
     // dropping the connection.
     sendFileBody(res, body.path, body.start ?? 0, body.end, progress, (err) => abortAfterHeaders(env, res, err));
   } else if (isReadable(body)) {
-    if (count) body.on('data', (chunk: Chunk) => { progress.bytes += chunkLength(chunk); });
+    if (count)
+      body.on('data', (chunk: Chunk) => {
+        progress.bytes += chunkLength(chunk);
+      });
     pipeline(body, res, done);
   } else if (count) {
     pipeline(body as AsyncIterable<Chunk>, countingTransform(progress), res, done);
@@ -173,7 +204,12 @@ function hasFraming(headers: Headers): boolean {
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
     if (typeof name !== 'string') continue;
-    if (name.length === 14 ? sameLower(name, 'content-length') : name.length === 17 && sameLower(name, 'transfer-encoding')) return true;
+    if (
+      name.length === 14
+        ? sameLower(name, 'content-length')
+        : name.length === 17 && sameLower(name, 'transfer-encoding')
+    )
+      return true;
   }
   return false;
 }
@@ -206,7 +242,11 @@ function validBody(body: unknown): boolean {
   return (
     typeof body === 'object' &&
     body !== null &&
-    (isFileBody(body) || isReadable(body) || isWebStream(body) || Symbol.asyncIterator in body || Symbol.iterator in body)
+    (isFileBody(body) ||
+      isReadable(body) ||
+      isWebStream(body) ||
+      Symbol.asyncIterator in body ||
+      Symbol.iterator in body)
   );
 }
 
@@ -252,7 +292,12 @@ function runFinish(env: Env, res: ServerResponse, progress: Progress): void {
   const fin = env['plank.finish'];
   if (fin && fin.length > 0) {
     const header = (res as unknown as { _header?: string | null })._header;
-    const info = { status: res.statusCode, bodyBytes: progress.bytes, headerBytes: header ? header.length : 0, aborted: progress.aborted };
+    const info = {
+      status: res.statusCode,
+      bodyBytes: progress.bytes,
+      headerBytes: header ? header.length : 0,
+      aborted: progress.aborted,
+    };
     for (const handler of fin) {
       try {
         handler(info);

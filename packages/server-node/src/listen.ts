@@ -38,7 +38,10 @@ export function urlOf(server: Server, spec: ListenSpec): { url: string; port: nu
   const address = server.address();
   if (typeof address === 'string') return { url: `http+unix://${encodeURIComponent(address)}/`, port: undefined };
   const port = address?.port;
-  const host = 'host' in spec && spec.host !== undefined && spec.host !== '0.0.0.0' && spec.host !== '::' ? spec.host : '127.0.0.1';
+  const host =
+    'host' in spec && spec.host !== undefined && spec.host !== '0.0.0.0' && spec.host !== '::'
+      ? spec.host
+      : '127.0.0.1';
   return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`, port };
 }
 
@@ -79,7 +82,8 @@ export async function removeStaleSocket(path: string): Promise<void> {
   } catch {
     return;
   }
-  if (!isSocket) throw new PlankError('PLANK_ERR_LISTEN', `cannot listen on ${path}: the path exists and is not a socket`);
+  if (!isSocket)
+    throw new PlankError('PLANK_ERR_LISTEN', `cannot listen on ${path}: the path exists and is not a socket`);
   const alive = await new Promise<boolean>((resolve) => {
     const probe = connect(path);
     probe.once('connect', () => {
@@ -88,6 +92,7 @@ export async function removeStaleSocket(path: string): Promise<void> {
     });
     probe.once('error', () => resolve(false));
   });
-  if (alive) throw new PlankError('PLANK_ERR_ADDRESS_IN_USE', `cannot listen on ${path}: another process is listening on it`);
+  if (alive)
+    throw new PlankError('PLANK_ERR_ADDRESS_IN_USE', `cannot listen on ${path}: another process is listening on it`);
   unlinkSync(path);
 }

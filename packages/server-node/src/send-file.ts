@@ -35,7 +35,14 @@ const ignore = (): void => {};
  * promised (headers are out by then, so the caller drops the connection). A client that
  * goes away stops the reads and closes the descriptor (`progress.wake` is called on close).
  */
-export function sendFileBody(res: ServerResponse, path: string, start: number, end: number | undefined, progress: Progress, fail: (err: Error) => void): void {
+export function sendFileBody(
+  res: ServerResponse,
+  path: string,
+  start: number,
+  end: number | undefined,
+  progress: Progress,
+  fail: (err: Error) => void,
+): void {
   open(path, 'r', (openErr, fd) => {
     if (openErr) return fail(openErr);
     let buf: Buffer | undefined;

@@ -21,7 +21,11 @@ function collector(): { write(s: string): boolean; text(): string } {
   return { write: (s: string) => lines.push(s) > 0, text: () => lines.join('') };
 }
 
-async function withServer(app: App, options: ServeOptions, fn: (h: ServerHandle & { port: number }) => Promise<void>): Promise<void> {
+async function withServer(
+  app: App,
+  options: ServeOptions,
+  fn: (h: ServerHandle & { port: number }) => Promise<void>,
+): Promise<void> {
   const handle = await serve(app, { host: '127.0.0.1', port: 0, ...options });
   try {
     await fn(handle as ServerHandle & { port: number });
@@ -134,13 +138,24 @@ describe('finish info', () => {
   it('counts the body bytes of file, Readable and generator bodies for finish handlers', async () => {
     const infos: Record<string, FinishInfo> = {};
     const app: App = (env) => {
-      onFinish(env, (info) => { infos[env.PATH_INFO] = info; });
+      onFinish(env, (info) => {
+        infos[env.PATH_INFO] = info;
+      });
       if (env.PATH_INFO === '/file') return [200, [], { path: bigFile, start: 10, end: 1033 }];
-      if (env.PATH_INFO === '/gen') return [200, [], (function* () { yield 'ü'; yield new Uint8Array(5); })()];
+      if (env.PATH_INFO === '/gen')
+        return [
+          200,
+          [],
+          (function* () {
+            yield 'ü';
+            yield new Uint8Array(5);
+          })(),
+        ];
       return [200, [], Readable.from([Buffer.alloc(300), 'ä'])];
     };
     await withServer(app, {}, async ({ port }) => {
-      for (const path of ['/file', '/gen', '/readable']) await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      for (const path of ['/file', '/gen', '/readable'])
+        await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       await until(() => Object.keys(infos).length === 3, 'three finish reports');
       expect(infos['/file']?.bodyBytes).toBe(1024);
       expect(infos['/gen']?.bodyBytes).toBe(7);
@@ -177,10 +192,19 @@ describe('file bodies', () => {
     const content = randomBytes(8 * 1024 * 1024 + 1);
     const file = join(dir, 'patterned.bin');
     await writeFile(file, content);
-    const spans: Record<string, [number, number | undefined]> = { '/whole': [0, undefined], '/tail': [262_143, undefined], '/span': [100, 2_600_000], '/small': [5, 9] };
+    const spans: Record<string, [number, number | undefined]> = {
+      '/whole': [0, undefined],
+      '/tail': [262_143, undefined],
+      '/span': [100, 2_600_000],
+      '/small': [5, 9],
+    };
     const app: App = (env) => {
       const [start, end] = spans[env.PATH_INFO] ?? [0, 0];
-      return [200, ['Content-Type', 'application/octet-stream'], end === undefined ? { path: file, start } : { path: file, start, end }];
+      return [
+        200,
+        ['Content-Type', 'application/octet-stream'],
+        end === undefined ? { path: file, start } : { path: file, start, end },
+      ];
     };
     const fetchSlowly = async (port: number, path: string): Promise<Buffer> => {
       // HTTP/1.0: the body is the bytes up to the close, with no chunked framing.
@@ -196,7 +220,12 @@ describe('file bodies', () => {
     };
     await withServer(app, {}, async ({ port }) => {
       const paths = Object.keys(spans);
-      const all = await Promise.all(Array.from({ length: 8 }, (_, i) => paths[i % paths.length] as string).map(async (path) => ({ path, body: await fetchSlowly(port, path) })));
+      const all = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => paths[i % paths.length] as string).map(async (path) => ({
+          path,
+          body: await fetchSlowly(port, path),
+        })),
+      );
       for (const { path, body } of all) {
         const [start, end] = spans[path] as [number, number | undefined];
         expect(body.equals(content.subarray(start, end === undefined ? undefined : end + 1)), path).toBe(true);
@@ -207,11 +236,19 @@ describe('file bodies', () => {
   it.each([
     ['a missing file streamed whole', { path: 'missing.txt' }, 'ENOENT'],
     ['a missing file span read at once', { path: 'missing.txt', start: 0, end: 9 }, 'ENOENT'],
-    ['a span past the end of a file that shrank', { path: 'short.txt', start: 0, end: 9 }, 'expected 10 bytes at 0, read 5'],
+    [
+      'a span past the end of a file that shrank',
+      { path: 'short.txt', start: 0, end: 9 },
+      'expected 10 bytes at 0, read 5',
+    ],
   ])('drops the connection and logs for %s once headers are out', async (_what, file, logged) => {
     await writeFile(join(dir, 'short.txt'), '12345');
     const errors = collector();
-    const app: App = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '10'], { ...file, path: join(dir, file.path) }];
+    const app: App = () => [
+      200,
+      ['Content-Type', 'text/plain', 'Content-Length', '10'],
+      { ...file, path: join(dir, file.path) },
+    ];
     await withServer(app, { errors }, async ({ port }) => {
       await expect(rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).rejects.toThrow(/before a complete response/);
       await until(() => errors.text().includes(logged), 'the error to be logged');
@@ -220,7 +257,11 @@ describe('file bodies', () => {
 
   it('answers HEAD without opening the file', async () => {
     const errors = collector();
-    const app: App = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '10'], { path: join(dir, 'missing.txt') }];
+    const app: App = () => [
+      200,
+      ['Content-Type', 'text/plain', 'Content-Length', '10'],
+      { path: join(dir, 'missing.txt') },
+    ];
     await withServer(app, { errors }, async ({ port }) => {
       const res = await rawRequest(port, 'HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       expect(res.status).toBe(200);
@@ -233,12 +274,18 @@ describe('file bodies', () => {
 describe('errors', () => {
   it('writes the stack of a throwing app to psgi.errors and answers 500', async () => {
     const errors = collector();
-    await withServer(() => { throw new Error('kaboom'); }, { errors }, async ({ port }) => {
-      const res = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-      expect(res.status).toBe(500);
-      expect(res.text).toBe('Internal Server Error');
-      expect(errors.text()).toMatch(/Error: kaboom\n\s+at /);
-    });
+    await withServer(
+      () => {
+        throw new Error('kaboom');
+      },
+      { errors },
+      async ({ port }) => {
+        const res = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        expect(res.status).toBe(500);
+        expect(res.text).toBe('Internal Server Error');
+        expect(errors.text()).toMatch(/Error: kaboom\n\s+at /);
+      },
+    );
   });
 
   it('answers 500 to responses that are not responses, and keeps serving', async () => {
@@ -251,39 +298,55 @@ describe('errors', () => {
       '/odd': [200, ['Content-Type'], ['x']],
       '/body': [200, [], 'a string'],
     };
-    await withServer((env) => (env.PATH_INFO === '/ok' ? [200, [], ['ok']] : (bad[env.PATH_INFO] as never)), { errors }, async ({ port }) => {
-      for (const path of Object.keys(bad)) {
-        const res = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
-        expect(res.status, path).toBe(500);
-      }
-      expect((await rawRequest(port, 'GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).text).toBe('ok');
-    });
+    await withServer(
+      (env) => (env.PATH_INFO === '/ok' ? [200, [], ['ok']] : (bad[env.PATH_INFO] as never)),
+      { errors },
+      async ({ port }) => {
+        for (const path of Object.keys(bad)) {
+          const res = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+          expect(res.status, path).toBe(500);
+        }
+        expect((await rawRequest(port, 'GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).text).toBe('ok');
+      },
+    );
   });
 
   it('drops the connection when a body chunk is not a string or bytes', async () => {
     const errors = collector();
-    await withServer(() => [200, ['Content-Type', 'text/plain', 'Content-Length', '99'], [42 as never]], { errors }, async ({ port }) => {
-      await expect(rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).rejects.toThrow();
-      expect(errors.text()).toMatch(/TypeError/);
-    });
+    await withServer(
+      () => [200, ['Content-Type', 'text/plain', 'Content-Length', '99'], [42 as never]],
+      { errors },
+      async ({ port }) => {
+        await expect(rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).rejects.toThrow();
+        expect(errors.text()).toMatch(/TypeError/);
+      },
+    );
   });
 
   it('hands the app the socket as psgix.io and the request stream itself as psgi.input', async () => {
     let ok = false;
-    await withServer((env) => {
-      ok = env['psgi.input'] instanceof IncomingMessage && env['psgix.io'] === (env['psgi.input'] as IncomingMessage).socket;
-      return [200, [], ['']];
-    }, {}, async ({ port }) => {
-      await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-      expect(ok).toBe(true);
-    });
+    await withServer(
+      (env) => {
+        ok =
+          env['psgi.input'] instanceof IncomingMessage &&
+          env['psgix.io'] === (env['psgi.input'] as IncomingMessage).socket;
+        return [200, [], ['']];
+      },
+      {},
+      async ({ port }) => {
+        await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        expect(ok).toBe(true);
+      },
+    );
   });
 });
 
 describe('close()', () => {
   it('stops accepting, finishes in-flight requests with Connection: close, then resolves', async () => {
     let release: () => void = () => {};
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     let started = false;
     const app: App = async () => {
       started = true;
@@ -295,7 +358,9 @@ describe('close()', () => {
     const pending = rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await until(() => started, 'the request to reach the app');
     let closed = false;
-    const closing = handle.close().then(() => { closed = true; });
+    const closing = handle.close().then(() => {
+      closed = true;
+    });
     await expect(rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).rejects.toThrow(/ECONNREFUSED/);
     expect(closed).toBe(false);
     release();
@@ -310,7 +375,12 @@ describe('close()', () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const get = (): Promise<IncomingMessage> =>
       new Promise((resolve, reject) => {
-        httpRequest({ port: handle.port, host: '127.0.0.1', agent }, (res) => { res.resume(); res.on('end', () => resolve(res)); }).on('error', reject).end();
+        httpRequest({ port: handle.port, host: '127.0.0.1', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res));
+        })
+          .on('error', reject)
+          .end();
       });
     try {
       const first = await get();
@@ -331,14 +401,26 @@ describe('close()', () => {
     const agent = new Agent({ keepAlive: true });
     try {
       const status = await new Promise<number>((resolve, reject) => {
-        httpRequest({ port: handle.port, host: '127.0.0.1', agent }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); }).on('error', reject).end();
+        httpRequest({ port: handle.port, host: '127.0.0.1', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        })
+          .on('error', reject)
+          .end();
       });
       expect(status).toBe(200);
       let sockets = 0;
-      handle.server.getConnections((_e, n) => { sockets = n; });
+      handle.server.getConnections((_e, n) => {
+        sockets = n;
+      });
       await until(() => sockets === 1, 'the connection count');
       await handle.close();
-      await new Promise<void>((r) => handle.server.getConnections((_e, n) => { sockets = n; r(); }));
+      await new Promise<void>((r) =>
+        handle.server.getConnections((_e, n) => {
+          sockets = n;
+          r();
+        }),
+      );
       expect(sockets).toBe(0);
     } finally {
       agent.destroy();
@@ -356,24 +438,42 @@ describe('close()', () => {
 
 describe('listening', () => {
   it('rejects bad options by name, with the value', async () => {
-    await expect(serve(() => [200, [], []], { port: -1 })).rejects.toMatchObject({ code: 'PLANK_ERR_SERVE_OPTION', message: expect.stringContaining('"port"') });
-    await expect(serve(() => [200, [], []], { port: 0, socket: '/tmp/x.sock' })).rejects.toMatchObject({ code: 'PLANK_ERR_SERVE_OPTION' });
-    await expect(serve(() => [200, [], []], { keepAliveTimeout: Number.NaN })).rejects.toMatchObject({ code: 'PLANK_ERR_SERVE_OPTION', message: expect.stringContaining('keepAliveTimeout') });
+    await expect(serve(() => [200, [], []], { port: -1 })).rejects.toMatchObject({
+      code: 'PLANK_ERR_SERVE_OPTION',
+      message: expect.stringContaining('"port"'),
+    });
+    await expect(serve(() => [200, [], []], { port: 0, socket: '/tmp/x.sock' })).rejects.toMatchObject({
+      code: 'PLANK_ERR_SERVE_OPTION',
+    });
+    await expect(serve(() => [200, [], []], { keepAliveTimeout: Number.NaN })).rejects.toMatchObject({
+      code: 'PLANK_ERR_SERVE_OPTION',
+      message: expect.stringContaining('keepAliveTimeout'),
+    });
     await expect(serve('nope' as never, { port: 0 })).rejects.toMatchObject({ code: 'PLANK_ERR_SERVE_APP' });
   });
 
   it('says the address is in use', async () => {
-    await withServer(() => [200, [], []], {}, async ({ port }) => {
-      await expect(serve(() => [200, [], []], { host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'PLANK_ERR_ADDRESS_IN_USE' });
-    });
+    await withServer(
+      () => [200, [], []],
+      {},
+      async ({ port }) => {
+        await expect(serve(() => [200, [], []], { host: '127.0.0.1', port })).rejects.toMatchObject({
+          code: 'PLANK_ERR_ADDRESS_IN_USE',
+        });
+      },
+    );
   });
 
   it('closes a connection that is too slow to send its headers', async () => {
-    await withServer(() => [200, [], []], { headersTimeout: 300 }, async ({ port }) => {
-      const socket = await openSocket(port, 'GET / HTTP/1.1\r\nHost: x\r\n');
-      socket.resume();
-      await new Promise((r) => socket.once('close', r));
-    });
+    await withServer(
+      () => [200, [], []],
+      { headersTimeout: 300 },
+      async ({ port }) => {
+        const socket = await openSocket(port, 'GET / HTTP/1.1\r\nHost: x\r\n');
+        socket.resume();
+        await new Promise((r) => socket.once('close', r));
+      },
+    );
   });
 
   it('closes a connection whose reader stalls or whose app hangs once nothing moved for `timeout`', async () => {
@@ -402,24 +502,36 @@ describe('listening', () => {
   it('listens on a unix socket, replacing a stale socket file but never a live one or a regular file', async () => {
     const path = join(dir, 'plank.sock');
     // A stale socket file: its process died without removing it.
-    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise((r) => child.stdout.once('data', r));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(existsSync(path)).toBe(true);
 
-    const handle = await serve((env) => [200, [], [`${env.SERVER_NAME}:${env.SERVER_PORT}:${env.REMOTE_ADDR}`]], { socket: path });
+    const handle = await serve((env) => [200, [], [`${env.SERVER_NAME}:${env.SERVER_PORT}:${env.REMOTE_ADDR}`]], {
+      socket: path,
+    });
     try {
       expect(handle.port).toBeUndefined();
       const body = await new Promise<string>((resolve, reject) => {
         httpRequest({ socketPath: path, path: '/', headers: { Host: 'h' } }, (res) => {
           let s = '';
-          res.on('data', (c: Buffer) => { s += c.toString(); });
+          res.on('data', (c: Buffer) => {
+            s += c.toString();
+          });
           res.on('end', () => resolve(s));
-        }).on('error', reject).end();
+        })
+          .on('error', reject)
+          .end();
       });
       expect(body).toBe('h:80:');
-      await expect(serve(() => [200, [], []], { socket: path })).rejects.toMatchObject({ code: 'PLANK_ERR_ADDRESS_IN_USE' });
+      await expect(serve(() => [200, [], []], { socket: path })).rejects.toMatchObject({
+        code: 'PLANK_ERR_ADDRESS_IN_USE',
+      });
     } finally {
       await handle.close();
     }
@@ -435,7 +547,9 @@ describe('listening', () => {
     const port = (listener.address() as { port: number }).port;
     const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
     const code = `import { serve } from ${JSON.stringify(distIndex)}; await serve(() => [200, [], ['from child']], { fd: 3 }); console.log('ready');`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit', fd] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'inherit', fd],
+    });
     try {
       await new Promise((r) => child.stdout!.once('data', r));
       listener.close();

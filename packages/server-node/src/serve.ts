@@ -58,21 +58,29 @@ function checkMs(options: ServeOptions, name: keyof ServeOptions): void {
 }
 
 function validate(options: ServeOptions): void {
-  if (typeof options !== 'object' || options === null) throw optionError('PLANK_ERR_SERVE_OPTION', where, 'options', options, 'must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'options', options, 'must be an object');
   const { port, host, socket, fd } = options;
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw optionError('PLANK_ERR_SERVE_OPTION', where, 'port', port, 'must be an integer from 0 to 65535');
   }
-  if (host !== undefined && (typeof host !== 'string' || host === '')) throw optionError('PLANK_ERR_SERVE_OPTION', where, 'host', host, 'must be a non-empty string');
-  if (socket !== undefined && (typeof socket !== 'string' || socket === '')) throw optionError('PLANK_ERR_SERVE_OPTION', where, 'socket', socket, 'must be a non-empty path');
-  if (fd !== undefined && (!Number.isInteger(fd) || fd < 0)) throw optionError('PLANK_ERR_SERVE_OPTION', where, 'fd', fd, 'must be a descriptor number >= 0');
+  if (host !== undefined && (typeof host !== 'string' || host === ''))
+    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'host', host, 'must be a non-empty string');
+  if (socket !== undefined && (typeof socket !== 'string' || socket === ''))
+    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'socket', socket, 'must be a non-empty path');
+  if (fd !== undefined && (!Number.isInteger(fd) || fd < 0))
+    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'fd', fd, 'must be a descriptor number >= 0');
   if ([socket, fd, port ?? host].filter((v) => v !== undefined).length > 1) {
-    throw new PlankError('PLANK_ERR_SERVE_OPTION', `${where}: give one of "port"/"host", "socket" or "fd", got ${JSON.stringify({ port, host, socket, fd })}`);
+    throw new PlankError(
+      'PLANK_ERR_SERVE_OPTION',
+      `${where}: give one of "port"/"host", "socket" or "fd", got ${JSON.stringify({ port, host, socket, fd })}`,
+    );
   }
   if (options.errors !== undefined && typeof options.errors?.write !== 'function') {
     throw optionError('PLANK_ERR_SERVE_OPTION', where, 'errors', options.errors, 'must have a write(string) method');
   }
-  for (const name of ['gracefulTimeout', 'keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'timeout'] as const) checkMs(options, name);
+  for (const name of ['gracefulTimeout', 'keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'timeout'] as const)
+    checkMs(options, name);
 }
 
 /**
@@ -89,7 +97,11 @@ function validate(options: ServeOptions): void {
  */
 export async function serve(app: App, options: ServeOptions = {}): Promise<ServerHandle> {
   validate(options);
-  if (typeof app !== 'function') throw new PlankError('PLANK_ERR_SERVE_APP', `${where}: the app must be a function (env) => response, got ${typeof app}`);
+  if (typeof app !== 'function')
+    throw new PlankError(
+      'PLANK_ERR_SERVE_APP',
+      `${where}: the app must be a function (env) => response, got ${typeof app}`,
+    );
   const state = handlerState(app, options);
   const headersTimeout = options.headersTimeout ?? 20_000;
   const requestTimeout = options.requestTimeout ?? 120_000;
@@ -109,7 +121,8 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
   const stopWatching = watchInactivity(server, options.timeout ?? 60_000);
 
   const { fd, socket, host, port: wanted } = options;
-  const spec: ListenSpec = fd !== undefined ? { fd } : socket !== undefined ? { socket } : { host, port: wanted ?? 5000 };
+  const spec: ListenSpec =
+    fd !== undefined ? { fd } : socket !== undefined ? { socket } : { host, port: wanted ?? 5000 };
   try {
     await listenOn(server, spec);
   } catch (err) {
@@ -124,9 +137,9 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
     url,
     port,
     close(closeOptions) {
-      closing ??= (state.draining = true, drain(server, closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000)).finally(stopWatching);
+      closing ??= ((state.draining = true),
+      drain(server, closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000)).finally(stopWatching);
       return closing;
     },
   };
 }
-

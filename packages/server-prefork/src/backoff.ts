@@ -10,5 +10,10 @@ export function backoffDelay(streak: number): number {
 
 /** The first line of an error text that says something (a stack's message line). */
 export function firstLine(text: string): string {
-  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? text;
+  return (
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? text
+  );
 }

@@ -24,12 +24,16 @@ export async function main(argv: readonly string[], cwd: string = process.cwd())
     for (const arg of argv) {
       const m = /^--(enable-|disable-)?([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(arg);
       if (!m) {
-        if (arg.startsWith('-') || module !== undefined) throw new PlankError('PLANK_ERR_SERVER_OPTION', `plank-prefork: cannot read ${JSON.stringify(arg)}\n${usage}`);
+        if (arg.startsWith('-') || module !== undefined)
+          throw new PlankError(
+            'PLANK_ERR_SERVER_OPTION',
+            `plank-prefork: cannot read ${JSON.stringify(arg)}\n${usage}`,
+          );
         module = arg;
         continue;
       }
       const [, toggle, name = '', value] = m;
-      if (name === 'help') return process.stdout.write(usage), 0;
+      if (name === 'help') return (process.stdout.write(usage), 0);
       if (toggle) rest[name] = toggle === 'enable-';
       else if (name === 'host') host = value;
       else if (name === 'port') port = Number(value);
@@ -37,8 +41,10 @@ export async function main(argv: readonly string[], cwd: string = process.cwd())
       else if (name === 'export') exp = value;
       else rest[name] = value ?? true;
     }
-    if (module === undefined) throw new PlankError('PLANK_ERR_SERVER_OPTION', `plank-prefork: no app module given\n${usage}`);
-    const listen: ListenSpec[] = socket !== undefined ? [{ socket: resolve(cwd, socket) }] : [{ host, port: port ?? 5000 }];
+    if (module === undefined)
+      throw new PlankError('PLANK_ERR_SERVER_OPTION', `plank-prefork: no app module given\n${usage}`);
+    const listen: ListenSpec[] =
+      socket !== undefined ? [{ socket: resolve(cwd, socket) }] : [{ host, port: port ?? 5000 }];
     const server = await prefork({
       ...fromCommandLine(rest),
       app: { module: resolve(cwd, module), ...(exp !== undefined ? { export: exp } : {}) },

@@ -28,11 +28,15 @@ export function starterListeners(value: string): Listener[] {
     const addr = part.slice(0, at);
     const fdText = part.slice(at + 1);
     if (at <= 0 || !/^\d+$/.test(fdText)) {
-      throw new PlankError('PLANK_ERR_SERVER_STARTER', `SERVER_STARTER_PORT: cannot read ${JSON.stringify(part)} in ${JSON.stringify(value)} (expected host:port=fd, port=fd or /path=fd)`);
+      throw new PlankError(
+        'PLANK_ERR_SERVER_STARTER',
+        `SERVER_STARTER_PORT: cannot read ${JSON.stringify(part)} in ${JSON.stringify(value)} (expected host:port=fd, port=fd or /path=fd)`,
+      );
     }
     listeners.push({ fd: Number(fdText), url: addrUrl(addr) });
   }
-  if (listeners.length === 0) throw new PlankError('PLANK_ERR_SERVER_STARTER', `SERVER_STARTER_PORT: no descriptor in ${JSON.stringify(value)}`);
+  if (listeners.length === 0)
+    throw new PlankError('PLANK_ERR_SERVER_STARTER', `SERVER_STARTER_PORT: no descriptor in ${JSON.stringify(value)}`);
   return listeners;
 }
 
@@ -43,7 +47,13 @@ function addrUrl(addr: string): string {
 }
 
 type ServerHandle = { fd: number; close(): void; getsockname(out: { port?: number }): number };
-type CreateServerHandle = (address: string | null, port: number, addressType: number, fd?: number, flags?: number) => ServerHandle | number;
+type CreateServerHandle = (
+  address: string | null,
+  port: number,
+  addressType: number,
+  fd?: number,
+  flags?: number,
+) => ServerHandle | number;
 
 /**
  * Binds every spec without listening: the first worker's `listen()` turns the socket into a
@@ -65,7 +75,11 @@ export async function openListeners(specs: ListenSpec[]): Promise<Listener[]> {
 async function open(spec: ListenSpec): Promise<Listener> {
   if ('fd' in spec) return { fd: spec.fd, url: `fd:${spec.fd}` };
   const create = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
-  if (typeof create !== 'function') throw new PlankError('PLANK_ERR_LISTEN', `cannot bind: this Node.js (${process.version}) lacks net._createServerHandle, which node:cluster itself uses`);
+  if (typeof create !== 'function')
+    throw new PlankError(
+      'PLANK_ERR_LISTEN',
+      `cannot bind: this Node.js (${process.version}) lacks net._createServerHandle, which node:cluster itself uses`,
+    );
   if ('socket' in spec) {
     await removeStaleSocket(spec.socket);
     const handle = create(spec.socket, -1, -1);

@@ -8,7 +8,9 @@ import type { Settings } from './options.js';
 import type { ToMaster, ToWorker, WorkerConfig, WorkerInfo } from './protocol.js';
 
 // Tests run the sources; workers always run the built file.
-const workerPath = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../dist/worker.js' : './worker.js', import.meta.url));
+const workerPath = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? '../dist/worker.js' : './worker.js', import.meta.url),
+);
 
 /** A worker that exits sooner than this after it was ready counts as a crash-loop failure. */
 export const STABLE_MS = 5_000;
@@ -90,7 +92,9 @@ export class Master {
   restart(): void {
     if (this.#mode !== 'running') return;
     this.#generation++;
-    this.#s.log(`prefork: restarting workers (generation ${this.#generation})${this.#s.spawnInterval > 0 ? `, one every ${this.#s.spawnInterval / 1000} s` : ''}`);
+    this.#s.log(
+      `prefork: restarting workers (generation ${this.#generation})${this.#s.spawnInterval > 0 ? `, one every ${this.#s.spawnInterval / 1000} s` : ''}`,
+    );
     this.#reconcile();
   }
 
@@ -108,7 +112,9 @@ export class Master {
     if (this.#mode !== 'running') return;
     this.#mode = 'slow-stop';
     this.#clearTimer();
-    this.#s.log(`prefork: stopping workers ${this.#s.spawnInterval > 0 ? `one every ${this.#s.spawnInterval / 1000} s` : 'now'}`);
+    this.#s.log(
+      `prefork: stopping workers ${this.#s.spawnInterval > 0 ? `one every ${this.#s.spawnInterval / 1000} s` : 'now'}`,
+    );
     const next = (): void => {
       this.#slowTimer = undefined;
       if (this.#mode !== 'slow-stop') return;
@@ -142,12 +148,17 @@ export class Master {
     const old = active.filter((w) => w.info.generation !== this.#generation);
 
     // TTOU: the newest go first (they have done the least work).
-    for (let extra = current.length - this.#desired; extra > 0; extra--) this.#retire(current.pop() as Worker, 'fewer workers (TTOU)');
+    for (let extra = current.length - this.#desired; extra > 0; extra--)
+      this.#retire(current.pop() as Worker, 'fewer workers (TTOU)');
 
     // Old workers give way one for one as new ones become ready, so capacity never drops.
     const ready = current.filter((w) => w.readyAt !== undefined).length;
-    old.sort((a, b) => Number(a.readyAt !== undefined) - Number(b.readyAt !== undefined) || a.info.startedAt - b.info.startedAt);
-    for (let surplus = old.length - Math.max(0, this.#desired - ready); surplus > 0; surplus--) this.#retire(old.shift() as Worker, 'restart');
+    old.sort(
+      (a, b) =>
+        Number(a.readyAt !== undefined) - Number(b.readyAt !== undefined) || a.info.startedAt - b.info.startedAt,
+    );
+    for (let surplus = old.length - Math.max(0, this.#desired - ready); surplus > 0; surplus--)
+      this.#retire(old.shift() as Worker, 'restart');
 
     for (let missing = this.#desired - current.length; missing > 0; missing--) {
       const wait = this.#nextSpawnAt - Date.now();
@@ -198,7 +209,13 @@ export class Master {
     });
     const w: Worker = {
       child,
-      info: { pid: child.pid ?? 0, slot: this.#freeSlot(), generation: this.#generation, state: 'starting', startedAt: Date.now() },
+      info: {
+        pid: child.pid ?? 0,
+        slot: this.#freeSlot(),
+        generation: this.#generation,
+        state: 'starting',
+        startedAt: Date.now(),
+      },
       greeted: false,
       readyAt: undefined,
       leaving: false,
@@ -272,7 +289,9 @@ export class Master {
         if (this.#streak > 0) {
           setTimeout(() => {
             if (this.#workers.has(w.child) && this.#streak > 0) {
-              s.log(`prefork: worker ${w.info.pid} has run for ${STABLE_MS / 1000} s; the failure streak of ${this.#streak} is over`);
+              s.log(
+                `prefork: worker ${w.info.pid} has run for ${STABLE_MS / 1000} s; the failure streak of ${this.#streak} is over`,
+              );
               this.#streak = 0;
               this.#nextSpawnAt = 0;
             }
@@ -302,7 +321,9 @@ export class Master {
     if (w.leaving) return;
     w.leaving = true;
     w.info.state = 'retiring';
-    this.#s.log(`prefork: stopping worker ${w.info.pid} (slot ${w.info.slot}, generation ${w.info.generation}): ${why}`);
+    this.#s.log(
+      `prefork: stopping worker ${w.info.pid} (slot ${w.info.slot}, generation ${w.info.generation}): ${why}`,
+    );
     if (w.greeted) this.#send(w, { type: 'stop', timeout });
     this.#armKill(w, timeout);
     this.#broadcast();
@@ -311,7 +332,9 @@ export class Master {
   #armKill(w: Worker, timeout: number): void {
     if (w.killTimer) clearTimeout(w.killTimer);
     w.killTimer = setTimeout(() => {
-      this.#s.log(`prefork: worker ${w.info.pid} still running ${(timeout + KILL_MARGIN_MS) / 1000} s after it was asked to stop; killing it`);
+      this.#s.log(
+        `prefork: worker ${w.info.pid} still running ${(timeout + KILL_MARGIN_MS) / 1000} s after it was asked to stop; killing it`,
+      );
       w.child.kill('SIGKILL');
     }, timeout + KILL_MARGIN_MS);
   }
@@ -327,15 +350,28 @@ export class Master {
     } else if (w.readyAt === undefined || Date.now() - w.readyAt < STABLE_MS) {
       this.#streak++;
       const delay = backoffDelay(this.#streak);
-      const what = w.readyAt === undefined ? 'failed to start' : `died ${((Date.now() - w.readyAt) / 1000).toFixed(1)} s after it started`;
+      const what =
+        w.readyAt === undefined
+          ? 'failed to start'
+          : `died ${((Date.now() - w.readyAt) / 1000).toFixed(1)} s after it started`;
       // The cause once per streak; after that one line per failure, so the log shows the backoff.
-      if (this.#streak === 1) s.errors.write(`prefork: ${id} ${what} (${how}):\n${w.error ?? '(no error reported; see the worker output above)'}\n`);
+      if (this.#streak === 1)
+        s.errors.write(
+          `prefork: ${id} ${what} (${how}):\n${w.error ?? '(no error reported; see the worker output above)'}\n`,
+        );
       if (!this.#everReady && (w.fatal || this.#streak >= this.#startTries)) {
         const cause = w.error === undefined ? how : firstLine(w.error);
-        this.#fail(new PlankError('PLANK_ERR_PREFORK_START', `prefork: no worker could start (${this.#streak} ${this.#streak === 1 ? 'try' : 'tries'}): ${cause}`));
+        this.#fail(
+          new PlankError(
+            'PLANK_ERR_PREFORK_START',
+            `prefork: no worker could start (${this.#streak} ${this.#streak === 1 ? 'try' : 'tries'}): ${cause}`,
+          ),
+        );
         return;
       }
-      s.log(`prefork: ${id} ${what} (${how}); failure ${this.#streak} in a row, next worker in ${(delay / 1000).toFixed(1)} s`);
+      s.log(
+        `prefork: ${id} ${what} (${how}); failure ${this.#streak} in a row, next worker in ${(delay / 1000).toFixed(1)} s`,
+      );
       this.#nextSpawnAt = Math.max(this.#nextSpawnAt, Date.now() + delay);
     } else {
       s.log(`prefork: ${id} died (${how}); replacing it${w.error ? `: ${firstLine(w.error)}` : ''}`);

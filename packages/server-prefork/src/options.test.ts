@@ -41,12 +41,20 @@ describe('fromCommandLine', () => {
   });
 
   it('rejects an unknown option or a bad value with PLANK_ERR_SERVER_OPTION naming both', () => {
-    expect(() => fromCommandLine({ 'max-wrokers': '4' })).toThrow(expect.objectContaining({ code: 'PLANK_ERR_SERVER_OPTION', message: expect.stringContaining('--max-wrokers') }));
-    expect(() => fromCommandLine({ 'max-workers': 'many' })).toThrow(expect.objectContaining({ code: 'PLANK_ERR_SERVER_OPTION', message: expect.stringContaining('"many"') }));
+    expect(() => fromCommandLine({ 'max-wrokers': '4' })).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_SERVER_OPTION', message: expect.stringContaining('--max-wrokers') }),
+    );
+    expect(() => fromCommandLine({ 'max-workers': 'many' })).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_SERVER_OPTION', message: expect.stringContaining('"many"') }),
+    );
     expect(() => fromCommandLine({ 'max-workers': '0' })).toThrow(/--max-workers must be at least 1, got "0"/);
-    expect(() => fromCommandLine({ 'spawn-interval': '-1' })).toThrow(/--spawn-interval must be a number of seconds, got "-1"/);
+    expect(() => fromCommandLine({ 'spawn-interval': '-1' })).toThrow(
+      /--spawn-interval must be a number of seconds, got "-1"/,
+    );
     expect(() => fromCommandLine({ 'max-workers': true })).toThrow(/--max-workers needs a value, got true/);
-    expect(() => fromCommandLine({ 'min-reqs-per-child': '9', 'max-reqs-per-child': '3' })).toThrow(/--min-reqs-per-child must be at most --max-reqs-per-child/);
+    expect(() => fromCommandLine({ 'min-reqs-per-child': '9', 'max-reqs-per-child': '3' })).toThrow(
+      /--min-reqs-per-child must be at most --max-reqs-per-child/,
+    );
   });
 });
 
@@ -55,12 +63,21 @@ describe('settings', () => {
     const s = settings({ app });
     expect(s.workers).toBe(availableParallelism());
     expect(s.listen).toEqual([{ port: 5000 }]);
-    expect(s).toMatchObject({ maxReqsPerChild: 0, spawnInterval: 0, keepAliveTimeout: 5000, timeout: 300_000, gracefulTimeout: 30_000, signals: true });
+    expect(s).toMatchObject({
+      maxReqsPerChild: 0,
+      spawnInterval: 0,
+      keepAliveTimeout: 5000,
+      timeout: 300_000,
+      gracefulTimeout: 30_000,
+      signals: true,
+    });
   });
 
   it('rejects bad options with PLANK_ERR_PREFORK_OPTION naming the option and value', () => {
     const bad = (options: object, text: RegExp): void =>
-      expect(() => settings({ app, ...options })).toThrow(expect.objectContaining({ code: 'PLANK_ERR_PREFORK_OPTION', message: expect.stringMatching(text) }));
+      expect(() => settings({ app, ...options })).toThrow(
+        expect.objectContaining({ code: 'PLANK_ERR_PREFORK_OPTION', message: expect.stringMatching(text) }),
+      );
     bad({ workers: 0 }, /"workers" must be an integer >= 1, got 0/);
     bad({ spawnInterval: -5 }, /"spawnInterval" .* got -5/);
     bad({ minReqsPerChild: 5 }, /"minReqsPerChild" must be at most maxReqsPerChild \(0\)/);
@@ -81,7 +98,9 @@ describe('starterListeners', () => {
   });
 
   it('rejects a value it cannot read with PLANK_ERR_SERVER_STARTER', () => {
-    expect(() => starterListeners('127.0.0.1:5000')).toThrow(expect.objectContaining({ code: 'PLANK_ERR_SERVER_STARTER' }));
+    expect(() => starterListeners('127.0.0.1:5000')).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_SERVER_STARTER' }),
+    );
     expect(() => starterListeners('5000=x')).toThrow(/cannot read "5000=x"/);
   });
 });

@@ -72,22 +72,47 @@ function ms(options: PreforkOptions, name: keyof PreforkOptions): void {
 }
 
 const known = new Set<string>([
-  'app', 'listen', 'workers', 'maxReqsPerChild', 'minReqsPerChild', 'spawnInterval', 'keepAliveTimeout', 'maxKeepAliveReqs',
-  'timeout', 'gracefulTimeout', 'pidFile', 'workersFile', 'log', 'errors', 'signals', 'env',
+  'app',
+  'listen',
+  'workers',
+  'maxReqsPerChild',
+  'minReqsPerChild',
+  'spawnInterval',
+  'keepAliveTimeout',
+  'maxKeepAliveReqs',
+  'timeout',
+  'gracefulTimeout',
+  'pidFile',
+  'workersFile',
+  'log',
+  'errors',
+  'signals',
+  'env',
 ]);
 
 /** Validates {@link PreforkOptions} and fills in the defaults; throws `PLANK_ERR_PREFORK_OPTION`. */
 export function settings(options: PreforkOptions): Settings {
-  if (typeof options !== 'object' || options === null) throw optionError(CODE, where, 'options', options, 'must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw optionError(CODE, where, 'options', options, 'must be an object');
   for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new PlankError(CODE, `${where}: unknown option "${key}", got ${show((options as Record<string, unknown>)[key])}`);
+    if (!known.has(key))
+      throw new PlankError(
+        CODE,
+        `${where}: unknown option "${key}", got ${show((options as Record<string, unknown>)[key])}`,
+      );
   }
   const app = options.app as unknown;
-  if (typeof app !== 'object' || app === null || typeof (app as AppSource).module !== 'string' || (app as AppSource).module === '') {
+  if (
+    typeof app !== 'object' ||
+    app === null ||
+    typeof (app as AppSource).module !== 'string' ||
+    (app as AppSource).module === ''
+  ) {
     throw optionError(CODE, where, 'app', app, 'must be an AppSource { module, export?, args?, execArgv? }');
   }
   const { export: exp, execArgv } = app as AppSource;
-  if (exp !== undefined && (typeof exp !== 'string' || exp === '')) throw optionError(CODE, where, 'app.export', exp, 'must be a non-empty string');
+  if (exp !== undefined && (typeof exp !== 'string' || exp === ''))
+    throw optionError(CODE, where, 'app.export', exp, 'must be a non-empty string');
   if (execArgv !== undefined && (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== 'string'))) {
     throw optionError(CODE, where, 'app.execArgv', execArgv, 'must be an array of strings');
   }
@@ -99,21 +124,35 @@ export function settings(options: PreforkOptions): Settings {
   const max = options.maxReqsPerChild ?? 0;
   const min = options.minReqsPerChild ?? max;
   if (options.minReqsPerChild !== undefined && (max === 0 || min > max)) {
-    throw optionError(CODE, where, 'minReqsPerChild', min, `must be at most maxReqsPerChild (${max}), which must be set`);
+    throw optionError(
+      CODE,
+      where,
+      'minReqsPerChild',
+      min,
+      `must be at most maxReqsPerChild (${max}), which must be set`,
+    );
   }
   for (const name of ['pidFile', 'workersFile'] as const) {
     const v = options[name];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) throw optionError(CODE, where, name, v, 'must be a non-empty path');
+    if (v !== undefined && (typeof v !== 'string' || v === ''))
+      throw optionError(CODE, where, name, v, 'must be a non-empty path');
   }
-  if (options.log !== undefined && typeof options.log !== 'function') throw optionError(CODE, where, 'log', options.log, 'must be a function (line) => void');
+  if (options.log !== undefined && typeof options.log !== 'function')
+    throw optionError(CODE, where, 'log', options.log, 'must be a function (line) => void');
   if (options.errors !== undefined && typeof options.errors?.write !== 'function') {
     throw optionError(CODE, where, 'errors', options.errors, 'must have a write(string) method');
   }
-  if (options.signals !== undefined && options.signals !== true && options.signals !== false && options.signals !== 'control') {
+  if (
+    options.signals !== undefined &&
+    options.signals !== true &&
+    options.signals !== false &&
+    options.signals !== 'control'
+  ) {
     throw optionError(CODE, where, 'signals', options.signals, "must be true, false or 'control'");
   }
   const listen = options.listen ?? [{ port: 5000 }];
-  if (!Array.isArray(listen) || listen.length === 0) throw optionError(CODE, where, 'listen', listen, 'must be a non-empty array of ListenSpec');
+  if (!Array.isArray(listen) || listen.length === 0)
+    throw optionError(CODE, where, 'listen', listen, 'must be a non-empty array of ListenSpec');
   for (const spec of listen) checkListen(spec);
   const errors = options.errors ?? process.stderr;
   return {
@@ -141,10 +180,15 @@ function checkListen(spec: unknown): void {
   const ok =
     typeof s === 'object' &&
     s !== null &&
-    ((typeof s.port === 'number' && Number.isInteger(s.port) && s.port >= 0 && s.port <= 65535 && (s.host === undefined || (typeof s.host === 'string' && s.host !== ''))) ||
+    ((typeof s.port === 'number' &&
+      Number.isInteger(s.port) &&
+      s.port >= 0 &&
+      s.port <= 65535 &&
+      (s.host === undefined || (typeof s.host === 'string' && s.host !== ''))) ||
       (typeof s.socket === 'string' && s.socket !== '') ||
       (typeof s.fd === 'number' && Number.isInteger(s.fd) && s.fd >= 0));
-  if (!ok) throw optionError(CODE, where, 'listen', spec, 'entries must be { host?, port } (0-65535), { socket } or { fd }');
+  if (!ok)
+    throw optionError(CODE, where, 'listen', spec, 'entries must be { host?, port } (0-65535), { socket } or { fd }');
 }
 
 /** Command-line names (Starlet's, with Starman's aliases) → option, and how to read the value. */
@@ -176,7 +220,12 @@ export function fromCommandLine(options: Record<string, string | boolean>): Part
     const bad = (expected: string): PlankError =>
       new PlankError('PLANK_ERR_SERVER_OPTION', `prefork: option --${name} ${expected}, got ${show(value)}`);
     if (!entry) {
-      throw new PlankError('PLANK_ERR_SERVER_OPTION', `prefork: unknown option --${name} (known: ${Object.keys(cliNames).map((n) => `--${n}`).join(', ')})`);
+      throw new PlankError(
+        'PLANK_ERR_SERVER_OPTION',
+        `prefork: unknown option --${name} (known: ${Object.keys(cliNames)
+          .map((n) => `--${n}`)
+          .join(', ')})`,
+      );
     }
     const [key, kind] = entry;
     if (kind === 'flag') {
@@ -198,7 +247,10 @@ export function fromCommandLine(options: Record<string, string | boolean>): Part
       out[key] = Math.round(Number(value) * 1000);
     }
   }
-  if (out.minReqsPerChild !== undefined && (out.maxReqsPerChild === undefined || (out.minReqsPerChild as number) > (out.maxReqsPerChild as number))) {
+  if (
+    out.minReqsPerChild !== undefined &&
+    (out.maxReqsPerChild === undefined || (out.minReqsPerChild as number) > (out.maxReqsPerChild as number))
+  ) {
     throw new PlankError(
       'PLANK_ERR_SERVER_OPTION',
       `prefork: option --min-reqs-per-child must be at most --max-reqs-per-child, got ${show(options['min-reqs-per-child'])} with ${show(options['max-reqs-per-child'] ?? options['max-requests'])}`,

@@ -12,7 +12,8 @@ let master: Proc | undefined;
 afterEach(() => reap(master));
 
 const pidOf = (body: string): number => Number(body.split(' ')[0]);
-const workersOf = async (url: string): Promise<WorkerInfo[]> => JSON.parse((await get(`${url}workers`)).body) as WorkerInfo[];
+const workersOf = async (url: string): Promise<WorkerInfo[]> =>
+  JSON.parse((await get(`${url}workers`)).body) as WorkerInfo[];
 
 describe('plank-prefork', () => {
   it('serves from every worker, and each worker sees the list of all live workers, idle ones included', async () => {
@@ -21,10 +22,14 @@ describe('plank-prefork', () => {
     await m.waitFor(/(ready \(slot \d, generation 1\)[\s\S]*){3}/);
     // The master tells workers about each other by message, so the worker that answers may
     // hear of the last one to start a moment after its "ready" line.
-    const workers = await until(async () => {
-      const list = await workersOf(m.url);
-      return list.length === 3 ? list : undefined;
-    }, 10_000, 'all three workers in the list');
+    const workers = await until(
+      async () => {
+        const list = await workersOf(m.url);
+        return list.length === 3 ? list : undefined;
+      },
+      10_000,
+      'all three workers in the list',
+    );
     expect(workers.map((w) => w.slot).sort()).toEqual([1, 2, 3]);
     expect(workers.every((w) => w.state === 'ready' && w.generation === 1 && w.pid > 0)).toBe(true);
     const reply = await socketRequester(m.port)('/');
@@ -150,26 +155,46 @@ describe('plank-prefork', () => {
     const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
     const broken = join(dir, 'broken');
     writeFileSync(broken, 'no database');
-    const m = run(process.execPath, [bin, '--host=127.0.0.1', '--port=0', '--max-workers=1', fixtureApp], { FIXTURE_BROKEN: broken });
+    const m = run(process.execPath, [bin, '--host=127.0.0.1', '--port=0', '--max-workers=1', fixtureApp], {
+      FIXTURE_BROKEN: broken,
+    });
     master = m;
     expect(await m.exited).toBe(1);
     expect(m.output()).toMatch(/no worker could start \(3 tries\): Error: fixture app is broken: no database/);
     // The cause once, then one line per retry showing the backoff.
     expect(m.output().match(/at file:/g)?.length).toBeGreaterThanOrEqual(1);
-    expect(m.output()).toMatch(/failure 1 in a row, next worker in 0.2 s[\s\S]*failure 2 in a row, next worker in 0.4 s/);
+    expect(m.output()).toMatch(
+      /failure 1 in a row, next worker in 0.2 s[\s\S]*failure 2 in a row, next worker in 0.4 s/,
+    );
   });
 
   it('under Server::Starter serves on the inherited descriptor, and gives up after one failure when the app cannot start', async () => {
     // Bound, not listening, never polled here: as start_server hands it over, minus listen().
-    const create = (net as unknown as { _createServerHandle: (a: string, p: number, t: number) => { fd: number; getsockname(o: { port?: number }): void; close(): void } })._createServerHandle;
+    const create = (
+      net as unknown as {
+        _createServerHandle: (
+          a: string,
+          p: number,
+          t: number,
+        ) => { fd: number; getsockname(o: { port?: number }): void; close(): void };
+      }
+    )._createServerHandle;
     const held = create('127.0.0.1', 0, 4);
     const bound: { port?: number } = {};
     held.getsockname(bound);
     const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
     const broken = join(dir, 'broken');
-    const env = { ...process.env, SERVER_STARTER_PORT: `127.0.0.1:${bound.port}=3`, SERVER_STARTER_GENERATION: '7', FIXTURE_BROKEN: broken };
+    const env = {
+      ...process.env,
+      SERVER_STARTER_PORT: `127.0.0.1:${bound.port}=3`,
+      SERVER_STARTER_GENERATION: '7',
+      FIXTURE_BROKEN: broken,
+    };
     const starter = (): Proc => {
-      const child = spawn(process.execPath, [bin, '--port=1', '--max-workers=2', fixtureApp], { env, stdio: ['ignore', 'pipe', 'pipe', held.fd] });
+      const child = spawn(process.execPath, [bin, '--port=1', '--max-workers=2', fixtureApp], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe', held.fd],
+      });
       return adopt(child);
     };
     try {
@@ -178,7 +203,9 @@ describe('plank-prefork', () => {
       master = failing;
       expect(await failing.exited).toBe(1);
       expect(failing.output()).toMatch(/Server::Starter generation 7, inherited 127\.0\.0\.1:\d+=3/);
-      expect(failing.output()).toMatch(/no worker could start \(1 try\): Error: fixture app is broken: cannot connect to the database/);
+      expect(failing.output()).toMatch(
+        /no worker could start \(1 try\): Error: fixture app is broken: cannot connect to the database/,
+      );
       expect(failing.output()).not.toMatch(/next worker in/);
 
       unlinkSync(broken);

@@ -39,7 +39,9 @@ async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
   const listeners = starter !== undefined ? starterListeners(starter) : await openListeners(s.listen);
   const urls = listeners.map((l) => l.url);
   if (starter !== undefined) {
-    s.log(`prefork: Server::Starter generation ${s.env.SERVER_STARTER_GENERATION ?? '(unset)'}, inherited ${starter} (--port/--listen ignored)`);
+    s.log(
+      `prefork: Server::Starter generation ${s.env.SERVER_STARTER_GENERATION ?? '(unset)'}, inherited ${starter} (--port/--listen ignored)`,
+    );
   }
   // Under Server::Starter a new generation must fail fast, before start_server gives up on the old one.
   const tempDir = s.workersFile === undefined ? mkdtempSync(join(tmpdir(), 'plank-prefork-')) : undefined;
@@ -54,13 +56,16 @@ async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
     ['SIGTTOU', () => master.resize(-1)],
   ];
   if (s.signals === true) handlers.push(['SIGTERM', () => master.stop()], ['SIGINT', () => master.stop()]);
-  const installed = s.signals === false ? [] : handlers.map(([signal, act]): [NodeJS.Signals, () => void] => [
-    signal,
-    () => {
-      s.log(`prefork: ${signal} received`);
-      act();
-    },
-  ]);
+  const installed =
+    s.signals === false
+      ? []
+      : handlers.map(([signal, act]): [NodeJS.Signals, () => void] => [
+          signal,
+          () => {
+            s.log(`prefork: ${signal} received`);
+            act();
+          },
+        ]);
   for (const [signal, handler] of installed) process.on(signal, handler);
 
   const closed = master.closed.then((code) => {
@@ -103,9 +108,19 @@ async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
 
 function contextOptions(ctx: ServerContext): PreforkOptions {
   if (ctx.source === undefined) {
-    throw new PlankError('PLANK_ERR_PREFORK_APP', 'prefork: the app must come as a source its workers can load (ctx.source), not as a loaded app');
+    throw new PlankError(
+      'PLANK_ERR_PREFORK_APP',
+      'prefork: the app must come as a source its workers can load (ctx.source), not as a loaded app',
+    );
   }
-  return { ...fromCommandLine(ctx.options), app: ctx.source, listen: ctx.listen, log: ctx.log, errors: ctx.errors, signals: 'control' };
+  return {
+    ...fromCommandLine(ctx.options),
+    app: ctx.source,
+    listen: ctx.listen,
+    log: ctx.log,
+    errors: ctx.errors,
+    signals: 'control',
+  };
 }
 
 /**

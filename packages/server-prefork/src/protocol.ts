@@ -29,7 +29,10 @@ export type WorkerConfig = {
 };
 
 /** `stop.timeout`: ms before the worker cuts the connections still open. */
-export type ToWorker = { type: 'start'; config: WorkerConfig } | { type: 'stop'; timeout: number } | { type: 'workers'; workers: WorkerInfo[] };
+export type ToWorker =
+  | { type: 'start'; config: WorkerConfig }
+  | { type: 'stop'; timeout: number }
+  | { type: 'workers'; workers: WorkerInfo[] };
 
 export type ToMaster =
   /** Sent as soon as the worker listens for messages; the master answers with `start`. */

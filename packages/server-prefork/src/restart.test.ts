@@ -13,17 +13,23 @@ afterEach(async () => {
   procs = [];
 });
 
-const workersOf = async (url: string): Promise<WorkerInfo[]> => JSON.parse((await get(`${url}workers`)).body) as WorkerInfo[];
+const workersOf = async (url: string): Promise<WorkerInfo[]> =>
+  JSON.parse((await get(`${url}workers`)).body) as WorkerInfo[];
 
 /** Sends HUP `times` times, each once the previous generation has fully gone; returns each generation's pids. */
-async function restartUnderLoad(args: string[], times: number): Promise<{ generations: number[][]; failed: number; errors: string[]; ok: number }> {
+async function restartUnderLoad(
+  args: string[],
+  times: number,
+): Promise<{ generations: number[][]; failed: number; errors: string[]; ok: number }> {
   const master = await startMaster(['--max-workers=2', ...args, fixtureApp]);
   procs.push(master);
   const gen = async (g: number): Promise<number[]> =>
     until(
       async () => {
         const ws = await workersOf(master.url);
-        return ws.length === 2 && ws.every((w) => w.generation === g && w.state === 'ready') ? ws.map((w) => w.pid) : undefined;
+        return ws.length === 2 && ws.every((w) => w.generation === g && w.state === 'ready')
+          ? ws.map((w) => w.pid)
+          : undefined;
       },
       15_000,
       `generation ${g} alone`,
@@ -100,7 +106,20 @@ describe.skipIf(!startServer && !process.env.CI)('under Server::Starter', () => 
     const port = await freePort();
     const server = run(
       startServer ?? 'start_server',
-      [`--port=127.0.0.1:${port}`, '--signal-on-hup=USR1', '--interval=1', '--', process.execPath, plankup, '-s', 'prefork', '-E', 'deployment', '--max-workers=2', fixtureApp],
+      [
+        `--port=127.0.0.1:${port}`,
+        '--signal-on-hup=USR1',
+        '--interval=1',
+        '--',
+        process.execPath,
+        plankup,
+        '-s',
+        'prefork',
+        '-E',
+        'deployment',
+        '--max-workers=2',
+        fixtureApp,
+      ],
       { FIXTURE_VERSION_FILE: versionFile },
     );
     procs.push(server);
@@ -113,7 +132,11 @@ describe.skipIf(!startServer && !process.env.CI)('under Server::Starter', () => 
       writeFileSync(versionFile, version);
       server.child.kill('SIGHUP');
       // start_server reports the old generation's master gone (USR1, slow stop, exit 0).
-      await until(() => ((server.output().match(/old worker \d+ died, status:0/g)?.length ?? 0) > i ? true : undefined), 20_000, `generation ${i + 1} gone`);
+      await until(
+        () => ((server.output().match(/old worker \d+ died, status:0/g)?.length ?? 0) > i ? true : undefined),
+        20_000,
+        `generation ${i + 1} gone`,
+      );
       const bodies = await Promise.all([1, 2, 3, 4, 5, 6].map(() => get(url).then((r) => r.body)));
       expect(bodies.every((b) => b.includes(` ${version} `))).toBe(true);
     }

@@ -39,12 +39,20 @@ async function loadApp(source: AppSource): Promise<App> {
   let app: unknown;
   if (source.export !== undefined) {
     const loader = mod[source.export];
-    if (typeof loader !== 'function') throw new PlankError('PLANK_ERR_PREFORK_APP', `${spec}: export "${source.export}" must be a function returning the app, got ${show(loader)}`);
+    if (typeof loader !== 'function')
+      throw new PlankError(
+        'PLANK_ERR_PREFORK_APP',
+        `${spec}: export "${source.export}" must be a function returning the app, got ${show(loader)}`,
+      );
     app = await (loader as (args: unknown) => unknown)(source.args);
   } else {
     app = await mod.default;
   }
-  if (typeof app !== 'function') throw new PlankError('PLANK_ERR_PREFORK_APP', `${spec}: the app must be a function (env) => response, got ${show(app)}`);
+  if (typeof app !== 'function')
+    throw new PlankError(
+      'PLANK_ERR_PREFORK_APP',
+      `${spec}: the app must be a function (env) => response, got ${show(app)}`,
+    );
   return app as App;
 }
 

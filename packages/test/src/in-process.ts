@@ -26,7 +26,12 @@ export type InProcessOptions = {
 export function testEnv(path = '/', init: TestRequestInit = {}, options: InProcessOptions = {}): Env {
   const rawHeaders = flatHeaders(init.headers);
   if (!hasHeader(rawHeaders, 'host')) rawHeaders.unshift('Host', 'localhost');
-  const body = init.body === undefined ? undefined : typeof init.body === 'string' ? Buffer.from(init.body, 'utf8') : Buffer.from(init.body);
+  const body =
+    init.body === undefined
+      ? undefined
+      : typeof init.body === 'string'
+        ? Buffer.from(init.body, 'utf8')
+        : Buffer.from(init.body);
   if (body !== undefined && !hasHeader(rawHeaders, 'content-length') && !hasHeader(rawHeaders, 'transfer-encoding')) {
     rawHeaders.push('Content-Length', String(body.length));
   }
@@ -35,7 +40,12 @@ export function testEnv(path = '/', init: TestRequestInit = {}, options: InProce
     url: path,
     httpVersion: '1.1',
     rawHeaders,
-    socket: { remoteAddress: init.remoteAddr ?? '127.0.0.1', remotePort: 50000, localAddress: '127.0.0.1', localPort: 80 },
+    socket: {
+      remoteAddress: init.remoteAddr ?? '127.0.0.1',
+      remotePort: 50000,
+      localAddress: '127.0.0.1',
+      localPort: 80,
+    },
   };
   const input = Readable.from(body === undefined || body.length === 0 ? [] : [body]);
   return buildEnv(req, { input, errors: options.errors ?? process.stderr });
@@ -48,7 +58,12 @@ export function testEnv(path = '/', init: TestRequestInit = {}, options: InProce
  * and `plank.finish` and `psgix.cleanup.handlers` run after the body is complete. An error
  * after the headers rejects, as a socket client would see the connection drop.
  */
-export async function requestInProcess(app: App, path: string, init: TestRequestInit = {}, options: InProcessOptions = {}): Promise<TestResponse> {
+export async function requestInProcess(
+  app: App,
+  path: string,
+  init: TestRequestInit = {},
+  options: InProcessOptions = {},
+): Promise<TestResponse> {
   const env = testEnv(path, init, options);
   let result: AppResult;
   try {
@@ -63,7 +78,7 @@ export async function requestInProcess(app: App, path: string, init: TestRequest
 }
 
 // The server declares the length of a body held in memory; a test must see the same headers.
-function withLength(env: Env, res: Response): Headers {
+function withLength(_env: Env, res: Response): Headers {
   const [status, headers, body] = res;
   if (!Array.isArray(body) || statusWithoutBody(status)) return headers;
   if (hasHeader(headers, 'content-length') || hasHeader(headers, 'transfer-encoding')) return headers;
@@ -84,10 +99,13 @@ function serverError(env: Env, err: unknown): TestResponse {
 
 // Mirrors what node:http rejects, so an app that only passes in-process fails loudly here too.
 function checkHead(res: unknown): Error | undefined {
-  if (!Array.isArray(res) || res.length < 2) return new TypeError(`app returned ${String(res)}, not [status, headers, body]`);
+  if (!Array.isArray(res) || res.length < 2)
+    return new TypeError(`app returned ${String(res)}, not [status, headers, body]`);
   const [status, headers] = res as [unknown, unknown];
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 999) return new RangeError(`invalid status ${String(status)}`);
-  if (!Array.isArray(headers) || headers.length % 2 !== 0) return new TypeError('headers must be a flat [name, value, ...] array of even length');
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 999)
+    return new RangeError(`invalid status ${String(status)}`);
+  if (!Array.isArray(headers) || headers.length % 2 !== 0)
+    return new TypeError('headers must be a flat [name, value, ...] array of even length');
   try {
     for (let i = 0; i < headers.length; i += 2) {
       validateHeaderName(String(headers[i]));
@@ -123,7 +141,9 @@ async function chunksOf(chunks: AsyncIterable<Chunk>): Promise<Buffer[]> {
 }
 
 function toBuffer(chunk: Chunk): Buffer {
-  return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return typeof chunk === 'string'
+    ? Buffer.from(chunk, 'utf8')
+    : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 function finish(env: Env, status: number, headers: Headers, parts: Buffer[], aborted = false): TestResponse {
@@ -150,7 +170,10 @@ function runHandlers(env: Env, info: FinishInfo): void {
   }
 }
 
-function streaming(env: Env, app: (respond: (res: [number, Headers] | Response) => Writer) => void | Promise<void>): Promise<TestResponse> {
+function streaming(
+  env: Env,
+  app: (respond: (res: [number, Headers] | Response) => Writer) => void | Promise<void>,
+): Promise<TestResponse> {
   return new Promise<TestResponse>((resolve, reject) => {
     let responded = false;
     let settled = false;
@@ -197,7 +220,14 @@ function streaming(env: Env, app: (respond: (res: [number, Headers] | Response) 
     };
     const fail = (err: unknown): void => {
       if (!responded) settle(() => resolve(serverError(env, err)));
-      else settle(() => reject(new Error('the app failed after sending the headers; a client would see the connection drop', { cause: err })));
+      else
+        settle(() =>
+          reject(
+            new Error('the app failed after sending the headers; a client would see the connection drop', {
+              cause: err,
+            }),
+          ),
+        );
     };
     try {
       const ret = app(respond);

@@ -31,12 +31,16 @@ describe('freePort', () => {
 describe('until', () => {
   it('resolves with the first value that is neither undefined nor false, awaiting async checks', async () => {
     let calls = 0;
-    expect(await until(() => (++calls === 3 ? 'third' : calls === 1 ? undefined : false), 'the third call', { interval: 1 })).toBe('third');
+    expect(
+      await until(() => (++calls === 3 ? 'third' : calls === 1 ? undefined : false), 'the third call', { interval: 1 }),
+    ).toBe('third');
     expect(calls).toBe(3);
     expect(await until(async () => 0, 'a zero')).toBe(0);
   });
 
   it('rejects naming what it waited for once the timeout has passed', async () => {
-    await expect(until(() => false, 'the impossible', { timeout: 30, interval: 5 })).rejects.toThrow('timed out waiting for the impossible');
+    await expect(until(() => false, 'the impossible', { timeout: 30, interval: 5 })).rejects.toThrow(
+      'timed out waiting for the impossible',
+    );
   });
 });

@@ -71,7 +71,11 @@ export type UntilOptions = {
  * const line = await until(() => lines[0], 'the log line');
  * ```
  */
-export async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, options: UntilOptions = {}): Promise<T> {
+export async function until<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  options: UntilOptions = {},
+): Promise<T> {
   const { timeout = 10_000, interval = 20 } = options;
   const deadline = Date.now() + timeout;
   for (;;) {

@@ -27,18 +27,31 @@ export function socketRequester(port: number): Requester {
     const headers = flatHeaders(init.headers);
     // node does not add Host itself when headers are given as a flat list.
     if (!hasHeader(headers, 'host')) headers.unshift('Host', `127.0.0.1:${port}`);
-    const body = init.body === undefined ? undefined : typeof init.body === 'string' ? Buffer.from(init.body, 'utf8') : Buffer.from(init.body);
-    if (body !== undefined && !hasHeader(headers, 'content-length') && !hasHeader(headers, 'transfer-encoding')) headers.push('Content-Length', String(body.length));
+    const body =
+      init.body === undefined
+        ? undefined
+        : typeof init.body === 'string'
+          ? Buffer.from(init.body, 'utf8')
+          : Buffer.from(init.body);
+    if (body !== undefined && !hasHeader(headers, 'content-length') && !hasHeader(headers, 'transfer-encoding'))
+      headers.push('Content-Length', String(body.length));
     return new Promise<TestResponse>((resolve, reject) => {
       // agent: false gives each request its own connection, so a test never sees a
       // response on a socket another test left in a strange state.
-      const req = httpRequest({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers, agent: false }, (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (c: Buffer) => parts.push(c));
-        res.on('end', () => resolve(makeResponse(res.statusCode ?? 0, res.rawHeaders, Buffer.concat(parts), res.statusMessage)));
-        res.on('error', reject);
-        res.on('aborted', () => reject(new Error('the server closed the connection before the response was complete')));
-      });
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers, agent: false },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () =>
+            resolve(makeResponse(res.statusCode ?? 0, res.rawHeaders, Buffer.concat(parts), res.statusMessage)),
+          );
+          res.on('error', reject);
+          res.on('aborted', () =>
+            reject(new Error('the server closed the connection before the response was complete')),
+          );
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -73,7 +86,12 @@ export function rawRequest(port: number, request: string | Buffer): Promise<Test
       try {
         const res = parseResponse(buf, isHead, ended);
         if (res) done(undefined, res);
-        else if (ended) done(new Error(`connection closed before a complete response: ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`));
+        else if (ended)
+          done(
+            new Error(
+              `connection closed before a complete response: ${JSON.stringify(buf.toString('latin1').slice(0, 200))}`,
+            ),
+          );
       } catch (err) {
         done(err as Error);
       }
@@ -116,10 +134,12 @@ export function parseResponse(buf: Buffer, isHead: boolean, ended: boolean): Tes
       continue;
     }
     const get = (name: string): string | undefined => {
-      for (let i = 0; i < rawHeaders.length; i += 2) if ((rawHeaders[i] as string).toLowerCase() === name) return rawHeaders[i + 1];
+      for (let i = 0; i < rawHeaders.length; i += 2)
+        if ((rawHeaders[i] as string).toLowerCase() === name) return rawHeaders[i + 1];
       return undefined;
     };
-    if (isHead || status === 204 || status === 304) return makeResponse(status, rawHeaders, Buffer.alloc(0), statusText);
+    if (isHead || status === 204 || status === 304)
+      return makeResponse(status, rawHeaders, Buffer.alloc(0), statusText);
     const te = get('transfer-encoding');
     if (te !== undefined && /chunked/i.test(te)) {
       const parts: Buffer[] = [];

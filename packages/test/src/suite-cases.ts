@@ -32,11 +32,11 @@ export type SuiteCase = {
   noLint?: true;
 };
 
-const text = (body: string | Uint8Array, status = 200, headers: string[] = []): [number, string[], Array<string | Uint8Array>] => [
-  status,
-  ['Content-Type', 'text/plain', ...headers],
-  [body],
-];
+const text = (
+  body: string | Uint8Array,
+  status = 200,
+  headers: string[] = [],
+): [number, string[], Array<string | Uint8Array>] => [status, ['Content-Type', 'text/plain', ...headers], [body]];
 
 async function readInput(env: Env): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -69,9 +69,19 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
     },
     {
       name: 'POST gives the body on psgi.input and its type and length as CONTENT_TYPE and CONTENT_LENGTH',
-      app: async (env) => text(`Hello, ${(await readInput(env)).toString()}`, 200, ['Client-Content-Length', env.CONTENT_LENGTH ?? '', 'Client-Content-Type', env.CONTENT_TYPE ?? '']),
+      app: async (env) =>
+        text(`Hello, ${(await readInput(env)).toString()}`, 200, [
+          'Client-Content-Length',
+          env.CONTENT_LENGTH ?? '',
+          'Client-Content-Type',
+          env.CONTENT_TYPE ?? '',
+        ]),
       async check({ request }) {
-        const res = await request('/', { method: 'POST', body: 'name=tatsuhiko', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+        const res = await request('/', {
+          method: 'POST',
+          body: 'name=tatsuhiko',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        });
         assert.equal(res.headers['client-content-length'], '14');
         assert.equal(res.headers['client-content-type'], 'application/x-www-form-urlencoded');
         assert.equal(res.text, 'Hello, name=tatsuhiko');
@@ -81,12 +91,20 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
       name: 'a big POST of several megabytes arrives intact',
       app: async (env) => {
         const body = await readInput(env);
-        return [200, ['Content-Type', 'application/octet-stream', 'Client-Content-Length', env.CONTENT_LENGTH ?? ''], [body]];
+        return [
+          200,
+          ['Content-Type', 'application/octet-stream', 'Client-Content-Length', env.CONTENT_LENGTH ?? ''],
+          [body],
+        ];
       },
       async check({ request }) {
         const body = Buffer.alloc(4 * 1024 * 1024 + 7);
         for (let i = 0; i < body.length; i++) body[i] = (i * 31 + (i >> 9)) & 0xff;
-        const res = await request('/', { method: 'POST', body, headers: { 'Content-Type': 'application/octet-stream' } });
+        const res = await request('/', {
+          method: 'POST',
+          body,
+          headers: { 'Content-Type': 'application/octet-stream' },
+        });
         assert.equal(res.headers['client-content-length'], String(body.length));
         assert.equal(res.body.length, body.length);
         assert.equal(sha1(res.body), sha1(body));
@@ -118,7 +136,11 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
     },
     {
       name: 'a bigger file body (3 MiB) arrives byte for byte',
-      app: () => [200, ['Content-Type', 'application/octet-stream', 'Content-Length', String(3 * 1024 * 1024)], { path: fx.big }],
+      app: () => [
+        200,
+        ['Content-Type', 'application/octet-stream', 'Content-Length', String(3 * 1024 * 1024)],
+        { path: fx.big },
+      ],
       async check({ request }) {
         const res = await request('/kyoto.jpg');
         assert.equal(res.body.length, 3 * 1024 * 1024);
@@ -143,7 +165,11 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
     },
     {
       name: 'Cookie is HTTP_COOKIE and there is no env.COOKIE',
-      app: (env) => text(env.HTTP_COOKIE ?? 'missing', 200, ['X-Cookie', (env as Record<string, unknown>).COOKIE === undefined ? '0' : '1']),
+      app: (env) =>
+        text(env.HTTP_COOKIE ?? 'missing', 200, [
+          'X-Cookie',
+          (env as Record<string, unknown>).COOKIE === undefined ? '0' : '1',
+        ]),
       async check({ request }) {
         const res = await request('/', { headers: { Cookie: 'foo=bar' } });
         assert.equal(res.text, 'foo=bar');
@@ -152,10 +178,18 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
     },
     {
       name: 'REQUEST_METHOD, PATH_INFO, QUERY_STRING, SERVER_NAME and SERVER_PORT are set from the request',
-      app: (env) => text(['REQUEST_METHOD', 'PATH_INFO', 'QUERY_STRING', 'SERVER_NAME', 'SERVER_PORT'].map((k) => `${k}:${String(env[k as 'PATH_INFO'])}`).join('\n')),
+      app: (env) =>
+        text(
+          ['REQUEST_METHOD', 'PATH_INFO', 'QUERY_STRING', 'SERVER_NAME', 'SERVER_PORT']
+            .map((k) => `${k}:${String(env[k as 'PATH_INFO'])}`)
+            .join('\n'),
+        ),
       async check({ request }) {
         const res = await request('/foo/?dankogai=kogaidan', { headers: { Host: '127.0.0.1:8123' } });
-        assert.equal(res.text, 'REQUEST_METHOD:GET\nPATH_INFO:/foo/\nQUERY_STRING:dankogai=kogaidan\nSERVER_NAME:127.0.0.1\nSERVER_PORT:8123');
+        assert.equal(
+          res.text,
+          'REQUEST_METHOD:GET\nPATH_INFO:/foo/\nQUERY_STRING:dankogai=kogaidan\nSERVER_NAME:127.0.0.1\nSERVER_PORT:8123',
+        );
       },
     },
     {
@@ -176,7 +210,10 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
       name: 'PATH_INFO holds the decoded bytes one per character, so UTF-8 and invalid UTF-8 both survive',
       app: (env) => text(Buffer.from(`${env.PATH_INFO.length}:${env.PATH_INFO}`, 'latin1')),
       async check({ request }) {
-        assert.deepEqual((await request('/caf%C3%A9%FF')).body, Buffer.concat([Buffer.from('7:/caf'), Buffer.from([0xc3, 0xa9, 0xff])]));
+        assert.deepEqual(
+          (await request('/caf%C3%A9%FF')).body,
+          Buffer.concat([Buffer.from('7:/caf'), Buffer.from([0xc3, 0xa9, 0xff])]),
+        );
       },
     },
     {
@@ -223,7 +260,8 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
     },
     {
       name: 'REMOTE_ADDR is the peer and REMOTE_PORT its port',
-      app: (env) => text(`${env.REMOTE_ADDR} ${/^\d+$/.test(env.REMOTE_PORT ?? '') ? 'port' : String(env.REMOTE_PORT)}`),
+      app: (env) =>
+        text(`${env.REMOTE_ADDR} ${/^\d+$/.test(env.REMOTE_PORT ?? '') ? 'port' : String(env.REMOTE_PORT)}`),
       async check({ request }) {
         assert.equal((await request('/')).text, '127.0.0.1 port');
       },
@@ -310,25 +348,37 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
       name: 'repeated User-Agent and Referer are joined too (node:http would drop them)',
       app: (env) => text(`${env.HTTP_USER_AGENT}|${env.HTTP_REFERER}`),
       async check({ request }) {
-        const res = await request('/', { headers: ['User-Agent', 'a', 'User-Agent', 'b', 'Referer', 'http://x/', 'Referer', 'http://y/'] });
+        const res = await request('/', {
+          headers: ['User-Agent', 'a', 'User-Agent', 'b', 'Referer', 'http://x/', 'Referer', 'http://y/'],
+        });
         assert.equal(res.text, 'a, b|http://x/, http://y/');
       },
     },
     {
       name: 'a response header given twice is sent twice',
-      app: () => [200, ['Content-Type', 'text/plain', 'X-Foo', 'foo', 'X-Foo', 'bar, baz', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2'], ['hi']],
+      app: () => [
+        200,
+        ['Content-Type', 'text/plain', 'X-Foo', 'foo', 'X-Foo', 'bar, baz', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2'],
+        ['hi'],
+      ],
       async check({ request }) {
         const res = await request('/');
         assert.match(res.headers['x-foo'] ?? '', /foo,\s*bar,\s*baz/);
-        const cookies = res.rawHeaders.filter((_, i) => i % 2 === 1 && res.rawHeaders[i - 1]?.toLowerCase() === 'set-cookie');
+        const cookies = res.rawHeaders.filter(
+          (_, i) => i % 2 === 1 && res.rawHeaders[i - 1]?.toLowerCase() === 'set-cookie',
+        );
         assert.deepEqual(cookies, ['a=1', 'b=2']);
       },
     },
     {
       name: 'CONTENT_TYPE and CONTENT_LENGTH never appear as HTTP_CONTENT_*',
-      app: (env) => text(`${env.HTTP_CONTENT_TYPE}|${env.HTTP_CONTENT_LENGTH}|${env.CONTENT_TYPE}|${env.CONTENT_LENGTH}`),
+      app: (env) =>
+        text(`${env.HTTP_CONTENT_TYPE}|${env.HTTP_CONTENT_LENGTH}|${env.CONTENT_TYPE}|${env.CONTENT_LENGTH}`),
       async check({ request }) {
-        assert.equal((await request('/', { method: 'POST', body: 'abc', headers: { 'Content-Type': 'text/x' } })).text, 'undefined|undefined|text/x|3');
+        assert.equal(
+          (await request('/', { method: 'POST', body: 'abc', headers: { 'Content-Type': 'text/x' } })).text,
+          'undefined|undefined|text/x|3',
+        );
       },
     },
     {
@@ -420,8 +470,25 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
       name: 'async iterables and web ReadableStreams are streamed',
       app: (env) =>
         env.PATH_INFO === '/web'
-          ? [200, [], new ReadableStream<Uint8Array>({ pull(c) { c.enqueue(new TextEncoder().encode('web')); c.close(); } })]
-          : [200, [], (async function* () { yield 'as'; await tick(); yield Buffer.from('ync'); })()],
+          ? [
+              200,
+              [],
+              new ReadableStream<Uint8Array>({
+                pull(c) {
+                  c.enqueue(new TextEncoder().encode('web'));
+                  c.close();
+                },
+              }),
+            ]
+          : [
+              200,
+              [],
+              (async function* () {
+                yield 'as';
+                await tick();
+                yield Buffer.from('ync');
+              })(),
+            ],
       async check({ request }) {
         assert.equal((await request('/async')).text, 'async');
         assert.equal((await request('/web')).text, 'web');
@@ -450,7 +517,10 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
       name: 'psgix.cleanup handlers run after the response',
       app: (env) => {
         if (env.PATH_INFO === '/check') return text(String(cleaned));
-        if (env['psgix.cleanup']) env['psgix.cleanup.handlers']?.push(() => { cleaned++; });
+        if (env['psgix.cleanup'])
+          env['psgix.cleanup.handlers']?.push(() => {
+            cleaned++;
+          });
         return text('done');
       },
       async check({ request }) {
@@ -462,7 +532,9 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
     {
       name: 'plank.finish handlers learn the status and body size once the response is out',
       app: (env) => {
-        onFinish(env, (info) => { finished = info; });
+        onFinish(env, (info) => {
+          finished = info;
+        });
         return text('12345', 201);
       },
       async check({ request }) {
@@ -478,7 +550,10 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
       name: 'request content is readable as a stream, like Plack::Request content',
       app: async (env) => text(await readInput(env)),
       async check({ request }) {
-        assert.equal((await request('/', { method: 'POST', body: 'body', headers: { 'Content-Type': 'text/plain' } })).text, 'body');
+        assert.equal(
+          (await request('/', { method: 'POST', body: 'body', headers: { 'Content-Type': 'text/plain' } })).text,
+          'body',
+        );
       },
     },
     {
@@ -507,7 +582,8 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
     {
       name: 'an absolute-form target is split into path and query, its host wins',
       socketOnly: true,
-      app: (env) => text(`${env.PATH_INFO}|${env.QUERY_STRING}|${env.SERVER_NAME}|${env.SERVER_PORT}|${env.REQUEST_URI}`),
+      app: (env) =>
+        text(`${env.PATH_INFO}|${env.QUERY_STRING}|${env.SERVER_NAME}|${env.SERVER_PORT}|${env.REQUEST_URI}`),
       async check({ raw }) {
         const res = await raw('GET http://example.com:8080/a%41?q=1 HTTP/1.1\r\nHost: other');
         assert.equal(res.text, '/aA|q=1|example.com|8080|http://example.com:8080/a%41?q=1');

@@ -37,13 +37,22 @@ export function suiteApp(cases: SuiteCase[]): App {
 /** The suite's in-process "server": requests go through `requestInProcess`, no socket. */
 export const inProcessServer: SuiteFactory = Object.assign(
   (app: App): Promise<SuiteServer> =>
-    Promise.resolve({ port: 0, close: () => Promise.resolve(), request: (path: string, init?: Parameters<Requester>[1]) => requestInProcess(app, path, init) }),
+    Promise.resolve({
+      port: 0,
+      close: () => Promise.resolve(),
+      request: (path: string, init?: Parameters<Requester>[1]) => requestInProcess(app, path, init),
+    }),
   { socketless: true },
 );
 
 function withRoute(init: Parameters<Requester>[1], index: number): NonNullable<Parameters<Requester>[1]> {
   const headers = init?.headers;
-  const flat = headers === undefined ? [] : Array.isArray(headers) ? [...headers] : Object.entries(headers).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, v]));
+  const flat =
+    headers === undefined
+      ? []
+      : Array.isArray(headers)
+        ? [...headers]
+        : Object.entries(headers).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, v]));
   return { ...init, headers: [...flat, ROUTE, String(index)] };
 }
 
@@ -85,7 +94,8 @@ export function runServerSuite(name: string, factory: SuiteFactory): void {
         const request = s.request ?? socketRequester(s.port);
         const client: SuiteClient = {
           request: (path, init) => request(path, withRoute(init, index)),
-          raw: (head, body = '') => rawRequest(s.port, `${head}\r\n${ROUTE}: ${index}\r\nConnection: close\r\n\r\n${body}`),
+          raw: (head, body = '') =>
+            rawRequest(s.port, `${head}\r\n${ROUTE}: ${index}\r\nConnection: close\r\n\r\n${body}`),
         };
         await c.check(client);
       });

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 if (cluster.isPrimary) {
   for (let i = 0; i < Number(process.env.WORKERS ?? 2); i++) cluster.fork();
 } else {
-  createServer((req, res) => {
+  createServer((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '13' });
     res.end('Hello, World!');
   }).listen(Number(process.env.PORT), '127.0.0.1');

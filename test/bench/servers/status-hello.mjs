@@ -20,7 +20,14 @@ if (process.env.STATUS_MODE === 'finish') {
   // One directory per master: its workers share it, other runs do not.
   const dir = `${tmpdir()}/plank-bench-status-${process.ppid}`;
   app = builder(({ enable }) => {
-    enable(serverStatusLite({ path: '/server-status', allow: '127.0.0.1', scoreboard: `${dir}/sb`, counterFile: `${dir}/counter` }));
+    enable(
+      serverStatusLite({
+        path: '/server-status',
+        allow: '127.0.0.1',
+        scoreboard: `${dir}/sb`,
+        counterFile: `${dir}/counter`,
+      }),
+    );
     return hello;
   });
 }

@@ -48,7 +48,9 @@ if (isMain && process.argv[2] === 'serve') {
     if (kind === 'morgan') {
       const morgan = requirePackage('morgan');
       const { createWriteStream } = await import('node:fs');
-      app.use(morgan('combined', { stream: createWriteStream(join(dir, `morgan-${process.pid}.log`), { flags: 'a' }) }));
+      app.use(
+        morgan('combined', { stream: createWriteStream(join(dir, `morgan-${process.pid}.log`), { flags: 'a' }) }),
+      );
     }
     app.get('/', (_req, res) => res.type('text/plain').send(body));
     app.listen(port, '127.0.0.1');
@@ -59,7 +61,8 @@ if (isMain && process.argv[2] === 'serve') {
     const { accessLog } = await import('@plank/middleware-access-log');
     const hello = () => [200, ['Content-Type', 'text/plain', 'Content-Length', '13'], [body]];
     const app = builder(({ enable }) => {
-      if (kind === 'log') enable(accessLog({ format: 'combined', file: join(dir, `access-${process.pid}.%DATE%.log`), rotate: 'daily' }));
+      if (kind === 'log')
+        enable(accessLog({ format: 'combined', file: join(dir, `access-${process.pid}.%DATE%.log`), rotate: 'daily' }));
       return hello;
     });
     await serve(app, { host: '127.0.0.1', port });

@@ -11,7 +11,20 @@ const plankup = fileURLToPath(new URL('../../../packages/cli/dist/bin.js', impor
 const app = fileURLToPath(new URL('../servers/status-hello.mjs', import.meta.url));
 // plankup finds `-s prefork` from its working directory.
 const cwd = fileURLToPath(new URL('../../../packages/server-prefork/', import.meta.url));
-const command = [node, plankup, '-s', 'prefork', '--max-workers=2', '-o', '127.0.0.1', '-p', '{port}', '-E', 'deployment', app];
+const command = [
+  node,
+  plankup,
+  '-s',
+  'prefork',
+  '--max-workers=2',
+  '-o',
+  '127.0.0.1',
+  '-p',
+  '{port}',
+  '-E',
+  'deployment',
+  app,
+];
 
 export default {
   paired: true,

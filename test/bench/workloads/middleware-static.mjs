@@ -6,7 +6,7 @@
 // when test/bench depends on them or NODE_PATH points at them. Debian peers (nginx, Starlet)
 // are found on PATH (and /usr/sbin).
 // This file is also its own server: `node workloads/middleware-static.mjs serve <kind> <dir>`.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +38,13 @@ const kinds = [
 ];
 const servers = [];
 for (const size of ['4k', '1m']) {
-  for (const k of kinds) servers.push({ name: `${k.name} ${size}`, command: [node, self, 'serve', k.kind, dir], path: `/${size}.bin`, available: k.available });
+  for (const k of kinds)
+    servers.push({
+      name: `${k.name} ${size}`,
+      command: [node, self, 'serve', k.kind, dir],
+      path: `/${size}.bin`,
+      available: k.available,
+    });
 }
 
 export default {
@@ -81,7 +87,11 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
     process.on('SIGTERM', () => child.kill('SIGQUIT'));
   } else if (kind === 'starlet') {
     const app = `use Plack::Builder; builder { enable "Static", path => qr{^/}, root => "${root}"; sub { [404, [], ["not found"]] } }`;
-    const child = spawn('plackup', ['-s', 'Starlet', '--host', '127.0.0.1', '--port', String(port), '-E', 'deployment', '-e', app], { stdio: 'inherit' });
+    const child = spawn(
+      'plackup',
+      ['-s', 'Starlet', '--host', '127.0.0.1', '--port', String(port), '-E', 'deployment', '-e', app],
+      { stdio: 'inherit' },
+    );
     process.on('SIGTERM', () => child.kill('SIGTERM'));
   } else if (kind === 'fastify') {
     const fastify = requirePackage('fastify')({ logger: false });

@@ -43,12 +43,12 @@ if (isMain && process.argv[2] === 'serve') {
   const file = join(root, '64k.bin');
   const text = ['Content-Type', 'text/plain'];
   if (kind === 'raw-hello') {
-    createServer((req, res) => {
+    createServer((_req, res) => {
       res.writeHead(200, text);
       res.end('Hello, World!');
     }).listen(port, '127.0.0.1');
   } else if (kind === 'raw-file') {
-    createServer((req, res) => {
+    createServer((_req, res) => {
       res.writeHead(200, ['Content-Type', 'application/octet-stream', 'Content-Length', '65536']);
       pipeline(createReadStream(file), res, () => {});
     }).listen(port, '127.0.0.1');
@@ -61,7 +61,11 @@ if (isMain && process.argv[2] === 'serve') {
         await w.write('Hello, World!');
         await w.close();
       },
-      'plank-file': () => [200, ['Content-Type', 'application/octet-stream', 'Content-Length', '65536'], { path: file }],
+      'plank-file': () => [
+        200,
+        ['Content-Type', 'application/octet-stream', 'Content-Length', '65536'],
+        { path: file },
+      ],
     };
     await serve(apps[kind], { host: '127.0.0.1', port });
   }

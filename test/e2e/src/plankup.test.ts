@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -71,7 +70,9 @@ describe('plankup', () => {
   });
 
   it('wraps the app in AccessLog, StackTrace and Lint in development, and not in deployment', async () => {
-    const dir = appDir({ 'app.js': `export default (env) => { if (env.PATH_INFO === '/boom') throw new Error('kaboom'); return [200, ['Content-Type', 'text/plain'], ['ok']]; };\n` });
+    const dir = appDir({
+      'app.js': `export default (env) => { if (env.PATH_INFO === '/boom') throw new Error('kaboom'); return [200, ['Content-Type', 'text/plain'], ['ok']]; };\n`,
+    });
     const dev = plankup(['-o', '127.0.0.1', '-p', '0'], dir);
     const [url] = await listening(dev);
     const boom = await fetch(`${url}boom`);
@@ -94,7 +95,9 @@ describe('plankup', () => {
   });
 
   it('--check loads the app and its middleware, prints the stack and binds nothing', async () => {
-    const dir = appDir({ 'app.js': `import { builder } from '@plank/core';\nexport default builder(({ enable }) => { enable('Runtime'); return function site() { return [200, [], []]; }; });\n` });
+    const dir = appDir({
+      'app.js': `import { builder } from '@plank/core';\nexport default builder(({ enable }) => { enable('Runtime'); return function site() { return [200, [], []]; }; });\n`,
+    });
     const port = await freePort();
     const run = plankup(['--check', '-o', '127.0.0.1', '-p', String(port)], dir);
     expect(await run.exited).toBe(0);
@@ -103,12 +106,16 @@ describe('plankup', () => {
     expect(run.out()).toMatch(/stack: +AccessLog → StackTrace → Lint → Runtime → site/);
     // Nothing was bound: the port is still free.
     await new Promise<void>((resolve, reject) => {
-      const s = createServer().once('error', reject).listen(port, '127.0.0.1', () => s.close(() => resolve()));
+      const s = createServer()
+        .once('error', reject)
+        .listen(port, '127.0.0.1', () => s.close(() => resolve()));
     });
   });
 
   it('--check fails with exit 1 naming an unknown middleware', async () => {
-    const dir = appDir({ 'app.js': `import { builder } from '@plank/core';\nexport default builder(({ enable }) => { enable('NoSuchThing'); return () => [200, [], []]; });\n` });
+    const dir = appDir({
+      'app.js': `import { builder } from '@plank/core';\nexport default builder(({ enable }) => { enable('NoSuchThing'); return () => [200, [], []]; });\n`,
+    });
     const run = plankup(['--check'], dir);
     expect(await run.exited).toBe(1);
     expect(run.err()).toMatch(/^plankup: .*enable\("NoSuchThing"\): unknown middleware/);
@@ -134,8 +141,18 @@ describe('plankup', () => {
       [['broken.ts'], { 'broken.ts': 'export default (env => ;\n' }, 1, /^plankup: .*broken\.ts:1:\d+: ERROR: /],
       [['broken.js'], { 'broken.js': 'export default (env => ;\n' }, 1, /^plankup: .*broken\.js/],
       [['notapp.js'], { 'notapp.js': 'export default 42;\n' }, 1, /the default export must be an app .*got 42/],
-      [['-s', 'nosuch', 'a.js'], { 'a.js': 'export default () => [200, [], []];\n' }, 1, /^plankup: unknown server "nosuch": package @plank\/server-nosuch is not installed$/],
-      [['-M', 'no-such-plank-module', 'a.js'], { 'a.js': 'export default () => [200, [], []];\n' }, 1, /^plankup: -M no-such-plank-module: cannot find module from \//],
+      [
+        ['-s', 'nosuch', 'a.js'],
+        { 'a.js': 'export default () => [200, [], []];\n' },
+        1,
+        /^plankup: unknown server "nosuch": package @plank\/server-nosuch is not installed$/,
+      ],
+      [
+        ['-M', 'no-such-plank-module', 'a.js'],
+        { 'a.js': 'export default () => [200, [], []];\n' },
+        1,
+        /^plankup: -M no-such-plank-module: cannot find module from \//,
+      ],
     ];
     for (const [args, files, code, message] of cases) {
       const run = plankup(args, appDir(files));
@@ -147,7 +164,9 @@ describe('plankup', () => {
 
   it('says so when the port is in use', async () => {
     const blocker = createServer();
-    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)));
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
+    );
     try {
       const run = plankup(['-o', '127.0.0.1', '-p', String(port), 'app.ts'], appDir({ 'app.ts': helloTs }));
       expect(await run.exited).toBe(1);
@@ -172,11 +191,26 @@ describe('plankup', () => {
 
   it('runs -e code as the app, or as a builder block around the app file', async () => {
     const dir = appDir({ 'app.ts': helloTs });
-    const inline = plankup(['-o', '127.0.0.1', '-p', '0', '-E', 'deployment', '-e', `(env) => [200, ['Content-Type', 'text/plain'], ['inline ' + env.PATH_INFO]]`], dir);
+    const inline = plankup(
+      [
+        '-o',
+        '127.0.0.1',
+        '-p',
+        '0',
+        '-E',
+        'deployment',
+        '-e',
+        `(env) => [200, ['Content-Type', 'text/plain'], ['inline ' + env.PATH_INFO]]`,
+      ],
+      dir,
+    );
     const [url] = await listening(inline);
     expect(await (await fetch(`${url}z`)).text()).toBe('inline /z');
 
-    const around = plankup(['-o', '127.0.0.1', '-p', '0', '-E', 'deployment', '-e', `enable('Runtime')`, 'app.ts'], dir);
+    const around = plankup(
+      ['-o', '127.0.0.1', '-p', '0', '-E', 'deployment', '-e', `enable('Runtime')`, 'app.ts'],
+      dir,
+    );
     const [url2] = await listening(around);
     const res = await fetch(`${url2}y`);
     expect(await res.text()).toBe('hello |/y deployment');
@@ -195,7 +229,11 @@ describe('plankup', () => {
   });
 
   it('mounts the app under --path and preloads -M modules', async () => {
-    const dir = appDir({ 'app.ts': helloTs, 'preload.mjs': `process.env.PRELOADED = 'yes';\n`, 'check.js': `export default () => [200, [], [process.env.PRELOADED ?? 'no']];\n` });
+    const dir = appDir({
+      'app.ts': helloTs,
+      'preload.mjs': `process.env.PRELOADED = 'yes';\n`,
+      'check.js': `export default () => [200, [], [process.env.PRELOADED ?? 'no']];\n`,
+    });
     const run = plankup(['-o', '127.0.0.1', '-p', '0', '-E', 'deployment', '--path', '/app', 'app.ts'], dir);
     const [url] = await listening(run);
     expect(await (await fetch(`${url}app/x`)).text()).toBe('hello /app|/x deployment');
@@ -208,17 +246,25 @@ describe('plankup', () => {
 
   it('writes an access log to --access-log FILE', async () => {
     const dir = appDir({ 'app.ts': helloTs });
-    const run = plankup(['-o', '127.0.0.1', '-p', '0', '-E', 'deployment', '--access-log', 'access.log', 'app.ts'], dir);
+    const run = plankup(
+      ['-o', '127.0.0.1', '-p', '0', '-E', 'deployment', '--access-log', 'access.log', 'app.ts'],
+      dir,
+    );
     const [url] = await listening(run);
     await fetch(`${url}logged`);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
-    expect(readFileSync(join(dir, 'access.log'), 'utf8')).toMatch(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/logged HTTP\/1.1" 200 \d+ "-" "[^"]*"\n$/);
+    expect(readFileSync(join(dir, 'access.log'), 'utf8')).toMatch(
+      /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/logged HTTP\/1.1" 200 \d+ "-" "[^"]*"\n$/,
+    );
   });
 
   it('serves the same app on fastify with -s fastify, passing server options through', async () => {
     const dir = appDir({ 'app.ts': helloTs });
-    const run = plankup(['-s', 'fastify', '-o', '127.0.0.1', '-p', '0', '-E', 'deployment', '--keepalive-timeout=2', 'app.ts'], dir);
+    const run = plankup(
+      ['-s', 'fastify', '-o', '127.0.0.1', '-p', '0', '-E', 'deployment', '--keepalive-timeout=2', 'app.ts'],
+      dir,
+    );
     const [url] = await listening(run);
     expect(run.err()).toContain('fastify server listening on');
     expect(await (await fetch(`${url}f`)).text()).toBe('hello |/f deployment');
@@ -241,7 +287,9 @@ describe('plankup', () => {
   });
 
   it('takes the app from -a, and leaves out the development stack with --no-default-middleware', async () => {
-    const dir = appDir({ 'site.js': `export default (env) => { if (env.PATH_INFO === '/boom') throw new Error('kaboom'); return [200, [], ['site']]; };\n` });
+    const dir = appDir({
+      'site.js': `export default (env) => { if (env.PATH_INFO === '/boom') throw new Error('kaboom'); return [200, [], ['site']]; };\n`,
+    });
     const run = plankup(['-o', '127.0.0.1', '-p', '0', '--no-default-middleware', '-a', 'site.js'], dir);
     const [url] = await listening(run);
     expect(await (await fetch(url as string)).text()).toBe('site');
@@ -253,7 +301,9 @@ describe('plankup', () => {
   });
 
   it('restarts the server with -R when a file in a watched folder changes', async () => {
-    const dir = appDir({ 'app.js': `import { readFileSync } from 'node:fs';\nconst v = readFileSync(new URL('./conf/value.txt', import.meta.url), 'utf8');\nexport default () => [200, [], [v]];\n` });
+    const dir = appDir({
+      'app.js': `import { readFileSync } from 'node:fs';\nconst v = readFileSync(new URL('./conf/value.txt', import.meta.url), 'utf8');\nexport default () => [200, [], [v]];\n`,
+    });
     mkdirSync(join(dir, 'conf'));
     writeFileSync(join(dir, 'conf/value.txt'), 'first');
     const run = plankup(['-R', 'conf', '-o', '127.0.0.1', '-p', String(await freePort()), '-E', 'deployment'], dir);
@@ -264,7 +314,10 @@ describe('plankup', () => {
     let body = 'first';
     while (body !== 'second' && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
-      body = await fetch(url as string).then((r) => r.text(), () => 'down');
+      body = await fetch(url as string).then(
+        (r) => r.text(),
+        () => 'down',
+      );
     }
     expect(body).toBe('second');
     run.child.kill('SIGTERM');
@@ -281,7 +334,10 @@ describe('plankup', () => {
     let body = 'one';
     while (body !== 'two' && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
-      body = await fetch(url as string).then((r) => r.text(), () => 'down');
+      body = await fetch(url as string).then(
+        (r) => r.text(),
+        () => 'down',
+      );
     }
     expect(body).toBe('two');
     expect(run.err()).toContain('app.js changed, restarting');

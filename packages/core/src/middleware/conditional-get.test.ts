@@ -8,7 +8,18 @@ import { fakeEnv } from '../fake-env.fixture.js';
 const lastModified = 'Wed, 21 Oct 2015 07:28:00 GMT';
 const page: App = () => [
   200,
-  ['Content-Type', 'text/plain', 'Content-Length', '5', 'ETag', 'W/"v1"', 'Last-Modified', lastModified, 'Cache-Control', 'max-age=60'],
+  [
+    'Content-Type',
+    'text/plain',
+    'Content-Length',
+    '5',
+    'ETag',
+    'W/"v1"',
+    'Last-Modified',
+    lastModified,
+    'Cache-Control',
+    'max-age=60',
+  ],
   ['Hello'],
 ];
 const wrap = (app: App): App => lint(conditionalGet()(lint(app)));
@@ -21,7 +32,11 @@ describe('ConditionalGET', () => {
       expect(res.text).toBe('');
       expect(res.headers['content-type']).toBeUndefined();
       expect(res.headers['content-length']).toBeUndefined();
-      expect(res.headers).toMatchObject({ etag: 'W/"v1"', 'last-modified': lastModified, 'cache-control': 'max-age=60' });
+      expect(res.headers).toMatchObject({
+        etag: 'W/"v1"',
+        'last-modified': lastModified,
+        'cache-control': 'max-age=60',
+      });
     });
   });
 
@@ -39,7 +54,8 @@ describe('ConditionalGET', () => {
   });
 
   it('answers 304 when Last-Modified is not after If-Modified-Since, 200 when it is or the date is invalid', async () => {
-    const at = async (since: string): Promise<number> => ((await wrap(page)(fakeEnv({ HTTP_IF_MODIFIED_SINCE: since }))) as Response)[0];
+    const at = async (since: string): Promise<number> =>
+      ((await wrap(page)(fakeEnv({ HTTP_IF_MODIFIED_SINCE: since }))) as Response)[0];
     expect(await at(lastModified)).toBe(304);
     expect(await at('Thu, 22 Oct 2015 00:00:00 GMT')).toBe(304);
     expect(await at('Tue, 20 Oct 2015 00:00:00 GMT')).toBe(200);
@@ -49,7 +65,9 @@ describe('ConditionalGET', () => {
   it('ignores other methods, other statuses and responses without validators', async () => {
     const env = { HTTP_IF_NONE_MATCH: '*', HTTP_IF_MODIFIED_SINCE: lastModified };
     expect(((await wrap(page)(fakeEnv({ ...env, REQUEST_METHOD: 'POST' }))) as Response)[0]).toBe(200);
-    expect(((await wrap(() => [404, [], ['x']])(fakeEnv({ HTTP_IF_MODIFIED_SINCE: lastModified }))) as Response)[0]).toBe(404);
+    expect(
+      ((await wrap(() => [404, [], ['x']])(fakeEnv({ HTTP_IF_MODIFIED_SINCE: lastModified }))) as Response)[0],
+    ).toBe(404);
     expect(((await wrap(() => [200, [], ['x']])(fakeEnv({ HTTP_IF_NONE_MATCH: '"a"' }))) as Response)[0]).toBe(200);
   });
 

@@ -31,7 +31,8 @@ export function conditionalGet(options?: ConditionalGetOptions): Middleware {
       const method = env.REQUEST_METHOD;
       const ifNoneMatch = env.HTTP_IF_NONE_MATCH;
       const ifModifiedSince = env.HTTP_IF_MODIFIED_SINCE;
-      if ((method !== 'GET' && method !== 'HEAD') || (ifNoneMatch === undefined && ifModifiedSince === undefined)) return app(env);
+      if ((method !== 'GET' && method !== 'HEAD') || (ifNoneMatch === undefined && ifModifiedSince === undefined))
+        return app(env);
       return responseCb(app(env), (res) => {
         if (res[0] !== 200 || !notModified(res[1], ifNoneMatch, ifModifiedSince)) return;
         res[0] = 304;

@@ -21,11 +21,14 @@ describe('ContentLength', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('adds the byte length of an array body, counting strings as UTF-8', async () => {
-    await testApp(wrap(() => [200, ['Content-Type', 'text/plain'], ['é', Buffer.from('ab')]]), async (request) => {
-      const res = await request('/');
-      expect(res.headers['content-length']).toBe('4');
-      expect(res.text).toBe('éab');
-    });
+    await testApp(
+      wrap(() => [200, ['Content-Type', 'text/plain'], ['é', Buffer.from('ab')]]),
+      async (request) => {
+        const res = await request('/');
+        expect(res.headers['content-length']).toBe('4');
+        expect(res.text).toBe('éab');
+      },
+    );
   });
 
   it('adds the size of a file body, and of its inclusive range', async () => {
@@ -59,12 +62,17 @@ describe('ContentLength', () => {
   });
 
   it('adds the length to a whole response given to a streaming responder', async () => {
-    await testApp(wrap(() => (respond) => void respond([200, [], ['hello']])), async (request) => {
-      expect((await request('/')).headers['content-length']).toBe('5');
-    });
+    await testApp(
+      wrap(() => (respond) => void respond([200, [], ['hello']])),
+      async (request) => {
+        expect((await request('/')).headers['content-length']).toBe('5');
+      },
+    );
   });
 
   it('rejects options it does not know, by name', () => {
-    expect(() => contentLength({ max: 1 } as never)).toThrow(/ContentLength: unknown option "max" \(it takes no options\), got 1/);
+    expect(() => contentLength({ max: 1 } as never)).toThrow(
+      /ContentLength: unknown option "max" \(it takes no options\), got 1/,
+    );
   });
 });

@@ -28,7 +28,13 @@ export function contentLength(options?: ContentLengthOptions): Middleware {
     function contentLengthApp(env) {
       if (env.REQUEST_METHOD === 'HEAD') return app(env);
       return responseCb(app(env), ([status, headers, body]) => {
-        if (body === undefined || statusWithoutBody(status) || has(headers, 'Content-Length') || has(headers, 'Transfer-Encoding')) return;
+        if (
+          body === undefined ||
+          statusWithoutBody(status) ||
+          has(headers, 'Content-Length') ||
+          has(headers, 'Transfer-Encoding')
+        )
+          return;
         const length = lengthOf(body);
         if (length !== undefined) headers.push('Content-Length', String(length));
       });

@@ -16,13 +16,20 @@ describe('Head', () => {
 
   it('gives HEAD the Content-Length GET gets when the app sets none, for arrays and files', async () => {
     const bare: App = () => [200, ['Content-Type', 'text/plain'], ['Hel', 'lo']];
-    const file: App = () => [200, ['Content-Type', 'text/plain'], { path: new URL(import.meta.url).pathname, start: 2, end: 11 }];
-    await testApp(wrap((env) => (env.PATH_INFO === '/file' ? file(env) : bare(env))), async (request) => {
-      expect((await request('/')).headers['content-length']).toBe('5');
-      const res = await request('/', { method: 'HEAD' });
-      expect([res.status, res.headers['content-length'], res.text]).toEqual([200, '5', '']);
-      expect((await request('/file', { method: 'HEAD' })).headers['content-length']).toBe('10');
-    });
+    const file: App = () => [
+      200,
+      ['Content-Type', 'text/plain'],
+      { path: new URL(import.meta.url).pathname, start: 2, end: 11 },
+    ];
+    await testApp(
+      wrap((env) => (env.PATH_INFO === '/file' ? file(env) : bare(env))),
+      async (request) => {
+        expect((await request('/')).headers['content-length']).toBe('5');
+        const res = await request('/', { method: 'HEAD' });
+        expect([res.status, res.headers['content-length'], res.text]).toEqual([200, '5', '']);
+        expect((await request('/file', { method: 'HEAD' })).headers['content-length']).toBe('10');
+      },
+    );
   });
 
   it('gives HEAD the Content-Length of a streaming response, over a socket and in-process', async () => {
@@ -32,10 +39,14 @@ describe('Head', () => {
       await w.close();
     });
     for (const mode of ['server', 'inprocess'] as const) {
-      await testApp(app, async (request) => {
-        const res = await request('/', { method: 'HEAD' });
-        expect([mode, res.status, res.headers['content-length'], res.text]).toEqual([mode, 200, '5', '']);
-      }, { mode });
+      await testApp(
+        app,
+        async (request) => {
+          const res = await request('/', { method: 'HEAD' });
+          expect([mode, res.status, res.headers['content-length'], res.text]).toEqual([mode, 200, '5', '']);
+        },
+        { mode },
+      );
     }
   });
 

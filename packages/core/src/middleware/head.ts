@@ -29,20 +29,24 @@ export function head(options?: HeadOptions): Middleware {
   return (app) =>
     function headApp(env) {
       if (env.REQUEST_METHOD !== 'HEAD') return app(env);
-      return responseCb(app(env), (res) => {
-        if (res[2] !== undefined) {
-          const [status, headers, body] = res;
-          if (!statusWithoutBody(status) && !has(headers, 'Content-Length') && !has(headers, 'Transfer-Encoding')) {
-            const length = lengthOf(body);
-            if (length !== undefined) headers.push('Content-Length', String(length));
+      return responseCb(
+        app(env),
+        (res) => {
+          if (res[2] !== undefined) {
+            const [status, headers, body] = res;
+            if (!statusWithoutBody(status) && !has(headers, 'Content-Length') && !has(headers, 'Transfer-Encoding')) {
+              const length = lengthOf(body);
+              if (length !== undefined) headers.push('Content-Length', String(length));
+            }
+            discardBody(body);
+            res[2] = [];
+            return;
           }
-          discardBody(body);
-          res[2] = [];
-          return;
-        }
-        // A streaming body can only be filtered away. Its Content-Length stays: HEAD carries
-        // the length GET would have (RFC 9110 §9.3.2), not the zero bytes sent.
-        return dropAll;
-      }, KEEP_LENGTH);
+          // A streaming body can only be filtered away. Its Content-Length stays: HEAD carries
+          // the length GET would have (RFC 9110 §9.3.2), not the zero bytes sent.
+          return dropAll;
+        },
+        KEEP_LENGTH,
+      );
     };
 }

@@ -44,7 +44,10 @@ describe('HTTPExceptions', () => {
     expect(await run(Object.assign(new Error('bad input'), { status: 422 }))).toEqual([422, 'bad input']);
     expect(await run({ statusCode: 409 })).toEqual([409, 'Conflict']);
     expect(await run({ code: 429, message: 'slow down' })).toEqual([429, 'slow down']);
-    expect(await run(Object.assign(new Error('db password is hunter2'), { status: 502 }))).toEqual([502, 'Bad Gateway']);
+    expect(await run(Object.assign(new Error('db password is hunter2'), { status: 502 }))).toEqual([
+      502,
+      'Bad Gateway',
+    ]);
     expect(await run(Object.assign(new Error('shown'), { status: 500, expose: true }))).toEqual([500, 'shown']);
   });
 
@@ -58,10 +61,22 @@ describe('HTTPExceptions', () => {
 
   it('rethrows everything else untouched, so StackTrace outside it sees the original', async () => {
     const plain = new Error('not http');
-    expect(() => httpExceptions()(() => { throw plain; })(fakeEnv())).toThrow(plain);
+    expect(() =>
+      httpExceptions()(() => {
+        throw plain;
+      })(fakeEnv()),
+    ).toThrow(plain);
     const enoent = Object.assign(new Error('missing'), { code: 'ENOENT' });
-    expect(() => httpExceptions()(() => { throw enoent; })(fakeEnv())).toThrow(enoent);
-    const app = stackTrace({ noPrintErrors: true })(httpExceptions({ rethrow: true })(() => { throw new HttpException(500, 'oops'); }));
+    expect(() =>
+      httpExceptions()(() => {
+        throw enoent;
+      })(fakeEnv()),
+    ).toThrow(enoent);
+    const app = stackTrace({ noPrintErrors: true })(
+      httpExceptions({ rethrow: true })(() => {
+        throw new HttpException(500, 'oops');
+      }),
+    );
     const res = (await app(fakeEnv())) as Response;
     expect(Buffer.concat(res[2] as Buffer[]).toString()).toMatch(/^HttpException: oops\n/);
   });

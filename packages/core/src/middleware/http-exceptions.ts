@@ -18,12 +18,22 @@ import { statusText } from './status-text.js';
 export class HttpException extends Error {
   readonly status: number;
   readonly headers: Headers;
-  constructor(status: number, message?: string, options: { headers?: Headers; location?: string; cause?: unknown } = {}) {
+  constructor(
+    status: number,
+    message?: string,
+    options: { headers?: Headers; location?: string; cause?: unknown } = {},
+  ) {
     if (!Number.isInteger(status) || status < 300 || status > 599) {
-      throw new PlankError('PLANK_ERR_HTTP_EXCEPTION', `new HttpException(${show(status)}): the status must be an integer from 300 to 599`);
+      throw new PlankError(
+        'PLANK_ERR_HTTP_EXCEPTION',
+        `new HttpException(${show(status)}): the status must be an integer from 300 to 599`,
+      );
     }
     if (status < 400 && options.location === undefined) {
-      throw new PlankError('PLANK_ERR_HTTP_EXCEPTION', `new HttpException(${status}): a redirect needs options.location`);
+      throw new PlankError(
+        'PLANK_ERR_HTTP_EXCEPTION',
+        `new HttpException(${status}): a redirect needs options.location`,
+      );
     }
     super(message ?? statusText(status), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HttpException';
@@ -58,7 +68,8 @@ export type HttpExceptionsOptions = {
  */
 export function httpExceptions(options?: HttpExceptionsOptions): Middleware {
   const { rethrow = false } = checkOptions('HTTPExceptions', options, ['rethrow']);
-  if (typeof rethrow !== 'boolean') throw optionError(OPTIONS_CODE, 'HTTPExceptions', 'rethrow', rethrow, 'must be a boolean');
+  if (typeof rethrow !== 'boolean')
+    throw optionError(OPTIONS_CODE, 'HTTPExceptions', 'rethrow', rethrow, 'must be a boolean');
   return (app) =>
     function httpExceptionsApp(env: Env) {
       return catchErrors(
@@ -89,7 +100,8 @@ function locationOf(e: Record<string, unknown>): string | undefined {
   if (typeof e.location === 'string') return e.location;
   const headers = e.headers;
   if (Array.isArray(headers)) {
-    for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === 'location') return String(headers[i + 1]);
+    for (let i = 0; i < headers.length; i += 2)
+      if (String(headers[i]).toLowerCase() === 'location') return String(headers[i + 1]);
   }
   return undefined;
 }

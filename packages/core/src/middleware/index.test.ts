@@ -26,6 +26,8 @@ describe('the core middleware registry', () => {
   });
 
   it('names the middleware and the option when an option is unknown', () => {
-    expect(() => builder(({ enable }) => void enable('Head', { verbose: true }))).toThrow(/enable\("Head"\): Head: unknown option "verbose"/);
+    expect(() => builder(({ enable }) => void enable('Head', { verbose: true }))).toThrow(
+      /enable\("Head"\): Head: unknown option "verbose"/,
+    );
   });
 });

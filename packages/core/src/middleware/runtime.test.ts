@@ -1,6 +1,6 @@
 import { testApp } from '@plank/test';
 import { describe, expect, it } from 'vitest';
-import { builder, lint, PlankError, runtime } from '../index.js';
+import { builder, lint, type PlankError, runtime } from '../index.js';
 
 describe('Runtime', () => {
   it('sets X-Runtime to seconds with six decimals', async () => {
@@ -19,7 +19,9 @@ describe('Runtime', () => {
   });
 
   it('rejects a header name that is not a token when created, by name', () => {
-    expect(() => runtime({ headerName: 'X Took' })).toThrow(/Runtime: option "headerName" must be a header name .*, got "X Took"/);
+    expect(() => runtime({ headerName: 'X Took' })).toThrow(
+      /Runtime: option "headerName" must be a header name .*, got "X Took"/,
+    );
     try {
       builder(({ enable }) => {
         enable('Runtime', { headerName: 42 });

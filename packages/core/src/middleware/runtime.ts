@@ -23,8 +23,18 @@ export type RuntimeOptions = {
  */
 export function runtime(options?: RuntimeOptions): Middleware {
   const { headerName = 'X-Runtime' } = checkOptions('Runtime', options, ['headerName']);
-  if (typeof headerName !== 'string' || !/^[A-Za-z][!#$%&'*+.^`|~0-9A-Za-z_-]*$/.test(headerName) || /[-_]$/.test(headerName)) {
-    throw optionError(OPTIONS_CODE, 'Runtime', 'headerName', headerName, 'must be a header name (a token starting with a letter)');
+  if (
+    typeof headerName !== 'string' ||
+    !/^[A-Za-z][!#$%&'*+.^`|~0-9A-Za-z_-]*$/.test(headerName) ||
+    /[-_]$/.test(headerName)
+  ) {
+    throw optionError(
+      OPTIONS_CODE,
+      'Runtime',
+      'headerName',
+      headerName,
+      'must be a header name (a token starting with a letter)',
+    );
   }
   return (app) =>
     function runtimeApp(env) {

@@ -43,7 +43,9 @@ describe('StackTrace', () => {
       boom();
     };
     const res = await stackTrace({ noPrintErrors: true })(late)(fakeEnv());
-    await expect((res as (r: unknown) => Promise<void>)(() => ({ write: async () => {}, close: async () => {} }))).rejects.toThrow('boom');
+    await expect(
+      (res as (r: unknown) => Promise<void>)(() => ({ write: async () => {}, close: async () => {} })),
+    ).rejects.toThrow('boom');
   });
 
   it('does not write to psgi.errors with noPrintErrors, and shows non-Error values', async () => {
@@ -62,6 +64,8 @@ describe('StackTrace', () => {
   });
 
   it('rejects a non-boolean noPrintErrors when created', () => {
-    expect(() => stackTrace({ noPrintErrors: 'yes' as never })).toThrow(/StackTrace: option "noPrintErrors" must be a boolean, got "yes"/);
+    expect(() => stackTrace({ noPrintErrors: 'yes' as never })).toThrow(
+      /StackTrace: option "noPrintErrors" must be a boolean, got "yes"/,
+    );
   });
 });

@@ -25,7 +25,8 @@ export type StackTraceOptions = {
  */
 export function stackTrace(options?: StackTraceOptions): Middleware {
   const { noPrintErrors = false } = checkOptions('StackTrace', options, ['noPrintErrors']);
-  if (typeof noPrintErrors !== 'boolean') throw optionError(OPTIONS_CODE, 'StackTrace', 'noPrintErrors', noPrintErrors, 'must be a boolean');
+  if (typeof noPrintErrors !== 'boolean')
+    throw optionError(OPTIONS_CODE, 'StackTrace', 'noPrintErrors', noPrintErrors, 'must be a boolean');
   return (app) =>
     function stackTraceApp(env) {
       return catchErrors(
@@ -46,7 +47,9 @@ function traceOf(err: unknown): string {
   while (current !== undefined && !seen.has(current) && seen.size < 10) {
     seen.add(current);
     if (seen.size > 1) lines.push('Caused by:');
-    lines.push(current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : `thrown: ${show(current)}`);
+    lines.push(
+      current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : `thrown: ${show(current)}`,
+    );
     current = current instanceof Error ? current.cause : undefined;
   }
   return lines.join('\n');

@@ -1,19 +1,24 @@
 import { lookup } from 'node:dns/promises';
-import { unlinkSync } from 'node:fs';
+import { closeSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { PlankError } from '@plank/core';
 import { removeStaleSocket } from '@plank/server-node';
 import type { ListenSpec } from '@plank/core';
 
-/** A socket the master holds for the whole of its life; workers get `fd` as an inherited descriptor. */
+/**
+ * A socket the master holds until a stop begins; workers get `fd` as an inherited descriptor.
+ * `closed` makes the release idempotent: a descriptor number closed twice could be another
+ * file's by then.
+ */
 export type Listener = {
   fd: number;
   url: string;
-  /** The master's handle on a socket it created (closed at exit); none for inherited descriptors. */
+  /** The master's handle on a socket it created; none for inherited descriptors (closed by number). */
   handle?: { close(): void };
   /** A unix socket path the master created and removes at exit. */
   path?: string;
+  closed?: boolean;
 };
 
 /**
@@ -114,9 +119,30 @@ function listenError(target: string, errno: number): PlankError {
   return new PlankError(code, `cannot listen on ${target}: ${name}`);
 }
 
-export function closeListeners(listeners: Listener[]): void {
+/**
+ * Closes the master's copy of each socket (once). Workers hold their own copies, so the socket
+ * stays open while any of them still accepts; once the last copy is closed, new connections are
+ * refused by the kernel instead of waiting in a queue nobody reads.
+ */
+export function releaseListeners(listeners: Listener[]): void {
   for (const l of listeners) {
-    l.handle?.close();
+    if (l.closed) continue;
+    l.closed = true;
+    if (l.handle) l.handle.close();
+    else {
+      try {
+        closeSync(l.fd);
+      } catch {
+        // not ours any more (EBADF)
+      }
+    }
+  }
+}
+
+/** Releases the sockets and removes the unix socket paths the master created. */
+export function closeListeners(listeners: Listener[]): void {
+  releaseListeners(listeners);
+  for (const l of listeners) {
     if (l.path !== undefined) {
       try {
         unlinkSync(l.path);

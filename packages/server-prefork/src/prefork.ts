@@ -70,7 +70,7 @@ async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
 
   const closed = master.closed.then((code) => {
     for (const [signal, handler] of installed) process.off(signal, handler);
-    if (starter === undefined) closeListeners(listeners);
+    closeListeners(listeners);
     // A list left behind would show dead workers as live.
     for (const file of [s.pidFile, workersFile]) {
       if (file === undefined) continue;

@@ -31,6 +31,8 @@ export type WorkerConfig = {
 /** `stop.timeout`: ms before the worker cuts the connections still open. */
 export type ToWorker =
   | { type: 'start'; config: WorkerConfig }
+  /** Stop accepting but keep answering with keep-alive; the worker replies `listeners-closed`. */
+  | { type: 'close-listeners' }
   | { type: 'stop'; timeout: number }
   | { type: 'workers'; workers: WorkerInfo[] };
 
@@ -40,4 +42,5 @@ export type ToMaster =
   | { type: 'ready' }
   /** `fatal`: retrying cannot help (the socket cannot be listened on). */
   | { type: 'failed'; error: string; fatal?: boolean }
-  | { type: 'retiring'; reason: string };
+  | { type: 'retiring'; reason: string }
+  | { type: 'listeners-closed' };

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PlankError } from '@plank/core';
+import { WORKERS_FILE_ENV, writeMasterList } from '@plank/scoreboard';
 import { backoffDelay, firstLine } from './backoff.js';
 import { releaseListeners, type Listener } from './listen.js';
 import type { Settings } from './options.js';
@@ -241,7 +241,7 @@ export class Master {
       execArgv: s.app.execArgv ?? process.execArgv,
       env: {
         ...process.env,
-        PLANK_PREFORK_WORKERS: this.#workersFile,
+        [WORKERS_FILE_ENV]: this.#workersFile,
         PLANK_PREFORK_FDS: fds.map((_, i) => 4 + i).join(','),
       },
     });
@@ -287,10 +287,8 @@ export class Master {
 
   /** The list for readers in other processes (the scoreboard): replaced whole, never seen half-written. */
   #writeList(): void {
-    const tmp = `${this.#workersFile}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify({ master: process.pid, startedAt: this.#startedAt, workers: this.workers() }));
-      renameSync(tmp, this.#workersFile);
+      writeMasterList(this.#workersFile, { master: process.pid, startedAt: this.#startedAt, workers: this.workers() });
     } catch (err) {
       this.#s.errors.write(`prefork: cannot write the worker list ${this.#workersFile}: ${(err as Error).message}\n`);
     }

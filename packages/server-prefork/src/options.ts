@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { optionError, PlankError, show } from '@plank/core';
 import type { AppSource, ErrorStream, ListenSpec } from '@plank/core';
+import { WORKERS_FILE_ENV } from '@plank/scoreboard';
 
 /** Options of {@link prefork}. Durations are milliseconds here; on the command line they are seconds, as in Starlet. */
 export type PreforkOptions = {
@@ -167,7 +168,7 @@ export function settings(options: PreforkOptions): Settings {
     timeout: options.timeout ?? 300_000,
     gracefulTimeout: options.gracefulTimeout ?? 30_000,
     pidFile: options.pidFile,
-    workersFile: options.workersFile ?? (options.env ?? process.env).PLANK_PREFORK_WORKERS,
+    workersFile: options.workersFile ?? (options.env ?? process.env)[WORKERS_FILE_ENV],
     log: options.log ?? ((line: string) => void errors.write(`${line}\n`)),
     errors,
     signals: options.signals ?? true,

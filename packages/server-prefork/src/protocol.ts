@@ -1,16 +1,11 @@
 import type { AppSource } from '@plank/core';
+import type { MasterWorker } from '@plank/scoreboard';
 
-/** One live worker, as the master lists them (`env['plank.workers']`). */
-export type WorkerInfo = {
-  pid: number;
-  /** Stable while the worker lives; the smallest number no other live worker holds, from 1. */
-  slot: number;
-  /** Bumped by every HUP; workers of older generations are on their way out. */
-  generation: number;
-  state: 'starting' | 'ready' | 'retiring';
-  /** When the master forked it (ms since the epoch). */
-  startedAt: number;
-};
+/**
+ * One live worker, as the master lists it (`env['plank.workers']` and the workers file): the
+ * workers file's own type, owned by `@plank/scoreboard`, which reads it.
+ */
+export type WorkerInfo = MasterWorker;
 
 /** What the master tells a new worker in its first message. */
 export type WorkerConfig = {

@@ -38,20 +38,50 @@ export function starterListeners(value: string): Listener[] {
         `SERVER_STARTER_PORT: cannot read ${JSON.stringify(part)} in ${JSON.stringify(value)} (expected host:port=fd, port=fd or /path=fd)`,
       );
     }
-    listeners.push({ fd: Number(fdText), url: addrUrl(addr) });
+    // Provisional names: adoptListeners() reads the bound address of the TCP ones.
+    const url = addr.startsWith('/') ? `unix:${addr}` : /^\d+$/.test(addr) ? `http://*:${addr}/` : `http://${addr}/`;
+    listeners.push({ fd: Number(fdText), url });
   }
   if (listeners.length === 0)
     throw new PlankError('PLANK_ERR_SERVER_STARTER', `SERVER_STARTER_PORT: no descriptor in ${JSON.stringify(value)}`);
   return listeners;
 }
 
-function addrUrl(addr: string): string {
-  if (addr.startsWith('/')) return `unix:${addr}`;
-  if (/^\d+$/.test(addr)) return `http://127.0.0.1:${addr}/`;
-  return `http://${addr}/`;
+/**
+ * How the start-up line names a bound TCP address: exactly what the kernel shows, and in words
+ * when that is every interface (`::` is dual-stack here: libuv clears IPV6_V6ONLY).
+ */
+export function boundUrl(address: string, port: number): string {
+  if (address === '::') return `http://[::]:${port}/ (every interface, IPv4 and IPv6)`;
+  if (address === '0.0.0.0') return `http://0.0.0.0:${port}/ (every IPv4 interface)`;
+  return `http://${address.includes(':') ? `[${address}]` : address}:${port}/`;
 }
 
-type ServerHandle = { fd: number; close(): void; getsockname(out: { port?: number }): number };
+/**
+ * Listeners on inherited descriptors (Server::Starter, systemd): the master wraps each in a
+ * handle, without listening or polling, to read the address it is bound to (start_server's
+ * `--port=5000` binds every IPv4 interface) and to close its copy when a stop begins. A
+ * descriptor that is no TCP socket (a unix socket) keeps the name it came with.
+ */
+export function adoptListeners(listeners: Listener[]): Listener[] {
+  return listeners.map((l) => adopt(l.fd, l.url));
+}
+
+function adopt(fd: number, fallback: string): Listener {
+  const create = createServerHandle();
+  const handle = create === undefined ? undefined : create(null, 0, 4, fd);
+  if (handle === undefined || typeof handle === 'number') return { fd, url: fallback };
+  const out: { address?: string; port?: number } = {};
+  const named = typeof handle.getsockname === 'function' && handle.getsockname(out) === 0;
+  const url = named && out.address !== undefined && out.port !== undefined ? boundUrl(out.address, out.port) : fallback;
+  return { fd, url, handle };
+}
+
+type ServerHandle = {
+  fd: number;
+  close(): void;
+  getsockname(out: { address?: string; port?: number }): number;
+};
 type CreateServerHandle = (
   address: string | null,
   port: number,
@@ -77,10 +107,15 @@ export async function openListeners(specs: ListenSpec[]): Promise<Listener[]> {
   return opened;
 }
 
-async function open(spec: ListenSpec): Promise<Listener> {
-  if ('fd' in spec) return { fd: spec.fd, url: `fd:${spec.fd}` };
+function createServerHandle(): CreateServerHandle | undefined {
   const create = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
-  if (typeof create !== 'function')
+  return typeof create === 'function' ? create : undefined;
+}
+
+async function open(spec: ListenSpec): Promise<Listener> {
+  if ('fd' in spec) return adopt(spec.fd, `fd:${spec.fd}`);
+  const create = createServerHandle();
+  if (create === undefined)
     throw new PlankError(
       'PLANK_ERR_LISTEN',
       `cannot bind: this Node.js (${process.version}) lacks net._createServerHandle, which node:cluster itself uses`,
@@ -103,14 +138,13 @@ async function open(spec: ListenSpec): Promise<Listener> {
   if (typeof handle === 'number') throw listenError(target, handle);
   // libuv defers EADDRINUSE from bind() to listen(); an unbound socket would then listen on
   // a random port, so check the bound port now.
-  const out: { port?: number } = {};
+  const out: { address?: string; port?: number } = {};
   handle.getsockname(out);
   if (out.port === undefined || out.port === 0 || (spec.port !== 0 && out.port !== spec.port)) {
     handle.close();
     throw new PlankError('PLANK_ERR_ADDRESS_IN_USE', `cannot listen on ${target}: address already in use`);
   }
-  const host = address === null || address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
-  return { fd: handle.fd, url: `http://${host.includes(':') ? `[${host}]` : host}:${out.port}/`, handle };
+  return { fd: handle.fd, url: boundUrl(out.address ?? address ?? '::', out.port), handle };
 }
 
 function listenError(target: string, errno: number): PlankError {

@@ -29,6 +29,8 @@ type Worker = {
   /** The master asked it to go, or it announced it is retiring: its exit is no failure. */
   leaving: boolean;
   error: string | undefined;
+  /** The error's one-line message, for the start-up failure. */
+  message: string | undefined;
   fatal: boolean;
   killTimer: NodeJS.Timeout | undefined;
   /** Part of a stop whose workers close their listeners first; told to stop once all have. */
@@ -258,6 +260,7 @@ export class Master {
       readyAt: undefined,
       leaving: false,
       error: undefined,
+      message: undefined,
       fatal: false,
       killTimer: undefined,
       held: false,
@@ -341,6 +344,7 @@ export class Master {
       }
       case 'failed':
         w.error = m.error;
+        w.message = m.message;
         w.fatal = m.fatal === true;
         return;
       case 'listeners-closed':
@@ -446,13 +450,16 @@ export class Master {
           `prefork: ${id} ${what} (${how}):\n${w.error ?? '(no error reported; see the worker output above)'}\n`,
         );
       if (!this.#everReady && (w.fatal || this.#streak >= this.#startTries)) {
-        const cause = w.error === undefined ? how : firstLine(w.error);
-        this.#fail(
-          new PlankError(
-            'PLANK_ERR_PREFORK_START',
-            `prefork: no worker could start (${this.#streak} ${this.#streak === 1 ? 'try' : 'tries'}): ${cause}`,
-          ),
+        const cause = w.message ?? (w.error === undefined ? how : firstLine(w.error));
+        const err = new PlankError(
+          'PLANK_ERR_PREFORK_START',
+          `prefork: no worker could start (${this.#streak} ${this.#streak === 1 ? 'try' : 'tries'}): ${cause}`,
         );
+        // The worker's stack is the one that says where the app failed (plankup --debug prints it).
+        if (w.error !== undefined)
+          err.stack = `${err.name}: ${err.message}
+worker ${w.info.pid}: ${w.error}`;
+        this.#fail(err);
         return;
       }
       s.log(

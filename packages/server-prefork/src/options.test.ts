@@ -92,7 +92,7 @@ describe('starterListeners', () => {
   it('reads every form of SERVER_STARTER_PORT', () => {
     expect(starterListeners('127.0.0.1:5000=3;8080=4;/tmp/app.sock=5')).toEqual([
       { fd: 3, url: 'http://127.0.0.1:5000/' },
-      { fd: 4, url: 'http://127.0.0.1:8080/' },
+      { fd: 4, url: 'http://*:8080/' },
       { fd: 5, url: 'unix:/tmp/app.sock' },
     ]);
   });

@@ -36,6 +36,7 @@ export type ToMaster =
   | { type: 'hello' }
   | { type: 'ready' }
   /** `fatal`: retrying cannot help (the socket cannot be listened on). */
-  | { type: 'failed'; error: string; fatal?: boolean }
+  /** `error` is the stack, `message` the error's own one-line message. */
+  | { type: 'failed'; error: string; message: string; fatal?: boolean }
   | { type: 'retiring'; reason: string }
   | { type: 'listeners-closed' };

@@ -37,7 +37,15 @@ function send(message: ToMaster, then?: () => void): void {
 }
 
 function describe(err: unknown): string {
-  return err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : `Error: ${show(err)}`;
+  if (!(err instanceof Error)) return `Error: ${show(err)}`;
+  const text = err.stack ?? `${err.name}: ${err.message}`;
+  // A loader that wraps the app's error keeps the stack that points into the app as its cause.
+  return err.cause === undefined ? text : `${text}\ncaused by: ${describe(err.cause)}`;
+}
+
+function failure(err: unknown, fatal?: boolean): ToMaster {
+  const message = err instanceof Error ? err.message : show(err);
+  return { type: 'failed', error: describe(err), message, ...(fatal === undefined ? {} : { fatal }) };
 }
 
 /** Imports the module named by `source` and returns its app (a default export, or what the named loader returns). */
@@ -127,7 +135,7 @@ async function start(cfg: WorkerConfig): Promise<void> {
 }
 
 function fail(err: unknown, fatal: boolean): void {
-  send({ type: 'failed', error: describe(err), fatal }, () => process.exit(1));
+  send(failure(err, fatal), () => process.exit(1));
 }
 
 /**
@@ -229,7 +237,7 @@ process.on('SIGTERM', () => void stop());
 // Orphaned (the master was killed): finish what is in flight and go.
 process.on('disconnect', () => void stop());
 process.on('uncaughtException', (err) => {
-  send({ type: 'failed', error: describe(err) }, () => process.exit(1));
+  send(failure(err), () => process.exit(1));
   setTimeout(() => process.exit(1), 1000).unref();
 });
 send({ type: 'hello' });

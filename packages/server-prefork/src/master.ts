@@ -35,6 +35,8 @@ type Worker = {
   killTimer: NodeJS.Timeout | undefined;
   /** Part of a stop whose workers close their listeners first; told to stop once all have. */
   held: boolean;
+  /** Kills it if it is not ready within the start-up timeout. */
+  startTimer: NodeJS.Timeout | undefined;
 };
 
 type Mode = 'running' | 'slow-stop' | 'stopping' | 'done';
@@ -264,8 +266,10 @@ export class Master {
       fatal: false,
       killTimer: undefined,
       held: false,
+      startTimer: undefined,
     };
     this.#workers.set(child, w);
+    this.#armStartup(w);
     child.on('message', (m: ToMaster) => this.#message(w, m));
     child.on('error', (err) => {
       // Spawning failed (no exit event follows when there is no process).
@@ -323,6 +327,7 @@ export class Master {
       }
       case 'ready': {
         w.readyAt = Date.now();
+        if (w.startTimer) clearTimeout(w.startTimer);
         if (!w.leaving) w.info.state = 'ready';
         this.#everReady = true;
         s.log(`prefork: worker ${w.info.pid} ready (slot ${w.info.slot}, generation ${w.info.generation})`);
@@ -418,6 +423,25 @@ export class Master {
     }
   }
 
+  /**
+   * A worker that hangs while loading the app (a database that never answers, a deadlock) is
+   * killed after the start-up timeout and counts as a failed start, so the usual backoff and
+   * give-up apply instead of a wait without end. KILL, not TERM: a worker stuck in synchronous
+   * code would never run its TERM handler, and one that is not ready has no request to finish.
+   */
+  #armStartup(w: Worker): void {
+    const ms = this.#s.startupTimeout;
+    if (ms === 0) return;
+    w.startTimer = setTimeout(() => {
+      if (w.readyAt !== undefined || !this.#workers.has(w.child)) return;
+      const why = `did not start within ${ms / 1000} s (startup-timeout); killed`;
+      w.error = `Error: ${why}`;
+      w.message = `worker ${why}`;
+      w.child.kill('SIGKILL');
+    }, ms);
+    w.startTimer.unref();
+  }
+
   #armKill(w: Worker, timeout: number): void {
     if (w.killTimer) clearTimeout(w.killTimer);
     w.killTimer = setTimeout(() => {
@@ -431,6 +455,7 @@ export class Master {
   #exited(w: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     if (!this.#workers.delete(w.child)) return;
     if (w.killTimer) clearTimeout(w.killTimer);
+    if (w.startTimer) clearTimeout(w.startTimer);
     this.#listenersClosed(w);
     const s = this.#s;
     const how = signal ? `signal ${signal}` : `exit code ${code}`;

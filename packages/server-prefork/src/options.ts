@@ -25,6 +25,12 @@ export type PreforkOptions = {
   timeout?: number;
   /** How long a stopping worker may finish its requests before its connections are cut. @default 30000 */
   gracefulTimeout?: number;
+  /**
+   * A worker not ready this long after it was forked (loading the app, running its start
+   * hooks) is killed and counts as a failed start (with the backoff); 0 waits forever.
+   * @default 60000 (Passenger's PassengerStartTimeout is 90 s, systemd's TimeoutStartSec 90 s)
+   */
+  startupTimeout?: number;
   /** Write the master's pid to this file while it runs. */
   pidFile?: string;
   /**
@@ -105,6 +111,7 @@ const schema = {
   maxKeepAliveReqs: check.integer({ min: 0 }),
   timeout: ms,
   gracefulTimeout: ms,
+  startupTimeout: ms,
   pidFile: check.path,
   workersFile: check.path,
   log: check.function,
@@ -147,6 +154,7 @@ export function settings(options: PreforkOptions): Settings {
     maxKeepAliveReqs: o.maxKeepAliveReqs ?? 0,
     timeout: o.timeout ?? 300_000,
     gracefulTimeout: o.gracefulTimeout ?? 30_000,
+    startupTimeout: o.startupTimeout ?? 60_000,
     pidFile: o.pidFile,
     workersFile: o.workersFile ?? env[WORKERS_FILE_ENV],
     log: o.log ?? ((line: string) => void errors.write(`${line}\n`)),
@@ -172,6 +180,7 @@ const cliSchema = {
   keepalive: check.boolean,
   timeout: seconds,
   'graceful-timeout': seconds,
+  'startup-timeout': seconds,
   'pid-file': check.path,
   pid: check.path,
   'workers-file': check.path,
@@ -188,6 +197,7 @@ const cliTarget: Record<keyof typeof cliSchema, keyof PreforkOptions> = {
   keepalive: 'maxKeepAliveReqs',
   timeout: 'timeout',
   'graceful-timeout': 'gracefulTimeout',
+  'startup-timeout': 'startupTimeout',
   'pid-file': 'pidFile',
   pid: 'pidFile',
   'workers-file': 'workersFile',

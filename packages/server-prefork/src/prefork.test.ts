@@ -186,6 +186,22 @@ describe('plank-prefork', () => {
     expect(m.output()).toBe('prefork: no worker could start (3 tries): fixture app is broken: no database\n');
   });
 
+  it('kills a worker that hangs while loading the app after --startup-timeout, and gives up after three tries in one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
+    const hang = join(dir, 'hang');
+    writeFileSync(hang, '');
+    const m = run(
+      process.execPath,
+      [bin, '--host=127.0.0.1', '--port=0', '--max-workers=1', '--startup-timeout=0.3', fixtureApp],
+      { FIXTURE_HANG: hang },
+    );
+    master = m;
+    expect(await m.exited).toBe(1);
+    expect(m.output()).toBe(
+      'prefork: no worker could start (3 tries): worker did not start within 0.3 s (startup-timeout); killed\n',
+    );
+  });
+
   it('under Server::Starter serves on the inherited descriptor, and gives up after one failure when the app cannot start', async () => {
     // Bound, not listening, never polled here: as start_server hands it over, minus listen().
     const create = (

@@ -47,10 +47,10 @@ describe('plank-prefork', () => {
     const workers = await until(
       async () => {
         const list = await workersOf(m.url);
-        return list.length === 3 ? list : undefined;
+        return list.length === 3 && list.every((w) => w.state === 'ready') ? list : undefined;
       },
       10_000,
-      'all three workers in the list',
+      'all three workers ready in the list',
     );
     expect(workers.map((w) => w.slot).sort()).toEqual([1, 2, 3]);
     expect(workers.every((w) => w.state === 'ready' && w.generation === 1 && w.pid > 0)).toBe(true);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { socketRequester } from '@plank/test';
 import { adopt, bin, fixtureApp, hooksApp, get, reap, run, startMaster, until, type Proc } from './helpers.fixture.js';
+import { type BoundHandle, serverHandleFactory } from './node-private.js';
 import type { WorkerInfo } from './protocol.js';
 
 let master: Proc | undefined;
@@ -204,18 +205,11 @@ describe('plank-prefork', () => {
 
   it('under Server::Starter serves on the inherited descriptor, and gives up after one failure when the app cannot start', async () => {
     // Bound, not listening, never polled here: as start_server hands it over, minus listen().
-    const create = (
-      net as unknown as {
-        _createServerHandle: (
-          a: string,
-          p: number,
-          t: number,
-        ) => { fd: number; getsockname(o: { port?: number }): void; close(): void };
-      }
-    )._createServerHandle;
-    const held = create('127.0.0.1', 0, 4);
+    const create = serverHandleFactory();
+    if (create === undefined) throw new Error('this Node has no net._createServerHandle');
+    const held = create('127.0.0.1', 0, 4) as BoundHandle;
     const bound: { port?: number } = {};
-    held.getsockname(bound);
+    held.getsockname?.(bound);
     const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
     const broken = join(dir, 'broken');
     const env = {

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { socketRequester } from '@plank/test';
-import { adopt, bin, fixtureApp, hooksApp, get, reap, run, startMaster, until, type Proc } from './helpers.fixture.js';
+import { socketRequester, until } from '@plank/test';
+import { adopt, bin, fixtureApp, hooksApp, get, reap, run, startMaster, type Proc } from './helpers.fixture.js';
 import { type BoundHandle, serverHandleFactory } from './node-private.js';
 import type { WorkerInfo } from './protocol.js';
 
@@ -48,14 +48,10 @@ describe('plank-prefork', () => {
     await m.waitFor(/(ready \(slot \d, generation 1\)[\s\S]*){3}/);
     // The master tells workers about each other by message, so the worker that answers may
     // hear of the last one to start a moment after its "ready" line.
-    const workers = await until(
-      async () => {
-        const list = await workersOf(m.url);
-        return list.length === 3 && list.every((w) => w.state === 'ready') ? list : undefined;
-      },
-      10_000,
-      'all three workers ready in the list',
-    );
+    const workers = await until(async () => {
+      const list = await workersOf(m.url);
+      return list.length === 3 && list.every((w) => w.state === 'ready') ? list : undefined;
+    }, 'all three workers ready in the list');
     expect(workers.map((w) => w.slot).sort()).toEqual([1, 2, 3]);
     expect(workers.every((w) => w.state === 'ready' && w.generation === 1 && w.pid > 0)).toBe(true);
     const reply = await socketRequester(m.port)('/');
@@ -122,7 +118,7 @@ describe('plank-prefork', () => {
     const next = await until(async () => {
       const r = await get(m.url).catch(() => undefined);
       return r?.status === 200 ? r : undefined;
-    });
+    }, 'an answer from the replacement');
     expect(pidOf(next.body)).not.toBe(pidOf(first.body));
   });
 
@@ -142,9 +138,9 @@ describe('plank-prefork', () => {
     const m = await startMaster(['--max-workers=1', fixtureApp]);
     master = m;
     m.child.kill('SIGTTIN');
-    await until(async () => ((await workersOf(m.url)).length === 2 ? true : undefined), 10_000, 'two workers');
+    await until(async () => (await workersOf(m.url)).length === 2, 'two workers');
     m.child.kill('SIGTTOU');
-    await until(async () => ((await workersOf(m.url)).length === 1 ? true : undefined), 10_000, 'one worker');
+    await until(async () => (await workersOf(m.url)).length === 1, 'one worker');
     expect(m.output()).toMatch(/workers 1 -> 2[\s\S]*workers 2 -> 1/);
   });
 

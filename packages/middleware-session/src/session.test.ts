@@ -27,7 +27,7 @@ const counter: App = (env) => {
 };
 const wrap = (options: SessionOptions, app: App = counter): App => lint(session(options)(lint(app)));
 const cookieOf = (res: TestResponse): string | undefined =>
-  res.rawHeaders.find((v, i) => i % 2 === 1 && res.rawHeaders[i - 1]?.toLowerCase() === 'set-cookie');
+  res.rawHeaders.find((_, i) => i % 2 === 1 && res.rawHeaders[i - 1]?.toLowerCase() === 'set-cookie');
 const pair = (setCookie: string | undefined): string => (setCookie ?? '').split(';')[0] as string;
 
 async function visit(request: Requester, path: string, cookie?: string, init: { https?: boolean } = {}) {

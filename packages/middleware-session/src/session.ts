@@ -23,6 +23,8 @@ export type SessionOptionsEnv = {
   expire?: boolean;
   /** Do not save this response's changes. */
   no_store?: boolean;
+  /** Save when the body has been sent, not when the head is: for streaming apps that change the session while writing. */
+  late_store?: boolean;
 };
 
 export type SessionOptions = {
@@ -50,6 +52,8 @@ export type SessionOptions = {
 };
 
 const CODE = 'PLANK_ERR_SESSION_OPTION';
+// The only body filter here (late_store) passes every byte through unchanged.
+const KEEP_LENGTH = { keepContentLength: true };
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
@@ -137,30 +141,57 @@ export function session(options: SessionOptions): Middleware {
         const opts: SessionOptionsEnv = { id: original ?? newId() };
         env['psgix.session'] = state;
         env['psgix.session.options'] = opts;
-        return responseCb(app(env), (res) => {
-          const secureFlag = secure === 'auto' ? env['psgi.url_scheme'] === 'https' : secure;
-          const setCookie = (value: string, maxAge?: number): void => {
-            res[1].push('Set-Cookie', serializeCookie(name, value, { ...cookie, secure: secureFlag, maxAge }));
-          };
-          let work: void | Promise<void> | undefined;
-          if (opts.expire) {
-            if (original !== undefined) work = store.destroy(original);
-            if (sent !== undefined) setCookie('', 0);
-          } else if (!opts.no_store && (original !== undefined || Object.keys(state).length > 0)) {
-            let id = opts.id;
-            // Fixation: the id is ours, never one the app or a client picked.
-            if (opts.change_id || id !== (original ?? id)) id = newId();
-            if (original !== undefined && id !== original) work = store.destroy(original);
-            work = chain(work, () => store.set(id, state, ttl));
-            if (id !== original || sent?.stale || o.persistent)
-              setCookie(`${id}.${sign(id, secrets[0] as string)}`, o.persistent ? ttl : undefined);
-          }
-          if (!(work instanceof Promise)) return;
-          work.catch((err) => env['psgi.errors'].write(`Session: saving failed: ${(err as Error).stack}\n`));
-          // An async store's write finishes before the body is sent, so the client's next
-          // request finds it; a streaming response's head is already out, so there it is only logged.
-          if (res[2] !== undefined) res[2] = afterWrite(work, res[2]);
-        });
+        return responseCb(
+          app(env),
+          (res) => {
+            const secureFlag = secure === 'auto' ? env['psgi.url_scheme'] === 'https' : secure;
+            const setCookie = (value: string, maxAge?: number): void => {
+              res[1].push('Set-Cookie', serializeCookie(name, value, { ...cookie, secure: secureFlag, maxAge }));
+            };
+            let commit: (() => void | Promise<void>) | undefined;
+            if (opts.expire) {
+              if (original !== undefined) commit = () => store.destroy(original);
+              if (sent !== undefined) setCookie('', 0);
+            } else if (!opts.no_store && (original !== undefined || Object.keys(state).length > 0 || opts.late_store)) {
+              let id = opts.id;
+              // Fixation: the id is ours, never one the app or a client picked.
+              if (opts.change_id || id !== (original ?? id)) id = newId();
+              const stored = id;
+              commit = () =>
+                chain(original !== undefined && stored !== original ? store.destroy(original) : undefined, () =>
+                  store.set(stored, state, ttl),
+                );
+              if (id !== original || sent?.stale || o.persistent)
+                setCookie(`${id}.${sign(id, secrets[0] as string)}`, o.persistent ? ttl : undefined);
+            }
+            if (commit === undefined) return;
+            const report = (err: unknown): void => {
+              env['psgi.errors'].write(`Session: saving failed: ${(err as Error).stack ?? String(err)}\n`);
+            };
+            // Plack's late_store: save what the app changed while streaming, once the body is done.
+            if (opts.late_store) {
+              const save = commit;
+              return function saveAtEnd(chunk) {
+                if (chunk === null) {
+                  try {
+                    const done = save();
+                    if (done instanceof Promise) done.catch(report);
+                  } catch (err) {
+                    report(err);
+                  }
+                }
+                return chunk;
+              };
+            }
+            const work = commit();
+            if (!(work instanceof Promise)) return;
+            work.catch(report);
+            // An async store's write finishes before the body is sent, so the client's next
+            // request finds it; a streaming response's head is already out, so there it is only logged.
+            if (res[2] !== undefined) res[2] = afterWrite(work, res[2]);
+          },
+          KEEP_LENGTH,
+        );
       });
     };
 }
@@ -173,7 +204,7 @@ function settle<T>(value: T | Promise<T>, f: (v: T) => AppResult | Promise<AppRe
   return value instanceof Promise ? value.then(f) : f(value);
 }
 
-function chain(first: void | Promise<void> | undefined, next: () => void | Promise<void>): void | Promise<void> {
+function chain(first: void | Promise<void>, next: () => void | Promise<void>): void | Promise<void> {
   return first instanceof Promise ? first.then(next) : next();
 }
 

@@ -195,7 +195,7 @@ function toMiddleware(spec: MiddlewareSpec, opts: unknown, options: BuilderOptio
   } catch (err) {
     // Match on the code, not the class: a middleware package may carry its own copy of core.
     const own = (err as { code?: unknown } | null)?.code;
-    const code = typeof own === 'string' && own.startsWith('PLANK_ERR_') ? own : 'PLANK_ERR_MIDDLEWARE_OPTIONS';
+    const code = typeof own === 'string' && own.startsWith('PLANK_ERR_') ? own : 'PLANK_ERR_MIDDLEWARE_FACTORY';
     throw new PlankError(code, `enable(${show(spec)}): ${(err as Error).message}`, { cause: err });
   }
 }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { PlankError } from './errors.js';
+import { CORE_OPTION, check, checkOptions } from './options.js';
 import type { Env } from './types.js';
 
 export type RequestOptions = {
@@ -33,15 +34,11 @@ export class Request {
   #cookies: Record<string, string> | undefined;
 
   constructor(env: Env, options: RequestOptions = {}) {
-    const max = options.maxBodySize ?? 1024 * 1024;
-    if (!Number.isInteger(max) || max < 0) {
-      throw new PlankError(
-        'PLANK_ERR_REQUEST_OPTIONS',
-        `new Request(env, options): option "maxBodySize" must be a non-negative integer, got ${String(max)}`,
-      );
-    }
+    const { maxBodySize = 1024 * 1024 } = checkOptions('new Request(env, options)', CORE_OPTION, options, {
+      maxBodySize: check.integer({ min: 0 }),
+    });
     this.env = env;
-    this.#maxBodySize = max;
+    this.#maxBodySize = maxBodySize;
   }
 
   /** `GET`, `POST`, ... */

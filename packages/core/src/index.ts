@@ -31,7 +31,7 @@ export {
 export { didYouMean } from './suggest.js';
 export * as header from './headers.js';
 export { bodyChunks, bodyToBuffer, chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
-export { discardBody, statusWithoutBody } from './middleware/discard.js';
+export { discardBody, statusWithoutBody } from './discard.js';
 export {
   responseCb,
   type BodyFilter,

@@ -2,7 +2,7 @@ import { Transform, pipeline, type Duplex } from 'node:stream';
 import { chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
 import { PlankError, show as baseShow } from './errors.js';
 import { get, getAll } from './headers.js';
-import { statusWithoutBody } from './middleware/discard.js';
+import { statusWithoutBody } from './discard.js';
 import type {
   App,
   AppResult,

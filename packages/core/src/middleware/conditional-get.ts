@@ -1,7 +1,7 @@
 import { get, remove } from '../headers.js';
 import { responseCb } from '../response-cb.js';
 import type { Headers, Middleware } from '../types.js';
-import { discardBody } from './discard.js';
+import { discardBody } from '../discard.js';
 import { CORE_OPTION, checkOptions } from '../options.js';
 
 /** ConditionalGET takes no options; the type exists so every middleware has one. */

@@ -3,7 +3,7 @@ import { chunkLength, isFileBody } from '../body.js';
 import { has } from '../headers.js';
 import { responseCb } from '../response-cb.js';
 import type { Body, Middleware } from '../types.js';
-import { statusWithoutBody } from './discard.js';
+import { statusWithoutBody } from '../discard.js';
 import { CORE_OPTION, checkOptions } from '../options.js';
 
 /** ContentLength takes no options; the type exists so every middleware has one. */

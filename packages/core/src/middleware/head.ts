@@ -2,7 +2,7 @@ import { has } from '../headers.js';
 import { responseCb } from '../response-cb.js';
 import type { Middleware } from '../types.js';
 import { lengthOf } from './content-length.js';
-import { discardBody, statusWithoutBody } from './discard.js';
+import { discardBody, statusWithoutBody } from '../discard.js';
 import { CORE_OPTION, checkOptions } from '../options.js';
 
 /** Head takes no options; the type exists so every middleware has one. */

@@ -1,8 +1,8 @@
 import { PlankError, show } from '../errors.js';
 import type { Env, Headers, Middleware, Response } from '../types.js';
-import { catchErrors } from './catch.js';
+import { catchErrors } from '../catch.js';
 import { CORE_OPTION, check, checkOptions } from '../options.js';
-import { statusText } from './status-text.js';
+import { statusText } from '../status-text.js';
 
 /**
  * An error that is an HTTP answer: `throw new HttpException(404)` anywhere below the

@@ -1,7 +1,7 @@
 import { show } from '../errors.js';
 import { escapeHtml } from '../html.js';
 import type { Env, Middleware, Response } from '../types.js';
-import { catchErrors } from './catch.js';
+import { catchErrors } from '../catch.js';
 import { CORE_OPTION, check, checkOptions } from '../options.js';
 
 export type StackTraceOptions = {

@@ -12,7 +12,11 @@ import {
 import { nodePair } from './response.js';
 
 /** Connect-style middleware: helmet, cors, compression and the like. */
-export type ConnectMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => unknown;
+// Declared as a method so that middleware typed for express's richer req/res (compression's
+// RequestHandler) is accepted too: method parameters are checked bivariantly.
+export type ConnectMiddleware = {
+  handle(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): unknown;
+}['handle'];
 
 /**
  * Uses connect-style middleware (`(req, res, next)`) as a Plank middleware. The middleware runs

@@ -29,7 +29,11 @@ export type FcgiEnvOptions = {
  */
 export function buildFcgiEnv(params: ReadonlyArray<readonly [string, string]>, options: FcgiEnvOptions): Env {
   const env: Record<string, unknown> = {};
-  for (const [name, value] of params) env[name] = value;
+  for (const [name, value] of params) {
+    // nginx sends a repeated request header as a repeated param; PSGI joins them with ", ".
+    const seen = env[name];
+    env[name] = typeof seen === 'string' && name.startsWith('HTTP_') ? `${seen}, ${value}` : value;
+  }
   delete env.HTTP_CONTENT_TYPE;
   delete env.HTTP_CONTENT_LENGTH;
   if (env.HTTP_AUTHORIZATION === undefined && typeof env.Authorization === 'string') {

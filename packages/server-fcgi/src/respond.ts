@@ -19,6 +19,10 @@ import { encodeRecords, endRequest, ProtocolStatus, Type } from './protocol.js';
 // RFC 9110 §5.1 and §5.5: a header line that could split the response never leaves.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\r\n\0]/;
+// A record of a version that does not exist: nginx and Apache take it as a broken upstream and
+// drop the client connection; a plain close makes nginx end the chunked body cleanly (seen with
+// nginx 1.22), which would make a truncated response look complete.
+const BROKEN = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0]);
 const SERVER_ERROR =
   'Status: 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\n\r\n';
 
@@ -101,7 +105,7 @@ export class Exchange {
 
   async #send([status, headers, body]: Response): Promise<void> {
     try {
-      this.#writeHead(status, headers);
+      this.#writeHead(status, withLength(status, headers, body));
     } catch (error) {
       discardBody(body);
       throw error;
@@ -162,8 +166,11 @@ export class Exchange {
     if (this.#ended) return;
     logError(this.#env, error);
     if (this.#headSent) {
-      // Too late for a 500: end the response where it is; the web server sees a short body.
+      // Too late for a 500. Without END_REQUEST the web server knows the response is broken
+      // and drops its client connection instead of ending the body cleanly, as server-node
+      // does: a truncated download must not look complete.
       this.#aborted = true;
+      if (!this.#socket.destroyed) this.#socket.end(BROKEN);
       this.#end();
       return;
     }
@@ -203,4 +210,17 @@ function logError(env: Env, error: unknown): void {
   } catch {
     process.stderr.write(`${text}\n`);
   }
+}
+
+// An in-memory body gets a Content-Length, as server-node gives it, so the web server need
+// not chunk it.
+function withLength(status: number, headers: Headers, body: Body): Headers {
+  if (!Array.isArray(body) || statusWithoutBody(status)) return headers;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = (headers[i] as string).toLowerCase();
+    if (name === 'content-length' || name === 'transfer-encoding') return headers;
+  }
+  let length = 0;
+  for (const chunk of body as Chunk[]) length += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+  return [...headers, 'Content-Length', String(length)];
 }

@@ -21,6 +21,8 @@ export type FcgiEnvOptions = {
  *   `fastcgi_params` sends `$fastcgi_script_name`), nothing would be left for the app to route
  *   on: the app is taken to be mounted at the root (`SCRIPT_NAME` `''`). To mount under a
  *   prefix, send `SCRIPT_NAME` with the prefix and a `PATH_INFO` (see the README).
+ * - Behind Apache's `ProxyPass /prefix/ fcgi://…/`, the prefix becomes `SCRIPT_NAME` (Apache
+ *   sends the whole path as SCRIPT_NAME and the rest in `SCRIPT_FILENAME`).
  * - `SCRIPT_NAME` `/` becomes `''` (PSGI: the root is the empty string).
  * - `psgi.url_scheme` is `https` when `HTTPS` is `on` or `1`; `HTTP_CONTENT_TYPE` and
  *   `HTTP_CONTENT_LENGTH` are dropped; Apache's bare `Authorization` param becomes
@@ -49,7 +51,19 @@ export function buildFcgiEnv(params: ReadonlyArray<readonly [string, string]>, o
   // A web server that sends PATH_INFO (Plack's recommended configurations do) means its
   // SCRIPT_NAME as the mount point; one that sends none (nginx's stock fastcgi_params) puts the
   // whole path in SCRIPT_NAME.
-  const sentPathInfo = typeof env.PATH_INFO === 'string';
+  let sentPathInfo = typeof env.PATH_INFO === 'string';
+  // Apache's mod_proxy_fcgi sends SCRIPT_NAME as the whole path too, but names the path below
+  // its ProxyPass prefix in SCRIPT_FILENAME (`proxy:fcgi://host:port/rest`): the prefix is the
+  // mount point.
+  const below =
+    typeof env.SCRIPT_FILENAME === 'string' ? /^proxy:fcgi:\/\/[^/]*(\/[^?]*)?/.exec(env.SCRIPT_FILENAME) : null;
+  if (below !== null && path !== undefined) {
+    const rest = percentDecode(below[1] ?? '/');
+    if (path.endsWith(rest)) {
+      script = path.slice(0, path.length - rest.length);
+      sentPathInfo = true;
+    }
+  }
   let pathInfo: string;
   const rest = path !== undefined && script !== '' && path.startsWith(script) ? path.slice(script.length) : undefined;
   if (path === undefined) {

@@ -41,6 +41,7 @@ http {
   ${http}
   server {
     listen 127.0.0.1:${port};
+    server_name localhost;
 ${locations}
   }
 }
@@ -63,7 +64,7 @@ export async function startApache(directives: string): Promise<Peer> {
     `PidFile "${dir}/httpd.pid"`,
     `ErrorLog "${dir}/error.log"`,
     `DefaultRuntimeDir "${dir}"`,
-    ...['mpm_prefork', 'authz_core', 'unixd', 'proxy', 'proxy_fcgi', 'log_config']
+    ...['mpm_prefork', 'authz_core', 'proxy', 'proxy_fcgi']
       .filter((m) => existsSync(join(MODULES, `mod_${m}.so`)))
       .map((m) => `LoadModule ${m}_module ${MODULES}/mod_${m}.so`),
     root ? 'User nobody\nGroup nogroup' : '',

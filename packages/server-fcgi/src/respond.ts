@@ -112,7 +112,13 @@ export class Exchange {
     }
     if (this.#head || statusWithoutBody(status)) discardBody(body);
     else if (Array.isArray(body)) for (const chunk of body) await this.#writeBody(chunk as Chunk);
-    else for await (const chunk of bodyChunks(body as Body)) await this.#writeBody(chunk);
+    else {
+      for await (const chunk of bodyChunks(body as Body)) {
+        // Leaving the loop closes the body (its file, its stream) as soon as nobody listens.
+        if (this.#aborted) break;
+        await this.#writeBody(chunk);
+      }
+    }
     this.#finishBody();
   }
 

@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scoreboard } from './index.js';
+
+let base: string;
+beforeEach(async () => {
+  base = await mkdtemp(join(tmpdir(), 'plank-trust-'));
+});
+afterEach(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+const tree = (dir: string): string[] =>
+  execFileSync('find', [dir, '-printf', '%P %y %m\n'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+const refusal = (dir: string) => {
+  try {
+    scoreboard({ dir });
+  } catch (err) {
+    return err as Error & { code: string };
+  }
+  throw new Error('scoreboard() accepted the directory');
+};
+
+describe('the trust model', () => {
+  it('refuses a directory owned by another user, in one line naming the directory, its owner and its mode', () => {
+    const dir = join(base, 'theirs');
+    mkdirSync(dir, { mode: 0o700 });
+    chownSync(dir, 65534, 65534);
+    const err = refusal(dir);
+    expect(err.code).toBe('PLANK_ERR_SCOREBOARD_DIR');
+    expect(err.message).toBe(
+      `scoreboard(): refusing the directory "${dir}" owned by uid 65534 with mode 0700: it must be owned by uid ${process.geteuid?.()} (this process's user) or root (see the trust model in @plank/scoreboard's README)`,
+    );
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('refuses a directory others may write, sticky or not, and a group-writable one unless groupWritable is set', () => {
+    const dir = join(base, 'open');
+    mkdirSync(dir);
+    for (const mode of [0o777, 0o1777, 0o702]) {
+      chmodSync(dir, mode);
+      expect(refusal(dir).message).toMatch(
+        new RegExp(
+          `refusing the directory "${dir}" owned by uid \\d+ with mode 0${mode.toString(8)}: it must not be writable by group or others`,
+        ),
+      );
+    }
+    chmodSync(dir, 0o770);
+    expect(refusal(dir).message).toContain('with mode 0770: it must not be writable by group or others');
+    expect(scoreboard({ dir, groupWritable: true }).dir).toBe(dir);
+    chmodSync(dir, 0o777);
+    expect(() => scoreboard({ dir, groupWritable: true })).toThrow('with mode 0777: it must not be writable by others');
+  });
+
+  it('refuses a directory inside one that others may write without the sticky bit, naming that one', () => {
+    const parent = join(base, 'shared');
+    mkdirSync(join(parent, 'board'), { recursive: true, mode: 0o700 });
+    chmodSync(parent, 0o777);
+    const dir = join(parent, 'board');
+    expect(refusal(dir).message).toBe(
+      `scoreboard(): refusing the directory "${dir}": "${parent}" owned by uid ${process.geteuid?.()} with mode 0777: it must not be writable by group or others (see the trust model in @plank/scoreboard's README)`,
+    );
+    // The same place under a sticky directory (as /tmp is) is fine: no one can rename it away.
+    chmodSync(parent, 0o1777);
+    expect(scoreboard({ dir }).dir).toBe(dir);
+  });
+
+  it('refuses a path through a symlink that another user owns', () => {
+    const real = join(base, 'real');
+    mkdirSync(real, { mode: 0o700 });
+    const link = join(base, 'link');
+    symlinkSync(real, link);
+    execFileSync('chown', ['-h', '65534', link]);
+    expect(refusal(join(link, 'board')).message).toContain(`"${link}" owned by uid 65534`);
+  });
+
+  it('refuses a directory it cannot write, or a file where the directory should be', () => {
+    writeFileSync(join(base, 'file'), '');
+    expect(refusal(join(base, 'file', 'board')).message).toBe(
+      `scoreboard(): "${join(base, 'file')}" is not a directory (for "${join(base, 'file', 'board')}")`,
+    );
+  });
+});
+
+describe('creating the scoreboard', () => {
+  it('writes nothing when built, then creates the directory 0700 and the slot 0600 at the first update', async () => {
+    const dir = join(base, 'var', 'scoreboard');
+    const board = scoreboard({ dir, counterFile: join(base, 'var', 'counter') });
+    const slot = board.slot();
+    expect(tree(base)).toEqual([' d 700']);
+    // Listed (it asked for its slot) without a record yet; reading created nothing either.
+    expect((await board.read()).workers).toEqual([expect.objectContaining({ pid: process.pid, payload: undefined })]);
+    expect(tree(base)).toEqual([' d 700']);
+    slot.update('_', 1, 10);
+    expect(tree(base)).toEqual([
+      ' d 700',
+      'var d 700',
+      'var/scoreboard d 700',
+      `var/scoreboard/status_${process.pid} f 600`,
+    ]);
+    expect((await board.read()).workers).toEqual([expect.objectContaining({ pid: process.pid, payload: '_' })]);
+  });
+
+  it('replaces a planted status_<pid> symlink instead of writing through it, and the victim keeps its content', () => {
+    const dir = join(base, 'board');
+    mkdirSync(dir, { mode: 0o700 });
+    const victim = join(base, 'victim');
+    writeFileSync(victim, 'precious\n');
+    symlinkSync(victim, join(dir, `status_${process.pid}`));
+    scoreboard({ dir }).slot().update('_', 1, 1);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    const st = lstatSync(join(dir, `status_${process.pid}`));
+    expect(st.isFile()).toBe(true);
+    expect(st.size).toBe(1024);
+    expect(readdirSync(dir)).toEqual([`status_${process.pid}`]);
+  });
+
+  it('refuses to create the directory when someone else made it between start-up and the first update', () => {
+    const dir = join(base, 'late');
+    const board = scoreboard({ dir });
+    mkdirSync(dir, { mode: 0o777 });
+    chmodSync(dir, 0o777);
+    const errors: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((s: string) => (errors.push(s), true)) as typeof write;
+    try {
+      board.slot().update('_', 1, 1);
+      board.slot().update('_', 1, 1);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /^scoreboard: cannot write .*status_\d+; this worker stops updating it: scoreboard\(\): refusing the directory ".*late" owned by uid \d+ with mode 0777/,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+    expect(statSync(dir).mode & 0o777).toBe(0o777);
+  });
+});

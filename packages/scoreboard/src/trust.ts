@@ -1,0 +1,117 @@
+// The trust model of a shared directory, in the spirit of OpenSSH's StrictModes: the directory
+// and every directory above it must be owned by this process's user or by root, and writable
+// by no one else; otherwise someone else could plant entries in it (symlinks to files we would
+// overwrite, FIFOs that hang a reader) or swap it for a directory of their own. A directory
+// above may be writable by others when it has the sticky bit (/tmp, /dev/shm): there no one
+// can rename or remove what we own. Checked once when the scoreboard is built (without
+// writing anything: `plankup --check` runs it) and again whenever the directory is created or
+// read, so a directory that changed hands since start-up is refused too.
+import { accessSync, constants, lstatSync, mkdirSync, realpathSync, type Stats, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { PlankError } from '@plank/core';
+
+/** How a shared directory may be shared. */
+export type TrustMode = {
+  /** Accept group write permission (for workers of several users in one group). */
+  groupWritable: boolean;
+};
+
+const uid = (): number => process.geteuid?.() ?? 0;
+const modeOf = (st: Stats): string => `0${(st.mode & 0o7777).toString(8).padStart(3, '0')}`;
+const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    // ENOTDIR: a file on the way; the walk up finds it and says so.
+    if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/** Why `st` may not hold or lead to our files, or undefined when it may. */
+function distrust(st: Stats, self: boolean, mode: TrustMode): string | undefined {
+  const me = uid();
+  if (st.uid !== me && st.uid !== 0) return `it must be owned by uid ${me} (this process's user) or root`;
+  const others = self ? 0o002 : st.mode & 0o1000 ? 0 : 0o002;
+  const group = mode.groupWritable || (!self && st.mode & 0o1000) ? 0 : 0o020;
+  if (st.mode & (others | group))
+    return mode.groupWritable ? 'it must not be writable by others' : 'it must not be writable by group or others';
+  return undefined;
+}
+
+function refuse(code: string, where: string, dir: string, path: string, st: Stats, why: string): never {
+  const what = path === dir ? `the directory "${dir}"` : `the directory "${dir}": "${path}"`;
+  throw new PlankError(
+    code,
+    `${where}: refusing ${what} owned by uid ${st.uid} with mode ${modeOf(st)}: ${why} (see the trust model in @plank/scoreboard's README)`,
+  );
+}
+
+/**
+ * Checks, without writing anything, that `dir` is a directory this process may trust and
+ * write, or that it can be created inside one. Throws a one-line PlankError naming the
+ * directory (or the directory above it at fault), its owner and its mode.
+ */
+export function checkDirectory(code: string, where: string, dir: string, mode: TrustMode): void {
+  const abs = resolve(dir);
+  let existing = abs;
+  let st: Stats | undefined;
+  try {
+    // The nearest directory that exists: `dir` itself, or where it will be created.
+    while ((st = statOrUndefined(existing)) === undefined && dirname(existing) !== existing)
+      existing = dirname(existing);
+  } catch (err) {
+    throw new PlankError(code, `${where}: cannot use the directory "${abs}": ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (!st?.isDirectory()) throw new PlankError(code, `${where}: "${existing}" is not a directory (for "${abs}")`);
+  try {
+    accessSync(existing, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new PlankError(
+      code,
+      `${where}: ${existing === abs ? 'the directory' : 'the parent directory'} "${existing}" is not writable by this process (${errno(err)})`,
+      { cause: err },
+    );
+  }
+  // A symlink on the way must be ours or root's: whoever owns it decides where it points.
+  for (let p = abs; ; p = dirname(p)) {
+    const l = lstatOrUndefined(p);
+    if (l?.isSymbolicLink() && l.uid !== uid() && l.uid !== 0)
+      refuse(code, where, abs, p, l, `a symbolic link on the way must be owned by uid ${uid()} or root`);
+    if (dirname(p) === p) break;
+  }
+  const real = realpathSync(existing);
+  for (let p = real; ; p = dirname(p)) {
+    const s = p === real ? st : statSync(p);
+    const why = distrust(s, p === real && existing === abs, mode);
+    if (why) refuse(code, where, abs, p, s, why);
+    if (dirname(p) === p) break;
+  }
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates `dir` (mode 0700, or 0770 when group-writable) where it is missing, then checks it
+ * as checkDirectory does: a directory someone else created in between is refused.
+ */
+export function ensureDirectory(code: string, where: string, dir: string, mode: TrustMode): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: mode.groupWritable ? 0o770 : 0o700 });
+  } catch (err) {
+    throw new PlankError(code, `${where}: cannot create the directory "${resolve(dir)}": ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  checkDirectory(code, where, dir, mode);
+}

@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bodyChunks, builder, lint, type App, type Env, type Response, type StreamingResponse } from '@plank/core';
 import { reverseProxy } from '@plank/middleware-reverse-proxy';
-import { testApp, testEnv } from '@plank/test';
+import { testApp, testEnv, until } from '@plank/test';
 import { plankMiddleware, serverStatusLite, type ServerStatusLiteOptions } from './index.js';
 
 let dir: string;
@@ -248,35 +250,66 @@ describe('serverStatusLite()', () => {
   });
 
   it.each([
-    [
-      { path: 'status' },
-      'PLANK_ERR_SERVER_STATUS_PATH',
-      /option "path" must be a path starting with "\/", got "status"/,
-    ],
-    [
-      { path: '/s', allow: ['127.1'] },
-      'PLANK_ERR_SERVER_STATUS_ALLOW',
-      /option "allow" must list IP addresses .*got "127.1"/,
-    ],
-    [{ path: '/s', allow: ['0177.0.0.1'] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /got "0177.0.0.1"/],
-    [{ path: '/s', allow: ['10.0.0.0/33'] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /got "10.0.0.0\/33"/],
-    [{ path: '/s', allow: [] }, 'PLANK_ERR_SERVER_STATUS_ALLOW', /got \[\]/],
+    [{ path: 'status' }, /option "path" must be a path starting with "\/", got "status"/],
+    [{ allow: ['127.0.0.1'] }, /option "path" is required \(the status page's PATH_INFO\), got undefined/],
+    [{ path: '/s', allow: ['127.1'] }, /option "allow" must list IP addresses .*got "127.1"/],
+    [{ path: '/s', allow: ['0177.0.0.1'] }, /got "0177.0.0.1"/],
+    [{ path: '/s', allow: ['10.0.0.0/33'] }, /got "10.0.0.0\/33"/],
+    [{ path: '/s', allow: [] }, /got \[\]/],
+    [{ path: '/s', allow: [5] }, /option "allow" must be a string or an array; each item must be a string, got \[5\]/],
     [
       { path: '/s', allow: ['::ffff:10.0.0.0/8'] },
-      'PLANK_ERR_SERVER_STATUS_ALLOW',
       /option "allow" is an IPv4-mapped range with a prefix below 96, .*write 10\.0\.0\.0\/8 if that is what you mean, got "::ffff:10\.0\.0\.0\/8"/,
     ],
-    [{ path: '/s', counterFile: '/tmp/c' }, 'PLANK_ERR_SERVER_STATUS_COUNTER_FILE', /needs the scoreboard option/],
-    [
-      { path: '/s', scoreboard: '' },
-      'PLANK_ERR_SERVER_STATUS_SCOREBOARD',
-      /option "scoreboard" must be a non-empty path, got ""/,
-    ],
-    [{ path: '/s', refresh: 0 }, 'PLANK_ERR_SERVER_STATUS_REFRESH', /option "refresh" must be a whole number/],
-    [{ path: '/s', alow: [] }, 'PLANK_ERR_SERVER_STATUS_OPTIONS', /unknown option "alow"/],
-  ])('refuses %j with %s', (options, code, message) => {
+    [{ path: '/s', counterFile: '/tmp/c' }, /needs the scoreboard option/],
+    [{ path: '/s', scoreboard: '' }, /option "scoreboard" must be a non-empty path without NUL characters, got ""/],
+    [{ path: '/s', refresh: 0 }, /option "refresh" must be an integer from 1 to 86400, got 0/],
+    [{ path: '/s', groupWritable: 'maybe' }, /option "groupWritable" must be a boolean/],
+    [{ path: '/s', alow: [] }, /unknown option "alow" \(did you mean "allow"\?; known options: path, allow, /],
+    ['/s', /options must be an object, got "\/s"/],
+  ])('refuses %j with PLANK_ERR_SERVER_STATUS_LITE_OPTION', (options, message) => {
     expect(() => serverStatusLite(options as never)).toThrow(
-      expect.objectContaining({ code, message: expect.stringMatching(message) }),
+      expect.objectContaining({ code: 'PLANK_ERR_SERVER_STATUS_LITE_OPTION', message: expect.stringMatching(message) }),
     );
+  });
+});
+
+describe('the scoreboard directory', () => {
+  const tree = (): string[] =>
+    execFileSync('find', [dir, '-printf', '%P %y %m\n'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+
+  it('is not touched when the middleware is built, and is created 0700 with a 0600 slot by the first request', async () => {
+    const app = stack({ scoreboard: join(dir, 'var', 'sb'), counterFile: join(dir, 'var', 'counter') });
+    expect(tree()).toEqual([' d 700']);
+    await testApp(app, async (request) => {
+      expect((await request('/hello')).status).toBe(200);
+    });
+    // Written by the coalesced flush, at most 100 ms after the request.
+    await until(() => tree().length > 1, 'the slot file');
+    expect(tree()).toEqual([' d 700', 'var d 700', 'var/sb d 700', `var/sb/status_${process.pid} f 600`]);
+  });
+
+  it('refuses, when built, a directory that others may write, in one line naming it and its mode', () => {
+    const sb = join(dir, 'open');
+    mkdirSync(sb);
+    chmodSync(sb, 0o777);
+    expect(() => stack({ scoreboard: sb })).toThrow(
+      expect.objectContaining({
+        code: 'PLANK_ERR_SCOREBOARD_DIR',
+        message: expect.stringMatching(
+          new RegExp(
+            `^serverStatusLite\\(\\): refusing the directory "${sb}" owned by uid \\d+ with mode 0777: [^\\n]+$`,
+          ),
+        ),
+      }),
+    );
+  });
+
+  it('accepts a group-writable directory only with groupWritable', () => {
+    const sb = join(dir, 'shared');
+    mkdirSync(sb);
+    chmodSync(sb, 0o770);
+    expect(() => stack({ scoreboard: sb })).toThrow(/with mode 0770: it must not be writable by group or others/);
+    expect(stack({ scoreboard: sb, groupWritable: true })).toBeTypeOf('function');
   });
 });

@@ -1,6 +1,7 @@
 // The outputs read by the programs that consume them: promtool, a headless Chromium, and
 // the plank-status command.
 import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,5 +153,21 @@ describe('plank-status', () => {
       1,
       `plank-status: no scoreboard directory at ${join(dir, 'nope')}\n`,
     ]);
+  });
+
+  it('refuses a directory others may write in one line, and reads a group-writable one with --group-writable', async () => {
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o770);
+    const refused = await run(process.execPath, [bin, '--scoreboard', shared]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^plank-status: scoreboard\\(\\): refusing the directory "${shared}" owned by uid \\d+ with mode 0770: [^\\n]+\\n$`,
+      ),
+    );
+    const read = await run(process.execPath, [bin, '--scoreboard', shared, '--group-writable']);
+    expect([read.code, read.stderr]).toEqual([0, '']);
+    expect(read.stdout).toContain('BusyWorkers: 0\nIdleWorkers: 0\n');
   });
 });

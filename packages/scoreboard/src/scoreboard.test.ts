@@ -188,21 +188,24 @@ describe('scoreboard()', () => {
   });
 
   it.each([
-    [{ dir: '' }, 'PLANK_ERR_SCOREBOARD_DIR', /option "dir" must be a non-empty path, got ""/],
-    [
-      { dir: 'x', counterFile: 5 },
-      'PLANK_ERR_SCOREBOARD_COUNTER_FILE',
-      /option "counterFile" must be a non-empty path, got 5/,
-    ],
-    [
-      { dir: 'x', recordSize: 10 },
-      'PLANK_ERR_SCOREBOARD_RECORD_SIZE',
-      /option "recordSize" must be an integer from 112 to 65536, got 10/,
-    ],
-    [{ dir: 'x', size: 1 }, 'PLANK_ERR_SCOREBOARD_OPTIONS', /unknown option "size"/],
-  ])('refuses %j with %s', (options, code, message) => {
+    [{ dir: '' }, /option "dir" must be a non-empty path without NUL characters, got ""/],
+    [{}, /option "dir" is required \(the slot directory\), got undefined/],
+    ['/run/sb', /options must be an object, got "\/run\/sb"/],
+    [{ dir: 'x', counterFile: 5 }, /option "counterFile" must be a non-empty path without NUL characters, got 5/],
+    [{ dir: 'x', workersFile: '' }, /option "workersFile" must be a non-empty path/],
+    [{ dir: 'x', recordSize: 10 }, /option "recordSize" must be an integer from 112 to 65536, got 10/],
+    [{ dir: 'x', groupWritable: 'yes' }, /option "groupWritable" must be a boolean/],
+    [{ dir: 'x', size: 1 }, /unknown option "size" \(known options: dir, counterFile, /],
+    [{ dir: 'x', recordsize: 512 }, /unknown option "recordsize" \(did you mean "recordSize"\?; known options: /],
+  ])('refuses %j with PLANK_ERR_SCOREBOARD_OPTION', (options, message) => {
     expect(() => scoreboard(options as never)).toThrow(
-      expect.objectContaining({ code, message: expect.stringMatching(message) }),
+      expect.objectContaining({ code: 'PLANK_ERR_SCOREBOARD_OPTION', message: expect.stringMatching(message) }),
     );
+  });
+
+  it('takes recordSize and groupWritable as the strings a command line passes', async () => {
+    const board = scoreboard({ dir, recordSize: '256', groupWritable: 'false' } as never);
+    board.slot().update('_', 1, 1);
+    expect((await readFile(join(dir, `status_${process.pid}`))).length).toBe(256);
   });
 });

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { optionError, PlankError, show } from '@plank/core';
+import { check, checkOptions, optionError } from '@plank/core';
 import { readAll, type ScoreboardSnapshot } from './read.js';
 import { HEADER } from './record.js';
 import { openSlot, type Slot } from './slot.js';
@@ -48,18 +48,17 @@ export type Scoreboard = {
 };
 
 const WHERE = 'scoreboard()';
-const KNOWN = new Set(['dir', 'counterFile', 'workersFile', 'recordSize', 'groupWritable']);
+const CODE = 'PLANK_ERR_SCOREBOARD_OPTION';
 const DIR_CODE = 'PLANK_ERR_SCOREBOARD_DIR';
+const SCHEMA = {
+  dir: check.path,
+  counterFile: check.path,
+  workersFile: check.path,
+  recordSize: check.integer({ min: HEADER + 64, max: 65536 }),
+  groupWritable: check.boolean,
+};
 /** One slot per directory per process, whoever asks: two writers of one file would interleave. */
 const slots = new Map<string, Slot>();
-
-function checkPath(code: string, option: string, value: unknown, optional: boolean): string | undefined {
-  if (value === undefined && optional) return undefined;
-  if (typeof value !== 'string' || value === '' || value.includes('\0')) {
-    throw optionError(code, WHERE, option, value, 'must be a non-empty path');
-  }
-  return resolve(value);
-}
 
 /**
  * Opens a scoreboard: a directory with one small file per worker process, each written by
@@ -76,43 +75,14 @@ function checkPath(code: string, option: string, value: unknown, optional: boole
  * ```
  */
 export function scoreboard(options: ScoreboardOptions): Scoreboard {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new PlankError('PLANK_ERR_SCOREBOARD_OPTIONS', `${WHERE}: expected an options object, got ${show(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key))
-      throw new PlankError(
-        'PLANK_ERR_SCOREBOARD_OPTIONS',
-        `${WHERE}: unknown option ${show(key)} (known: ${[...KNOWN].join(', ')})`,
-      );
-  }
-  const dir = checkPath('PLANK_ERR_SCOREBOARD_DIR', 'dir', options.dir, false) as string;
-  const counterFile = checkPath('PLANK_ERR_SCOREBOARD_COUNTER_FILE', 'counterFile', options.counterFile, true);
-  const workersFile = checkPath(
-    'PLANK_ERR_SCOREBOARD_WORKERS_FILE',
-    'workersFile',
-    options.workersFile ?? (process.env.PLANK_PREFORK_WORKERS || undefined),
-    true,
-  );
-  const recordSize = options.recordSize ?? 1024;
-  if (!Number.isSafeInteger(recordSize) || recordSize < HEADER + 64 || recordSize > 65536) {
-    throw optionError(
-      'PLANK_ERR_SCOREBOARD_RECORD_SIZE',
-      WHERE,
-      'recordSize',
-      options.recordSize,
-      `must be an integer from ${HEADER + 64} to 65536`,
-    );
-  }
-  if (options.groupWritable !== undefined && typeof options.groupWritable !== 'boolean')
-    throw optionError(
-      'PLANK_ERR_SCOREBOARD_OPTIONS',
-      WHERE,
-      'groupWritable',
-      options.groupWritable,
-      'must be a boolean',
-    );
-  const trust: TrustMode = { groupWritable: options.groupWritable === true };
+  const o = checkOptions(WHERE, CODE, options, SCHEMA);
+  if (o.dir === undefined) throw optionError(CODE, WHERE, 'dir', undefined, 'is required (the slot directory)');
+  const dir = resolve(o.dir);
+  const counterFile = o.counterFile === undefined ? undefined : resolve(o.counterFile);
+  const workers = o.workersFile ?? (process.env.PLANK_PREFORK_WORKERS || undefined);
+  const workersFile = workers === undefined ? undefined : resolve(workers);
+  const { recordSize = 1024 } = o;
+  const trust: TrustMode = { groupWritable: o.groupWritable === true };
   // Checked now, written later: building an app (`plankup --check`) creates nothing, yet an
   // untrusted or unwritable directory fails start-up here, in one line.
   checkDirectory(DIR_CODE, WHERE, dir, trust);

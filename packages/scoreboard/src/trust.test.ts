@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scoreboard } from './index.js';
+import { encodeHeader, seal } from './record.js';
 
 let base: string;
 beforeEach(async () => {
@@ -149,5 +150,33 @@ describe('creating the scoreboard', () => {
     );
     expect(readdirSync(dir)).toEqual([]);
     expect(statSync(dir).mode & 0o777).toBe(0o777);
+  });
+});
+
+describe('folding into the counter file', () => {
+  it('never writes through symlinks planted as the counter file or its temporary file', async () => {
+    const dir = join(base, 'board');
+    mkdirSync(dir, { mode: 0o700 });
+    const counterFile = join(dir, 'counter');
+    const victim = join(base, 'victim');
+    writeFileSync(victim, 'precious\n');
+    // The temporary names a fold writes before its rename (this version's, and the one before).
+    symlinkSync(victim, join(dir, `.counter.${process.pid}.tmp`));
+    symlinkSync(victim, join(dir, `counter.${process.pid}.tmp`));
+    symlinkSync(victim, counterFile);
+    // The slot of a worker that has exited, with 7 requests to fold.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const pid = Number(gone.stdout);
+    const record = Buffer.alloc(1024);
+    encodeHeader(record, pid, 1, 1_700_000_000_000);
+    seal(record, 7, 700, '_');
+    writeFileSync(join(dir, `status_${pid}`), record);
+
+    const snap = await scoreboard({ dir, counterFile }).read();
+    expect(snap.totals).toEqual({ requests: 7, bytes: 700 });
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(lstatSync(counterFile).isFile()).toBe(true);
+    expect(statSync(counterFile).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(['counter', `counter.${process.pid}.tmp`]);
   });
 });

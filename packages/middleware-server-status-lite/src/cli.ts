@@ -59,6 +59,9 @@ export async function statusCommand(
       ...(counterFile ? { counterFile } : {}),
       ...(values.workers ? { workersFile: values.workers } : {}),
       groupWritable: values['group-writable'] === true,
+      // A command an operator runs (often as another user, with sudo) never writes: dead
+      // workers are counted from their slots, and the server folds and removes them.
+      readOnly: true,
     });
     const d = await collect(board, undefined);
     const page =

@@ -1,7 +1,7 @@
 // The outputs read by the programs that consume them: promtool, a headless Chromium, and
 // the plank-status command.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,5 +169,15 @@ describe('plank-status', () => {
     const read = await run(process.execPath, [bin, '--scoreboard', shared, '--group-writable']);
     expect([read.code, read.stderr]).toEqual([0, '']);
     expect(read.stdout).toContain('BusyWorkers: 0\nIdleWorkers: 0\n');
+  });
+
+  it('reads the directory of another user (as an operator with sudo) and writes nothing to it', async () => {
+    const theirs = join(dir, 'theirs');
+    mkdirSync(theirs, { mode: 0o700 });
+    chownSync(theirs, 65534, 65534);
+    const r = await run(process.execPath, [bin, '--scoreboard', theirs, '--counter', join(theirs, 'counter')]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^Total Accesses: 0\n/);
+    expect(readdirSync(theirs)).toEqual([]);
   });
 });

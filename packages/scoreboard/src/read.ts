@@ -102,7 +102,7 @@ export async function readAll(p: ReadPlace): Promise<ScoreboardSnapshot> {
         // Being rewritten right now by a live worker (list it without details), or
         // half-written by one that died (nothing to fold from it).
         if (alive) live.set(pid, blank(pid));
-        else await unlink(path).catch(() => {});
+        else if (!p.trust.readOnly) await unlink(path).catch(() => {});
         return;
       }
       const id = workerId(record);
@@ -124,11 +124,12 @@ export async function readAll(p: ReadPlace): Promise<ScoreboardSnapshot> {
   );
 
   let base: CounterBase | undefined;
-  if (counterFile && dead.length > 0) {
+  // A read-only reader leaves dead slots to the server's next read, which folds and removes them.
+  if (!p.trust.readOnly && counterFile && dead.length > 0) {
     ensureDirectory(p.code, p.where, dirname(counterFile), p.trust);
     base = await fold(counterFile, dead, p.fileMode);
-  } else if (!counterFile) await Promise.all(dead.map((d) => unlink(d.path).catch(() => {})));
-  // Dead slots the lock kept us from folding are still counted, from their files.
+  } else if (!p.trust.readOnly && !counterFile) await Promise.all(dead.map((d) => unlink(d.path).catch(() => {})));
+  // Dead slots the lock (or readOnly) kept us from folding are still counted, from their files.
   if (counterFile && !base) counted.push(...dead);
   let totals: ScoreboardSnapshot['totals'];
   if (counterFile) {

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { check, checkOptions, optionError } from '@plank/core';
+import { check, checkOptions, optionError, PlankError } from '@plank/core';
 import { readAll, type ScoreboardSnapshot } from './read.js';
 import { HEADER } from './record.js';
 import { openSlot, type Slot } from './slot.js';
@@ -36,6 +36,13 @@ export type ScoreboardOptions = {
    * @default false
    */
   groupWritable?: boolean;
+  /**
+   * Only read: no slot, nothing created, folded or removed (dead workers' slots are counted
+   * from their files); the directory may belong to another user, as when an operator runs
+   * `sudo plank-status`, but must still be writable by no one but its owner.
+   * @default false
+   */
+  readOnly?: boolean;
 };
 
 export type Scoreboard = {
@@ -56,6 +63,7 @@ const SCHEMA = {
   workersFile: check.path,
   recordSize: check.integer({ min: HEADER + 64, max: 65536 }),
   groupWritable: check.boolean,
+  readOnly: check.boolean,
 };
 /** One slot per directory per process, whoever asks: two writers of one file would interleave. */
 const slots = new Map<string, Slot>();
@@ -82,7 +90,7 @@ export function scoreboard(options: ScoreboardOptions): Scoreboard {
   const workers = o.workersFile ?? (process.env.PLANK_PREFORK_WORKERS || undefined);
   const workersFile = workers === undefined ? undefined : resolve(workers);
   const { recordSize = 1024 } = o;
-  const trust: TrustMode = { groupWritable: o.groupWritable === true };
+  const trust: TrustMode = { groupWritable: o.groupWritable === true, readOnly: o.readOnly === true };
   // Checked now, written later: building an app (`plankup --check`) creates nothing, yet an
   // untrusted or unwritable directory fails start-up here, in one line.
   checkDirectory(DIR_CODE, WHERE, dir, trust);
@@ -94,6 +102,7 @@ export function scoreboard(options: ScoreboardOptions): Scoreboard {
     dir,
     counterFile,
     slot() {
+      if (trust.readOnly) throw new PlankError(CODE, `${WHERE}: slot() of a scoreboard opened with readOnly`);
       let slot = slots.get(dir);
       if (!slot) {
         const prepare = (): void => ensureDirectory(DIR_CODE, WHERE, dir, trust);

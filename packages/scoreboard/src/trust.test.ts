@@ -180,3 +180,32 @@ describe('folding into the counter file', () => {
     expect(readdirSync(dir).sort()).toEqual(['counter', `counter.${process.pid}.tmp`]);
   });
 });
+
+describe('a read-only scoreboard', () => {
+  it("reads another user's directory without writing: dead slots are counted, not folded or removed", async () => {
+    const dir = join(base, 'theirs');
+    mkdirSync(dir, { mode: 0o750 });
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const record = Buffer.alloc(1024);
+    encodeHeader(record, Number(gone.stdout), 1, 1_700_000_000_000);
+    seal(record, 3, 30, '_');
+    writeFileSync(join(dir, `status_${gone.stdout}`), record);
+    execFileSync('chown', ['-R', '65534', dir]);
+    const before = tree(base);
+
+    const board = scoreboard({ dir, counterFile: join(dir, 'counter'), readOnly: true });
+    expect((await board.read()).totals).toEqual({ requests: 3, bytes: 30 });
+    expect(tree(base)).toEqual(before);
+    expect(() => board.slot()).toThrow(
+      expect.objectContaining({
+        code: 'PLANK_ERR_SCOREBOARD_OPTION',
+        message: 'scoreboard(): slot() of a scoreboard opened with readOnly',
+      }),
+    );
+    // Still refused when others than its owner may write it.
+    chmodSync(dir, 0o757);
+    expect(() => scoreboard({ dir, readOnly: true })).toThrow(
+      'with mode 0757: it must not be writable by group or others',
+    );
+  });
+});

@@ -14,6 +14,12 @@ import { PlankError } from '@plank/core';
 export type TrustMode = {
   /** Accept group write permission (for workers of several users in one group). */
   groupWritable: boolean;
+  /**
+   * Only reading (plank-status): nothing is written, so the directories may belong to another
+   * user (an operator reads the server's with sudo) and need not be writable; they must still
+   * be writable by no one but their owners, or what they say could come from anyone.
+   */
+  readOnly?: boolean;
 };
 
 const uid = (): number => process.geteuid?.() ?? 0;
@@ -33,7 +39,8 @@ function statOrUndefined(path: string): Stats | undefined {
 /** Why `st` may not hold or lead to our files, or undefined when it may. */
 function distrust(st: Stats, self: boolean, mode: TrustMode): string | undefined {
   const me = uid();
-  if (st.uid !== me && st.uid !== 0) return `it must be owned by uid ${me} (this process's user) or root`;
+  if (!mode.readOnly && st.uid !== me && st.uid !== 0)
+    return `it must be owned by uid ${me} (this process's user) or root`;
   const others = self ? 0o002 : st.mode & 0o1000 ? 0 : 0o002;
   const group = mode.groupWritable || (!self && st.mode & 0o1000) ? 0 : 0o020;
   if (st.mode & (others | group))
@@ -69,7 +76,7 @@ export function checkDirectory(code: string, where: string, dir: string, mode: T
   }
   if (!st?.isDirectory()) throw new PlankError(code, `${where}: "${existing}" is not a directory (for "${abs}")`);
   try {
-    accessSync(existing, constants.W_OK | constants.X_OK);
+    if (!mode.readOnly) accessSync(existing, constants.W_OK | constants.X_OK);
   } catch (err) {
     throw new PlankError(
       code,
@@ -80,7 +87,7 @@ export function checkDirectory(code: string, where: string, dir: string, mode: T
   // A symlink on the way must be ours or root's: whoever owns it decides where it points.
   for (let p = abs; ; p = dirname(p)) {
     const l = lstatOrUndefined(p);
-    if (l?.isSymbolicLink() && l.uid !== uid() && l.uid !== 0)
+    if (!mode.readOnly && l?.isSymbolicLink() && l.uid !== uid() && l.uid !== 0)
       refuse(code, where, abs, p, l, `a symbolic link on the way must be owned by uid ${uid()} or root`);
     if (dirname(p) === p) break;
   }

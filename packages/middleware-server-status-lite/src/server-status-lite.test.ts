@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -308,6 +308,8 @@ describe('the scoreboard directory', () => {
   it('accepts a group-writable directory only with groupWritable', () => {
     const sb = join(dir, 'shared');
     mkdirSync(sb);
+    // staff: a group of its own, not the owner's private group.
+    chownSync(sb, process.geteuid?.() ?? 0, 50);
     chmodSync(sb, 0o770);
     expect(() => stack({ scoreboard: sb })).toThrow(/with mode 0770: it must not be writable by group or others/);
     expect(stack({ scoreboard: sb, groupWritable: true })).toBeTypeOf('function');

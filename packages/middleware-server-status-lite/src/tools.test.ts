@@ -158,6 +158,8 @@ describe('plank-status', () => {
   it('refuses a directory others may write in one line, and reads a group-writable one with --group-writable', async () => {
     const shared = join(dir, 'shared');
     mkdirSync(shared);
+    // staff: a group of its own, not the owner's private group.
+    chownSync(shared, process.geteuid?.() ?? 0, 50);
     chmodSync(shared, 0o770);
     const refused = await run(process.execPath, [bin, '--scoreboard', shared]);
     expect(refused.code).toBe(1);

@@ -60,6 +60,8 @@ describe('the trust model', () => {
         ),
       );
     }
+    // staff: a group that is not the owner's private group.
+    chownSync(dir, process.geteuid?.() ?? 0, 50);
     chmodSync(dir, 0o770);
     expect(refusal(dir).message).toContain('with mode 0770: it must not be writable by group or others');
     expect(scoreboard({ dir, groupWritable: true }).dir).toBe(dir);
@@ -94,6 +96,18 @@ describe('the trust model', () => {
     expect(refusal(join(base, 'file', 'board')).message).toBe(
       `scoreboard(): "${join(base, 'file')}" is not a directory (for "${join(base, 'file', 'board')}")`,
     );
+  });
+  it("accepts group write when the group is the owner's private group (umask 002), as Debian's OpenSSH does", () => {
+    // root's group here: named root, no members, nobody else's primary group.
+    const dir = join(base, 'upg');
+    mkdirSync(join(dir, 'board'), { recursive: true });
+    chownSync(dir, 0, 0);
+    chmodSync(dir, 0o775);
+    chmodSync(join(dir, 'board'), 0o770);
+    expect(scoreboard({ dir: join(dir, 'board') }).dir).toBe(join(dir, 'board'));
+    // nogroup is no one's private group (nobody's primary group, and not named after root).
+    chownSync(join(dir, 'board'), 0, 65534);
+    expect(refusal(join(dir, 'board')).message).toContain('with mode 0770: it must not be writable by group or others');
   });
 });
 

@@ -6,7 +6,7 @@
 // can rename or remove what we own. Checked once when the scoreboard is built (without
 // writing anything: `plankup --check` runs it) and again whenever the directory is created or
 // read, so a directory that changed hands since start-up is refused too.
-import { accessSync, constants, lstatSync, mkdirSync, realpathSync, type Stats, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, readFileSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PlankError } from '@plank/core';
 
@@ -36,15 +36,45 @@ function statOrUndefined(path: string): Stats | undefined {
   }
 }
 
+const table = (file: string): string[][] =>
+  readFileSync(file, 'latin1')
+    .split('\n')
+    .map((l) => l.split(':'));
+const id = (field: string | undefined): number => (field && /^\d+$/.test(field) ? Number(field) : Number.NaN);
+
+/**
+ * Whether `gid` is the private group of user `owner` (the user-private-group convention with
+ * umask 002, where `git clone` and `mkdir` make group-writable directories): named after the
+ * user, no other member, no other user's primary group. Group write then lets no one else in,
+ * so it is accepted, as Debian's OpenSSH accepts it. Users and groups only NSS knows (LDAP)
+ * are not looked up: such a directory needs `groupWritable`.
+ */
+function isPrivateGroup(gid: number, owner: number): boolean {
+  let users: string[][];
+  let groups: string[][];
+  try {
+    users = table('/etc/passwd');
+    groups = table('/etc/group');
+  } catch {
+    return false;
+  }
+  const name = users.find((u) => id(u[2]) === owner)?.[0];
+  const group = groups.find((g) => id(g[2]) === gid);
+  if (name === undefined || group?.[0] !== name) return false;
+  if (users.some((u) => u[0] !== name && id(u[3]) === gid)) return false;
+  return (group[3] ?? '').split(',').every((member) => member === '' || member === name);
+}
+
 /** Why `st` may not hold or lead to our files, or undefined when it may. */
 function distrust(st: Stats, self: boolean, mode: TrustMode): string | undefined {
   const me = uid();
   if (!mode.readOnly && st.uid !== me && st.uid !== 0)
     return `it must be owned by uid ${me} (this process's user) or root`;
-  const others = self ? 0o002 : st.mode & 0o1000 ? 0 : 0o002;
-  const group = mode.groupWritable || (!self && st.mode & 0o1000) ? 0 : 0o020;
-  if (st.mode & (others | group))
-    return mode.groupWritable ? 'it must not be writable by others' : 'it must not be writable by group or others';
+  // Above the directory, a sticky bit means no one can rename or replace what we own (/tmp).
+  const sticky = !self && (st.mode & 0o1000) !== 0;
+  const why = mode.groupWritable ? 'it must not be writable by others' : 'it must not be writable by group or others';
+  if (st.mode & 0o002 && !sticky) return why;
+  if (st.mode & 0o020 && !sticky && !mode.groupWritable && !isPrivateGroup(st.gid, st.uid)) return why;
   return undefined;
 }
 

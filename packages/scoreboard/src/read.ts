@@ -22,6 +22,13 @@ export type WorkerSlot = {
   payload: string | undefined;
   requests: number;
   bytes: number;
+  /**
+   * Where the worker is in its life, from the prefork master's list (undefined without one):
+   * `retiring` when the master has started a newer generation (a HUP: the worker finishes what
+   * it serves and goes), `starting` while it has no slot yet (loading the app, or ready without
+   * a first request), else `ready`.
+   */
+  state: 'starting' | 'ready' | 'retiring' | undefined;
 };
 
 export type ScoreboardSnapshot = {
@@ -81,6 +88,7 @@ const blank = (pid: number): WorkerSlot => ({
   payload: undefined,
   requests: 0,
   bytes: 0,
+  state: undefined,
 });
 
 export async function readAll(p: ReadPlace): Promise<ScoreboardSnapshot> {
@@ -115,6 +123,7 @@ export async function readAll(p: ReadPlace): Promise<ScoreboardSnapshot> {
           payload: record.payload,
           requests: record.requests,
           bytes: record.bytes,
+          state: undefined,
         });
         counted.push({ id, requests: record.requests, bytes: record.bytes });
       } else {
@@ -144,15 +153,19 @@ export async function readAll(p: ReadPlace): Promise<ScoreboardSnapshot> {
     }
   }
 
+  // After a HUP the master lists two generations; the older one is on its way out.
+  const newest = Math.max(0, ...(master?.workers ?? []).map((w) => w.generation));
   for (const w of master?.workers ?? []) {
     const known = live.get(w.pid);
     if (known) {
       known.slot ||= w.slot;
       known.generation = w.generation;
       known.startedAt ??= w.startedAt;
+      known.state = w.generation < newest ? 'retiring' : known.payload === undefined ? 'starting' : 'ready';
     } else if (isAlive(w.pid)) {
       // Forked but has not written its slot yet: listed, as the Perl module lists it from `ps`.
-      live.set(w.pid, { ...blank(w.pid), slot: w.slot, generation: w.generation, startedAt: w.startedAt });
+      const state = w.generation < newest ? 'retiring' : 'starting';
+      live.set(w.pid, { ...blank(w.pid), slot: w.slot, generation: w.generation, startedAt: w.startedAt, state });
     }
   }
   // Without a master the reader's own process is a worker too, once it has a slot.

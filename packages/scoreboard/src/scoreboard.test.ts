@@ -172,6 +172,37 @@ describe('scoreboard()', () => {
     }
   });
 
+  it("tells each listed worker's state: ready with a slot, starting without one, retiring from an older generation", async () => {
+    const idle = () => {
+      const c = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      children.push(c);
+      return c.pid as number;
+    };
+    const [fresh, old] = [idle(), idle()];
+    const writing = await runWriter(dir, 1, 0, true);
+    const workersFile = join(dir, 'workers.json');
+    await writeFile(
+      workersFile,
+      JSON.stringify({
+        master: process.pid,
+        startedAt: 1,
+        workers: [
+          { pid: writing.pid, slot: 1, generation: 3, startedAt: 1 },
+          { pid: fresh, slot: 2, generation: 3, startedAt: 2 },
+          { pid: old, slot: 3, generation: 2, startedAt: 3 },
+        ],
+      }),
+    );
+    const snap = await scoreboard({ dir, workersFile }).read();
+    expect(snap.workers.map((w) => [w.pid, w.state])).toEqual([
+      [writing.pid, 'ready'],
+      [fresh, 'starting'],
+      [old, 'retiring'],
+    ]);
+    // Without a master there is no one to say.
+    expect((await scoreboard({ dir }).read()).workers.map((w) => w.state)).toEqual([undefined]);
+  });
+
   it('reads the master list from PLANK_PREFORK_WORKERS and ignores a list it cannot parse', async () => {
     const workersFile = join(dir, 'workers.json');
     await writeFile(workersFile, '{"master": 1, "startedAt": 5, "work');

@@ -111,6 +111,28 @@ describe('the trust model', () => {
   });
 });
 
+describe('a directory this user cannot write', () => {
+  it('is refused when the scoreboard is built, naming it, for a user other than root', () => {
+    // A child that drops to nobody: root may write anywhere, so only another user can show it.
+    chmodSync(base, 0o755);
+    const ro = join(base, 'ro');
+    mkdirSync(ro, { mode: 0o755 });
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const code = `process.setgid(65534); process.setuid(65534);
+      const { scoreboard } = await import(${JSON.stringify(dist)});
+      for (const dir of process.argv.slice(1)) {
+        try { scoreboard({ dir }); console.log('accepted'); } catch (e) { console.log(e.code + ' ' + e.message); }
+      }`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, ro, join(ro, 'sb')], {
+      encoding: 'utf8',
+    });
+    expect(r.stdout).toBe(
+      `PLANK_ERR_SCOREBOARD_DIR scoreboard(): the directory "${ro}" is not writable by this process (EACCES)\n` +
+        `PLANK_ERR_SCOREBOARD_DIR scoreboard(): the parent directory "${ro}" is not writable by this process (EACCES)\n`,
+    );
+  });
+});
+
 describe('creating the scoreboard', () => {
   it('writes nothing when built, then creates the directory 0700 and the slot 0600 at the first update', async () => {
     const dir = join(base, 'var', 'scoreboard');

@@ -65,4 +65,5 @@ export { lintMiddleware, type LintOptions } from './middleware/lint.js';
 export { runtime, type RuntimeOptions } from './middleware/runtime.js';
 export { stackTrace, type StackTraceOptions } from './middleware/stack-trace.js';
 export { Request, type RequestOptions } from './request.js';
+export { json, redirect } from './respond.js';
 export { ResponseBuilder, serializeCookie, type CookieOptions } from './response-builder.js';

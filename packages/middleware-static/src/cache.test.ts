@@ -32,14 +32,19 @@ async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<voi
 }
 
 describe('metadata cache', () => {
-  it('answers a hot file synchronously, with no file-system call', async () => {
-    const app = fileApp({ root: tree.root, cache: true });
+  it('answers a hot file synchronously by default, with no file-system call', async () => {
+    const app = fileApp({ root: tree.root });
     expect(isSync(app, '/a.txt')).toBe(false);
     await call(app, '/a.txt');
     expect(isSync(app, '/a.txt')).toBe(true);
     const res = app(fakeEnv('/a.txt')) as Response;
     expect(res[0]).toBe(200);
-    expect(isSync(fileApp({ root: tree.root }), '/a.txt')).toBe(false);
+  });
+
+  it('looks every request up on disk with cache: false', async () => {
+    const app = fileApp({ root: tree.root, cache: false });
+    await call(app, '/a.txt');
+    expect(isSync(app, '/a.txt')).toBe(false);
   });
 
   it('caches index lookups too', async () => {
@@ -96,8 +101,8 @@ describe('content cache', () => {
     return res;
   };
 
-  it('sends a small hot file from memory, ranges cut from the same bytes', async () => {
-    const app = fileApp({ root: tree.root, cache: true });
+  it('sends a small hot file from memory by default, ranges cut from the same bytes', async () => {
+    const app = fileApp({ root: tree.root });
     const res = await warm(app, '/m1.txt');
     expect(inMemory(res)).toBe(true);
     expect((await call(app, '/m1.txt')).body.toString()).toBe('memory one');

@@ -60,7 +60,9 @@ export type FileAppOptions = {
    * `true` for the defaults, or `{ maxEntries, ttl, maxFileSize, maxBytes }`. Entries are
    * dropped as soon as the file changes (inotify) and looked up again after `ttl` ms.
    * Files up to `maxFileSize` bytes are kept in memory, `maxBytes` in all (0 keeps none).
-   * @default false
+   * On by default, so a small hot file costs no thread-pool trip; `false` looks every
+   * request up on disk.
+   * @default true (at most 1024 entries and 16 MiB of file bytes)
    */
   cache?: boolean | CacheOptions;
 };
@@ -249,8 +251,8 @@ export function resolveOptions(where: Factory, input: unknown): Resolved {
 }
 
 function resolveCache(where: string, cache: unknown): Resolved['cache'] {
-  if (cache === undefined || cache === false) return false;
-  if (cache === true) return CACHE_DEFAULTS;
+  if (cache === false) return false;
+  if (cache === undefined || cache === true) return CACHE_DEFAULTS;
   const c = cache as Record<string, unknown>;
   const resolved = { ...CACHE_DEFAULTS };
   for (const key of Object.keys(c)) {

@@ -49,7 +49,9 @@ function compilePath(path: StaticOptions['path']): Matcher {
   if (typeof path === 'string') {
     // On a segment boundary: `/static` claims `/static` and `/static/x`, not `/staticky`.
     const base = path.endsWith('/') ? path.slice(0, -1) : path;
-    return (p) => (base === '' || p === base || p.startsWith(`${base}/`) ? p : false);
+    // Built once: every request the app answers (not under the prefix) passes this test.
+    const prefix = `${base}/`;
+    return (p) => (base === '' || p.startsWith(prefix) || p === base ? p : false);
   }
   return (p, env) => {
     const out = path(p, env) as unknown;

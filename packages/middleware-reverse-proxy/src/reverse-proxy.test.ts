@@ -212,6 +212,15 @@ describe('X-Forwarded-For', () => {
     expect(env['plank.reverse_proxy.peer_addr']).toBeUndefined();
   });
 
+  test('reads a lone hop (no comma, read without walking a list) exactly as a list item', async () => {
+    expect((await run({}, xff(' \t198.51.100.4 '))).REMOTE_ADDR).toBe('198.51.100.4');
+    expect(await run({}, xff('[2001:db8::1]:4711'))).toMatchObject({ REMOTE_ADDR: '2001:db8::1', REMOTE_PORT: '4711' });
+    expect((await run({}, xff(' unknown '))).REMOTE_ADDR).toBe('unknown');
+    const blank = await run({}, xff(' \t '));
+    expect(blank.REMOTE_ADDR).toBe('127.0.0.1');
+    expect(blank['plank.reverse_proxy.peer_addr']).toBeUndefined();
+  });
+
   test('stores canonical addresses: IPv4-mapped as IPv4, IPv6 compressed and lower-case, ports and brackets removed', async () => {
     expect((await run({}, xff('::FFFF:198.51.100.4'))).REMOTE_ADDR).toBe('198.51.100.4');
     expect((await run({}, xff('[2001:DB8:0:0::1]:4711'))).REMOTE_ADDR).toBe('2001:db8::1');

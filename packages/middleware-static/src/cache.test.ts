@@ -83,6 +83,19 @@ describe('metadata cache', () => {
     expect(isSync(small, '/a.txt')).toBe(false);
   });
 
+  it('answers every path right while more distinct paths arrive than it keeps', async () => {
+    const app = fileApp({ root: tree.root, cache: { maxEntries: 2 } });
+    for (let round = 0; round < 2; round++) {
+      expect((await call(app, '/a.txt')).body.toString()).toBe('one');
+      expect((await call(app, '/b.txt')).status).toBe(200);
+      expect((await call(app, '/d/')).body.toString()).toBe('dir');
+      expect((await call(app, '/d')).status).toBe(301);
+      expect((await call(app, '/.hidden')).status).toBe(404);
+      expect((await call(app, '/d/../a.txt')).status).toBe(403);
+      expect((await call(app, '/nope.txt')).status).toBe(404);
+    }
+  });
+
   it('does not cache missing files', async () => {
     const app = fileApp({ root: tree.root, cache: true });
     expect((await call(app, '/later.txt')).status).toBe(404);

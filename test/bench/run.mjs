@@ -192,7 +192,8 @@ const out = (s = '') => {
   lines.push(s);
 };
 out(`### ${new Date().toISOString().slice(0, 10)} — ${names.join(', ')}`);
-out(`${versions()}; wrk -t1 -c${connections}, ${duration}s x ${rounds} rounds, median req/s`);
+const only = flag('match', undefined) === undefined ? '' : `, servers matching /${match.source}/`;
+out(`${versions()}; wrk -t1 -c${connections}, ${duration}s x ${rounds} rounds, median req/s${only}`);
 for (const w of names) {
   // Workloads may name the peers' versions (npm packages, Starlet) for the record.
   const peers = (await import(`${here}workloads/${w}.mjs`)).default.versions?.();

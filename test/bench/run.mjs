@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs Plank and its peers side by side, in one run, and prints ratios.
 //   node test/bench/run.mjs [workload ...] [--duration=5] [--rounds=3] [--connections=50] [--record]
-//                           [--minutes=N] [--match=REGEX]
+//                           [--minutes=N] [--match=REGEX] [--profile=DIR]
 // Each workload (workloads/<name>.mjs) names servers and the ratios to report. Every server
 // runs in its own child process; servers are loaded in turn (A B A B ...) so drift in the
 // machine's speed hits all of them alike, and the median of the rounds is reported. With two
@@ -13,6 +13,7 @@ import { createServer, connect } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { which } from './peers.mjs';
+import { profiled, summarize } from './profile.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
@@ -29,6 +30,8 @@ const roundsFlag = flag('rounds', minutes > 0 ? '1' : undefined);
 const rounds = Number(roundsFlag ?? '3');
 // --match=REGEX keeps the servers whose names match (and the ratios between two of them).
 const match = new RegExp(flag('match', ''));
+// --profile=DIR: node servers run with --cpu-prof into DIR, and their profiles are summed up.
+const profileRoot = flag('profile', undefined);
 const connections = Number(flag('connections', '50'));
 const record = args.includes('--record');
 const wanted = args.filter((a) => !a.startsWith('--'));
@@ -92,16 +95,25 @@ async function start(server) {
     });
     if (warm.status !== 0) throw new Error(warm.stderr);
   } catch (err) {
-    stop(s);
+    await stop(s);
     throw new Error(`${server.name}: ${err.message}\n${s.stderr}`);
   }
   return s;
 }
 
-function stop(s) {
-  try {
-    process.kill(-s.child.pid, 'SIGKILL');
-  } catch {}
+async function stop(s) {
+  const kill = (signal) => {
+    try {
+      process.kill(-s.child.pid, signal);
+    } catch {}
+  };
+  if (!s.server.profileDir) return kill('SIGKILL');
+  // A profiled server writes its profile when it exits: ask, then insist after 10 s.
+  const exited = new Promise((resolve) => (s.child.exitCode !== null ? resolve() : s.child.once('exit', resolve)));
+  kill('SIGTERM');
+  const timer = setTimeout(() => kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** Loads a started server with wrk on CPU 0 and resolves with its rate, latency and memory. */
@@ -159,7 +171,7 @@ async function measure(server) {
   try {
     return await load(s);
   } finally {
-    stop(s);
+    await stop(s);
   }
 }
 
@@ -175,10 +187,16 @@ async function measurePair(a, b) {
     if (failed) throw failed.reason;
     return await Promise.all(started.map((r) => load(r.value)));
   } finally {
-    for (const r of started) if (r.status === 'fulfilled') stop(r.value);
+    await Promise.all(started.map((r) => r.status === 'fulfilled' && stop(r.value)));
   }
 }
 const splitCmd = (cmd) => [cmd[0], cmd.slice(1)];
+
+/** A server as it is started: pinned to the server core, and profiled with --profile. */
+function prepare(server) {
+  const { command, dir } = profileRoot ? profiled(server, profileRoot) : { command: server.command, dir: undefined };
+  return { ...server, command: pinned(1, command), profileDir: dir };
+}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const versions = () => {
@@ -217,7 +235,7 @@ for (const name of names) {
         const [sa, sb] = [byName.get(a), byName.get(b)];
         if (!usable(sa) || !usable(sb)) continue;
         const first = r % 2 === 0 ? [sa, sb] : [sb, sa];
-        const results = await measurePair(...first.map((s) => ({ ...s, command: pinned(1, s.command) })));
+        const results = await measurePair(...first.map(prepare));
         const got = new Map([
           [first[0].name, results[0]],
           [first[1].name, results[1]],
@@ -238,7 +256,7 @@ for (const name of names) {
     const order = r % 2 === 0 ? workload.servers : [...workload.servers].reverse();
     for (const server of order) {
       if (!usable(server)) continue;
-      const result = await measure({ ...server, command: pinned(1, server.command) });
+      const result = await measure(prepare(server));
       runs.get(server.name).push(result);
       if (result.errors) notes.set(server.name, result.errors);
       process.stderr.write(`  ${name} round ${r + 1}: ${server.name} ${result.rps.toFixed(0)} req/s\n`);
@@ -276,5 +294,10 @@ for (const name of names) {
     );
   }
   out();
+  // Printed, not recorded: a profile says where time goes, and RESULTS.md holds what it led to.
+  for (const [k] of profileRoot ? measured : []) {
+    const { dir } = profiled(byName.get(k), profileRoot);
+    if (dir) console.log([`profile of ${k}:`, ...summarize(dir)].join('\n'), '\n');
+  }
 }
 if (record) appendFileSync(`${here}RESULTS.md`, `\n${lines.join('\n')}\n`);

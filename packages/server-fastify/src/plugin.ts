@@ -9,7 +9,8 @@ export type PlankPluginOptions = {
   /**
    * Where the app is mounted: `'/legacy'` serves `/legacy` and everything below it, with
    * `SCRIPT_NAME = '/legacy'` and `PATH_INFO` the rest. Appended to the prefix fastify's
-   * `register(plugin, { prefix })` gives, if any. `''` mounts at the root.
+   * `register(plugin, { prefix })` gives, if any. `''` mounts at the root. A trailing slash
+   * (`'/site/'`) mounts a directory, as core's `urlMap` does: `/site` redirects to `/site/`.
    * @default ''
    */
   prefix?: string;
@@ -29,21 +30,25 @@ const code = 'PLANK_ERR_FASTIFY_OPTION';
 // them would route something else than it says; `?`/`#` can never be part of a path.
 const routeSyntax = /[:*()?#\s]/;
 
-/** Checks a mount prefix; used for the plugin option and for fastify's register prefix. */
-export function checkPrefix(prefix: unknown, option: string): string {
+/**
+ * Checks a mount prefix; used for the plugin option and for fastify's register prefix. One
+ * trailing slash is allowed where `directory` says the plugin's own prefix ends with one.
+ */
+export function checkPrefix(prefix: unknown, option: string, directory = true): string {
+  const bare = typeof prefix === 'string' && directory && prefix.length > 1 ? prefix.replace(/\/$/, '') : prefix;
   if (
-    typeof prefix !== 'string' ||
-    (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/') || routeSyntax.test(prefix)))
+    typeof bare !== 'string' ||
+    (bare !== '' && (!bare.startsWith('/') || bare.endsWith('/') || routeSyntax.test(bare)))
   ) {
     throw optionError(
       code,
       where,
       option,
       prefix,
-      'must be "" or a path starting with "/", without a trailing "/" or any of : * ( ) ? #',
+      'must be "" or a path starting with "/" (one trailing "/" mounts a directory), without any of : * ( ) ? #',
     );
   }
-  return prefix;
+  return prefix as string;
 }
 
 function validate(app: unknown, options: PlankPluginOptions): void {
@@ -95,7 +100,8 @@ export function plankPlugin(app: App, pluginOptions: PlankPluginOptions = {}): F
   return function plank(instance: FastifyInstance, _opts: unknown, done: (err?: Error) => void): void {
     let forward: Forward;
     try {
-      const mountPoint = checkPrefix(instance.prefix + local, 'prefix (with the register prefix)');
+      const mountPoint = checkPrefix(instance.prefix + local, 'prefix (with the register prefix)', local.endsWith('/'));
+      // urlMap gives the mount the Plack layout, and redirects a directory's root to its slash.
       forward = forwarder(mountPoint === '' ? app : urlMap({ [mountPoint]: app }), options, true);
     } catch (err) {
       done(err as Error);
@@ -108,8 +114,9 @@ export function plankPlugin(app: App, pluginOptions: PlankPluginOptions = {}): F
       forward(request, reply);
     };
     // 'no-slash': under a register prefix, '/' alone would also claim '/prefix/' twice.
-    instance.route({ method, url: local || '/', handler, exposeHeadRoute: false, prefixTrailingSlash: 'no-slash' });
-    instance.route({ method, url: `${local}/*`, handler, exposeHeadRoute: false });
+    const path = local.replace(/\/$/, '');
+    instance.route({ method, url: path || '/', handler, exposeHeadRoute: false, prefixTrailingSlash: 'no-slash' });
+    instance.route({ method, url: `${path}/*`, handler, exposeHeadRoute: false });
     done();
   };
 }

@@ -1,4 +1,4 @@
-import type { AppResult, Responder, StreamingResponse } from '../types.js';
+import type { AppResult, Responder, StreamingResponse } from './types.js';
 
 type Result = AppResult | Promise<AppResult>;
 

@@ -1,5 +1,5 @@
-import { isFileBody, isReadable, isWebStream } from '../body.js';
-import type { Body, Chunk } from '../types.js';
+import { isFileBody, isReadable, isWebStream } from './body.js';
+import type { Body, Chunk } from './types.js';
 
 /**
  * Releases a body that will not be sent (HEAD, 1xx, 204, 304) without reading it: a

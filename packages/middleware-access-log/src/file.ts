@@ -1,18 +1,7 @@
-import {
-  closeSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { linkSync, readFileSync, readdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ErrorReporter, Sink } from './sink.js';
+import { appendWriter, type Target } from './writer.js';
 
 /** A rotation period: `daily`, `hourly`, `Nh`, `Nm` or (mostly for tests) `Ns`. */
 export type Rotate = 'daily' | 'hourly' | `${number}h` | `${number}m` | `${number}s`;
@@ -28,6 +17,8 @@ export type FileSinkOptions = {
   utc?: boolean | undefined;
   /** File mode for new files. */
   mode?: number | undefined;
+  /** Bytes of lines that may wait while writing fails (tests lower it). @default MAX_PENDING_BYTES */
+  maxPending?: number | undefined;
 };
 
 type Period = { unit: 'd' | 'h' | 'm' | 's'; n: number };
@@ -91,24 +82,13 @@ export function periodAt(ms: number, period: Period, utc: boolean): { name: stri
   return { name, next: Math.min(midnight, at({ ...c, h: 0, m: 0, s: start + period.n }, utc)) };
 }
 
-const live = new Set<FileSinkState>();
-let exitHook = false;
-// A process that exits (even through process.exit()) still writes what it has: the
-// batch is one synchronous write, so there is nothing in flight to lose.
-function onExit(): void {
-  for (const s of live) s.flushSync();
-}
-
-type FileSinkState = { flushSync(): void };
-
-const MAX_PENDING = 16 * 1024 * 1024;
-
 /**
  * Appends lines to a file opened with O_APPEND, one synchronous write per event-loop turn,
  * so a batch of whole lines lands at the end of the file in one piece even when other
  * processes append to the same file. With `rotate`, the file name follows the clock; each
  * process switches files on its own at the first batch after the boundary, and one process
  * (elected through an owner file beside the logs) prunes old files and moves the symlink.
+ * Nothing is created before the first line is written.
  */
 export function fileSink(options: FileSinkOptions, report: ErrorReporter): Sink {
   const { path: template, utc = false, mode = 0o644 } = options;
@@ -128,40 +108,26 @@ export function fileSink(options: FileSinkOptions, report: ErrorReporter): Sink 
       ? undefined
       : new RegExp(`^${escapeRe(before)}(\\d{4}-\\d{2}-\\d{2}(?:-\\d{2,6})?)${escapeRe(after)}$`);
 
-  let fd = -1;
   let current = '';
-  let next = Number.POSITIVE_INFINITY;
-  let pending: string[] = [];
-  let pendingBytes = 0;
-  let scheduled = false;
   let closed = false;
-  let lastErrorCode: string | undefined;
   let owner = false;
 
-  const fail = (err: unknown): void => {
-    const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
-    // One report per kind of failure, not one per batch.
-    if (code !== lastErrorCode) {
-      lastErrorCode = code;
-      report(err as Error);
-    }
-  };
-
-  function open(now: number): void {
-    let name = template;
-    if (period) {
+  const target: Target = {
+    next: Number.POSITIVE_INFINITY,
+    name: template,
+    mode,
+    pathAt(now) {
+      if (!period) return template;
       const p = periodAt(now, period, utc);
-      name = template.replace(/%DATE%/g, p.name);
-      next = p.next;
-    }
-    if (name === current && fd >= 0) return;
-    mkdirSync(dirname(name), { recursive: true });
-    const nfd = openSync(name, 'a', mode);
-    if (fd >= 0) closeSync(fd);
-    fd = nfd;
-    current = name;
-    if (period || linkPath) housekeep(now);
-  }
+      target.next = p.next;
+      return template.replace(/%DATE%/g, p.name);
+    },
+    opened(path, now) {
+      current = path;
+      if (period || linkPath) housekeep(now);
+    },
+  };
+  const writer = appendWriter(target, report, options.maxPending);
 
   function housekeep(now: number): void {
     try {
@@ -170,7 +136,7 @@ export function fileSink(options: FileSinkOptions, report: ErrorReporter): Sink 
       if (linkPath && linkPath !== current) relink(linkPath, current);
       if (matcher && options.keep !== undefined) prune(now);
     } catch (err) {
-      fail(err);
+      report(err as Error);
     }
   }
 
@@ -192,97 +158,26 @@ export function fileSink(options: FileSinkOptions, report: ErrorReporter): Sink 
       try {
         unlinkSync(join(dir, f));
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') fail(err);
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') report(err as Error);
       }
     }
-  }
-
-  function writeAll(text: string): void {
-    const written = writeSync(fd, text);
-    const total = Buffer.byteLength(text);
-    if (written === total) return;
-    // A short write (a full disk, a signal): finish the rest from the bytes.
-    const data = Buffer.from(text, 'utf8');
-    let off = written;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-  }
-
-  function flushSync(): void {
-    scheduled = false;
-    if (pending.length === 0) return;
-    try {
-      const now = Date.now();
-      if (fd < 0 || now >= next) open(now);
-      writeAll(pending.length === 1 ? (pending[0] as string) : pending.join(''));
-      pending = [];
-      pendingBytes = 0;
-      lastErrorCode = undefined;
-    } catch (err) {
-      fail(err);
-      // Keep the lines for the next turn (the disk may come back), within a bound.
-      if (pendingBytes > MAX_PENDING) {
-        report(
-          new Error(`accessLog: dropped ${pending.length} lines that could not be written to ${current || template}`),
-        );
-        pending = [];
-        pendingBytes = 0;
-      }
-      if (fd >= 0) {
-        try {
-          closeSync(fd);
-        } catch {
-          // already unusable
-        }
-        fd = -1;
-      }
-    }
-  }
-
-  const state: FileSinkState = { flushSync };
-  live.add(state);
-  if (!exitHook) {
-    exitHook = true;
-    process.on('exit', onExit);
-  }
-  try {
-    open(Date.now());
-  } catch (err) {
-    fail(err);
   }
 
   return {
     write(line) {
-      if (closed) {
-        // A late request after close(): append directly rather than lose it.
-        pending.push(line);
-        flushSync();
-        return;
-      }
-      pending.push(line);
-      pendingBytes += line.length;
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flushSync);
-      }
+      writer.write(line);
+      // A late request after close(): append directly rather than lose it.
+      if (closed) writer.close();
     },
     flush() {
-      flushSync();
+      writer.flushSync();
       return Promise.resolve();
     },
     close() {
-      flushSync();
       closed = true;
-      live.delete(state);
-      if (fd >= 0) {
-        try {
-          closeSync(fd);
-        } catch (err) {
-          fail(err);
-        }
-        fd = -1;
-        current = '';
-      }
+      writer.close();
       if (owner) releaseOwner(ownerPath);
+      owner = false;
       return Promise.resolve();
     },
   };

@@ -46,7 +46,7 @@ export type AccessLogOptions = {
   charHandlers?: Record<string, CharHandler>;
   /** Custom `%{arg}x` directives, as Plack's `block_handlers`. */
   blockHandlers?: Record<string, BlockHandler>;
-  /** Told about output failures (never thrown). @default a line on stderr per kind of failure */
+  /** Told about output failures (never thrown): once when a failure episode starts, once when writing works again (`code: 'PLANK_ACCESS_LOG_RECOVERED'`, `dropped`). @default a line on stderr */
   onError?: (err: Error) => void;
 };
 

@@ -9,6 +9,8 @@ export const MAX_PENDING_BYTES: number = 4 * 1024 * 1024;
 // never each event-loop turn: a full disk must cost the server almost nothing.
 const RETRY_FIRST_MS = 50;
 const RETRY_MAX_MS = 1000;
+// Lines of one turn are copied into a chunk of this size, reused from batch to batch.
+const CHUNK_BYTES = 64 * 1024;
 // How often a working file is checked for having been removed or renamed under us.
 const CHECK_MS = 1000;
 
@@ -62,8 +64,14 @@ export function appendWriter(
 ): AppendWriter {
   let fd = -1;
   let path = '';
-  let pending: string[] = [];
+  // Waiting lines are copied into reused byte chunks as they come, not kept as strings: a
+  // string made by concatenation keeps its pieces alive, and thousands of them waiting on
+  // a full disk would be copied by every young-generation GC. Bytes off the heap cost none.
+  let chunks: Buffer[] = [];
+  let chunk: Buffer | undefined;
+  let used = 0;
   let pendingBytes = 0;
+  let pendingLines = 0;
   // The batch a write failed in, with how far it got.
   let stuck: Buffer | undefined;
   let stuckOff = 0;
@@ -122,21 +130,41 @@ export function appendWriter(
     stuckOff = 0;
   }
 
+  function append(line: string): void {
+    // At most 3 bytes a UTF-16 unit; escaped lines are ASCII, one byte each.
+    const room = line.length * 3;
+    if (!chunk || used + room > chunk.length) {
+      if (chunk && used > 0) chunks.push(chunk.subarray(0, used));
+      chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, room));
+      used = 0;
+    }
+    used += chunk.write(line, used);
+  }
+
   function writeBatch(): void {
-    const text = pending.length === 1 ? (pending[0] as string) : pending.join('');
-    pending = [];
+    let batch: Buffer;
+    if (chunks.length === 0) batch = (chunk as Buffer).subarray(0, used);
+    else {
+      chunks.push((chunk as Buffer).subarray(0, used));
+      batch = Buffer.concat(chunks);
+      chunks = [];
+      chunk = undefined;
+    }
+    used = 0;
     pendingBytes = 0;
-    let written: number;
+    pendingLines = 0;
+    let written = 0;
     try {
-      written = writeSync(fd, text);
+      written = writeSync(fd, batch);
     } catch (err) {
-      stuck = Buffer.from(text, 'utf8');
+      // The chunk is reused for the next lines: what failed gets its own copy.
+      stuck = Buffer.from(batch);
       stuckOff = 0;
       throw err;
     }
-    if (written === Buffer.byteLength(text)) return;
+    if (written === batch.length) return;
     // A short write (a full disk, a signal): the rest is resumed from the bytes.
-    stuck = Buffer.from(text, 'utf8');
+    stuck = Buffer.from(batch);
     stuckOff = written;
     writeStuck();
   }
@@ -176,7 +204,7 @@ export function appendWriter(
 
   function flushSync(): void {
     scheduled = false;
-    if (!stuck && pending.length === 0) return;
+    if (!stuck && pendingLines === 0) return;
     try {
       const now = Date.now();
       if (fd < 0) reopen(now, false);
@@ -187,7 +215,7 @@ export function appendWriter(
         nextCheck = now + CHECK_MS;
         if (vanished()) reopen(now, true);
       }
-      if (pending.length > 0) writeBatch();
+      if (pendingLines > 0) writeBatch();
       recovered();
     } catch (err) {
       failed(err);
@@ -196,14 +224,16 @@ export function appendWriter(
 
   // At close or exit, what still cannot be written is counted in one last report.
   function lose(): void {
-    const lines = pending.length + dropped + (stuck ? countLines(stuck, stuckOff) : 0);
+    const lines = pendingLines + dropped + (stuck ? countLines(stuck, stuckOff) : 0);
     if (lines === 0) return;
     const err: Failure = new Error(`${lines} lines could not be written to ${path || target.name} and are lost`);
     err.code = 'PLANK_ACCESS_LOG_LOST';
     err.dropped = lines;
     report(err);
-    pending = [];
+    chunks = [];
+    used = 0;
     pendingBytes = 0;
+    pendingLines = 0;
     stuck = undefined;
     dropped = 0;
   }
@@ -214,8 +244,9 @@ export function appendWriter(
         dropped++;
         return;
       }
-      pending.push(line);
+      append(line);
       pendingBytes += line.length;
+      pendingLines++;
       if (!scheduled && !failing) {
         scheduled = true;
         setImmediate(flushSync);

@@ -12,6 +12,7 @@ import {
 import { fileSink, parseRotate, type Rotate } from './file.js';
 import { compileFormat, type BlockHandler, type CharHandler, type LogRecord } from './format.js';
 import { loggerSink, streamSink, type Sink } from './sink.js';
+import { unwritable } from './writable.js';
 
 export {
   compileFormat,
@@ -172,6 +173,15 @@ function validate(o: AccessLogOptions): void {
     );
   handlerMap('charHandlers', o.charHandlers);
   handlerMap('blockHandlers', o.blockHandlers);
+  // Checked now, so a broken set-up fails at build time (and plankup --check), yet nothing
+  // is created until the first line is written.
+  for (const [name, path] of [
+    ['file', o.file],
+    ['symlink', typeof o.symlink === 'string' ? o.symlink : undefined],
+  ] as const) {
+    const why = path === undefined ? undefined : unwritable(path);
+    if (why) throw optionError(CODE, WHERE, name, path, `must name a place this process can write (${why})`);
+  }
 }
 
 function defaultReporter(): (err: Error) => void {

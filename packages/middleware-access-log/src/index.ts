@@ -9,7 +9,8 @@ import {
   type Middleware,
   type ResponseHead,
 } from '@plank/core';
-import { fileSink, parseRotate, type Rotate } from './file.js';
+import { fileSink } from './file.js';
+import { parseRotate, type Rotate } from './period.js';
 import { compileFormat, type BlockHandler, type CharHandler, type LogRecord } from './format.js';
 import { loggerSink, streamSink, type Sink } from './sink.js';
 import { unwritable } from './writable.js';
@@ -24,7 +25,7 @@ export {
 } from './format.js';
 export { escapeLogItem } from './escape.js';
 export { strftime } from './strftime.js';
-export type { Rotate } from './file.js';
+export type { Rotate } from './period.js';
 
 export type AccessLogOptions = {
   /** `combined`, `common` or any mod_log_config format string. @default 'combined' */

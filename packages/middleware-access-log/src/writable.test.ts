@@ -68,7 +68,7 @@ describe('accessLog: building an app writes nothing', () => {
         expect.objectContaining({
           code: 'PLANK_ERR_ACCESS_LOG_OPTION',
           message: expect.stringMatching(
-            /^accessLog\(\): option "file" must name a place this process can write \(directory ".*\/ro" is not writable \(EROFS\)\), got ".*\/ro\/logs\/access.log"$/,
+            /^AccessLog: option "file" must name a place this process can write \(directory ".*\/ro" is not writable \(EROFS\)\), got ".*\/ro\/logs\/access.log"$/,
           ),
         }),
       );

@@ -8,7 +8,8 @@ import {
   type ResponseHead,
 } from '@plank/core';
 import { fileSink } from './file.js';
-import { compileFormat, type BlockHandler, type CharHandler, type LogRecord } from './format.js';
+import { compileLine } from './compile.js';
+import type { BlockHandler, CharHandler, LogRecord } from './format.js';
 import { checkAccessLogOptions } from './options.js';
 import type { Rotate } from './period.js';
 import { loggerSink, streamSink, type Sink } from './sink.js';
@@ -68,7 +69,7 @@ function defaultReporter(): (err: Error) => void {
  */
 export function accessLog(options: AccessLogOptions = {}): AccessLogMiddleware {
   const o = checkAccessLogOptions(options);
-  const line = compileFormat(o.format ?? 'combined', o);
+  const line = compileLine(o.format ?? 'combined', o, '\n');
   const report = o.onError ?? defaultReporter();
   let sink: Sink | undefined;
   if (o.logger) sink = loggerSink(o.logger, report);
@@ -78,8 +79,9 @@ export function accessLog(options: AccessLogOptions = {}): AccessLogMiddleware {
     sink = fileSink({ path: o.file, rotate, keep: o.keep, symlink: o.symlink, utc: o.utc }, report);
   }
   const out = sink;
-  const needsResponse = line.needsResponse;
-  // Epoch time from the monotonic clock: one clock read per request instead of two.
+  const { needsResponse, needsEnd } = line;
+  // Epoch time from the monotonic clock: one read on entry, and one at the finish only when
+  // the format prints the time taken or the end (the common and combined formats do not).
   const origin = performance.timeOrigin;
 
   const middleware = function accessLogMiddleware(app: App): App {
@@ -97,11 +99,11 @@ export function accessLog(options: AccessLogOptions = {}): AccessLogMiddleware {
           headerBytes: info.headerBytes,
           aborted: info.aborted,
           start: origin + t0,
-          end: origin + performance.now(),
+          end: needsEnd ? origin + performance.now() : origin + t0,
         };
         let text: string;
         try {
-          text = `${line(record)}\n`;
+          text = line(record);
         } catch (err) {
           report(err as Error);
           return;

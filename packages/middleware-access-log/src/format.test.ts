@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Env } from '@plank/core';
-import { compileFormat, type LogRecord } from './format.js';
+import { compileFormat } from './compile.js';
+import type { LogRecord } from './format.js';
 import { escapeLogItem } from './escape.js';
 import { strftime } from './strftime.js';
 

@@ -9,7 +9,7 @@ export const MAX_PENDING_BYTES: number = 4 * 1024 * 1024;
 // never each event-loop turn: a full disk must cost the server almost nothing.
 const RETRY_FIRST_MS = 50;
 const RETRY_MAX_MS = 1000;
-// Lines of one turn are copied into a chunk of this size, reused from batch to batch.
+// While writing fails, waiting lines are copied into chunks of this size.
 const CHUNK_BYTES = 64 * 1024;
 // How often a working file is checked for having been removed or renamed under us.
 const CHECK_MS = 1000;
@@ -64,9 +64,12 @@ export function appendWriter(
 ): AppendWriter {
   let fd = -1;
   let path = '';
-  // Waiting lines are copied into reused byte chunks as they come, not kept as strings: a
-  // string made by concatenation keeps its pieces alive, and thousands of them waiting on
-  // a full disk would be copied by every young-generation GC. Bytes off the heap cost none.
+  // Waiting lines: strings, joined and written once per turn while writing works. While it
+  // fails they are copied into byte chunks instead, since a line made by concatenation keeps
+  // its pieces alive and thousands of them waiting on a full disk would be copied by every
+  // young-generation GC; bytes off the heap cost none. (Copying every line into bytes
+  // always was measured: Buffer#write per line cost more than one join per turn.)
+  let lines: string[] = [];
   let chunks: Buffer[] = [];
   let chunk: Buffer | undefined;
   let used = 0;
@@ -141,32 +144,39 @@ export function appendWriter(
     used += chunk.write(line, used);
   }
 
-  function writeBatch(): void {
-    let batch: Buffer;
-    if (chunks.length === 0) batch = (chunk as Buffer).subarray(0, used);
-    else {
-      chunks.push((chunk as Buffer).subarray(0, used));
-      batch = Buffer.concat(chunks);
-      chunks = [];
-      chunk = undefined;
-    }
-    used = 0;
-    pendingBytes = 0;
-    pendingLines = 0;
+  // Writes one batch; when it fails or falls short, it becomes the stuck batch.
+  function writeOut(batch: string | Buffer): void {
     let written = 0;
     try {
-      written = writeSync(fd, batch);
+      written = typeof batch === 'string' ? writeSync(fd, batch) : writeSync(fd, batch);
     } catch (err) {
-      // The chunk is reused for the next lines: what failed gets its own copy.
-      stuck = Buffer.from(batch);
+      stuck = typeof batch === 'string' ? Buffer.from(batch, 'utf8') : batch;
       stuckOff = 0;
       throw err;
     }
-    if (written === batch.length) return;
+    if (written === (typeof batch === 'string' ? Buffer.byteLength(batch) : batch.length)) return;
     // A short write (a full disk, a signal): the rest is resumed from the bytes.
-    stuck = Buffer.from(batch);
+    stuck = typeof batch === 'string' ? Buffer.from(batch, 'utf8') : batch;
     stuckOff = written;
     writeStuck();
+  }
+
+  function writePending(): void {
+    pendingBytes = 0;
+    pendingLines = 0;
+    if (chunk) {
+      if (used > 0) chunks.push(chunk.subarray(0, used));
+      const batch = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      chunks = [];
+      chunk = undefined;
+      used = 0;
+      if (batch.length > 0) writeOut(batch);
+    }
+    if (lines.length > 0) {
+      const text = lines.length === 1 ? (lines[0] as string) : lines.join('');
+      lines = [];
+      writeOut(text);
+    }
   }
 
   function recovered(): void {
@@ -192,6 +202,9 @@ export function appendWriter(
       failing = true;
       report(err as Error);
     }
+    // From now on lines wait as bytes; those already waiting go first.
+    for (const line of lines) append(line);
+    lines = [];
     if (!retry) {
       retry = setTimeout(() => {
         retry = undefined;
@@ -215,7 +228,7 @@ export function appendWriter(
         nextCheck = now + CHECK_MS;
         if (vanished()) reopen(now, true);
       }
-      if (pendingLines > 0) writeBatch();
+      if (pendingLines > 0) writePending();
       recovered();
     } catch (err) {
       failed(err);
@@ -224,13 +237,15 @@ export function appendWriter(
 
   // At close or exit, what still cannot be written is counted in one last report.
   function lose(): void {
-    const lines = pendingLines + dropped + (stuck ? countLines(stuck, stuckOff) : 0);
-    if (lines === 0) return;
-    const err: Failure = new Error(`${lines} lines could not be written to ${path || target.name} and are lost`);
+    const lost = pendingLines + dropped + (stuck ? countLines(stuck, stuckOff) : 0);
+    if (lost === 0) return;
+    const err: Failure = new Error(`${lost} lines could not be written to ${path || target.name} and are lost`);
     err.code = 'PLANK_ACCESS_LOG_LOST';
-    err.dropped = lines;
+    err.dropped = lost;
     report(err);
+    lines = [];
     chunks = [];
+    chunk = undefined;
     used = 0;
     pendingBytes = 0;
     pendingLines = 0;
@@ -244,7 +259,8 @@ export function appendWriter(
         dropped++;
         return;
       }
-      append(line);
+      if (failing) append(line);
+      else lines.push(line);
       pendingBytes += line.length;
       pendingLines++;
       if (!scheduled && !failing) {

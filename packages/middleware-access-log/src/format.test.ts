@@ -194,6 +194,22 @@ describe('compileFormat', () => {
       'GET herp derp station -',
     );
   });
+  it('compiles to one function whose source holds no format text or argument as code', () => {
+    // Quotes, backslashes, U+2028 and code-like text in literals and arguments stay data.
+    const e = env({ 'HTTP_X"]);THROW(1);//': 'v', HTTP_X_A: 'ok' } as Partial<Env>);
+    expect(fmt('"); throw 1; (" \u2028 %{X"]);throw(1);//}i %{X-A}i %400{X-A}i %!400{X-A}i', rec({ env: e }))).toBe(
+      '"); throw 1; (" \u2028 v ok - ok',
+    );
+    expect(fmt('\u2028 `${x}`%h')).toBe('\u2028 `${x}`192.0.2.7');
+  });
+  it('says whether the format needs the time of the last byte, so the clock is read once otherwise', () => {
+    expect(compileFormat('combined').needsEnd).toBe(false);
+    expect(compileFormat('common').needsEnd).toBe(false);
+    expect(compileFormat('%D').needsEnd).toBe(true);
+    expect(compileFormat('%{ms}T').needsEnd).toBe(true);
+    expect(compileFormat('%{end:sec}t').needsEnd).toBe(true);
+    expect(compileFormat('%h', { charHandlers: { z: () => 1 } }).needsEnd).toBe(true);
+  });
   it('turns httpd backslash escapes in literal text into characters', () => {
     expect(fmt('%s\\t%s\\\\')).toBe('200\t200\\');
   });

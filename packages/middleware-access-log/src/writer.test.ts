@@ -164,3 +164,16 @@ describe('the file writer when its file goes away', () => {
     await sink.close();
   });
 });
+
+describe('the file writer under a burst', () => {
+  it('drops and counts the lines of one turn past its byte limit, with the disk fine', async () => {
+    const errors: Report[] = [];
+    const sink = fileSink({ path: join(disk, 'access.log'), maxPending: 1000 }, (e) => errors.push(e));
+    for (let i = 0; i < 15; i++) sink.write(line(i));
+    await sink.flush();
+    await sink.close();
+    expect(readFileSync(join(disk, 'access.log'), 'utf8')).toBe(Array.from({ length: 10 }, (_, i) => line(i)).join(''));
+    expect(errors.map((e) => [e.code, e.dropped])).toEqual([['PLANK_ACCESS_LOG_DROPPED', 5]]);
+    expect(errors[0]?.message).toMatch(/^5 lines for .*access\.log were dropped: one event-loop turn made more/);
+  });
+});

@@ -181,10 +181,14 @@ export function appendWriter(
 
   function recovered(): void {
     if (failing || dropped > 0) {
+      const limit = `over the ${maxPending}-byte limit of waiting lines`;
+      // Without a failure, lines are only dropped when one turn made more than the limit.
       const err: Failure = new Error(
-        `writing to ${path} works again; ${dropped} lines were dropped (over the ${maxPending}-byte limit of waiting lines)`,
+        failing
+          ? `writing to ${path} works again; ${dropped} lines were dropped (${limit})`
+          : `${dropped} lines for ${path} were dropped: one event-loop turn made more (${limit})`,
       );
-      err.code = 'PLANK_ACCESS_LOG_RECOVERED';
+      err.code = failing ? 'PLANK_ACCESS_LOG_RECOVERED' : 'PLANK_ACCESS_LOG_DROPPED';
       err.dropped = dropped;
       report(err);
     }

@@ -16,6 +16,8 @@ import type {
 } from '@plank/core';
 import { buildEnv } from './env.js';
 import type { BuildEnvOptions } from './env.js';
+import { headerBytes } from './node-private.js';
+import { noteQueued, whenSending } from './pipelined.js';
 import { sendFileBody, type Progress } from './send-file.js';
 
 export type HandlerOptions = {
@@ -61,6 +63,8 @@ export function handlerState(app: App, options: HandlerOptions): HandlerState {
 
 export function handlerFor(state: HandlerState): (req: IncomingMessage, res: ServerResponse) => void {
   return function plankHandler(req, res) {
+    // A pipelined request's response waits behind the one before it (see pipelined.ts).
+    if (res.socket === null) noteQueued(req.socket, res);
     const env = buildEnv(req, state.envOptions);
     let result: AppResult | Promise<AppResult>;
     try {
@@ -178,6 +182,23 @@ function sendResponse(state: HandlerState, env: Env, res: ServerResponse, respon
   // a counting stage in every pipeline would cost every download.
   const fin = env['plank.finish'];
   const count = fin !== undefined && fin.length > 0;
+  watchClose(env, res, progress);
+  // A body starts (a file is opened, a stream read) only once its response has the socket,
+  // and is let go unread if the connection closes before.
+  whenSending(
+    res,
+    () => sendBody(env, res, body, progress, count),
+    () => release(body),
+  );
+}
+
+function sendBody(
+  env: Env,
+  res: ServerResponse,
+  body: Exclude<Body, Chunk[]>,
+  progress: Progress,
+  count: boolean,
+): void {
   const done = (err: Error | null): void => {
     if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') logError(env, err);
   };
@@ -196,7 +217,6 @@ function sendResponse(state: HandlerState, env: Env, res: ServerResponse, respon
   } else {
     pipeline(body as AsyncIterable<Chunk>, res, done);
   }
-  watchClose(env, res, progress);
 }
 
 /** True when the app already chose the framing (Content-Length or Transfer-Encoding). */
@@ -276,6 +296,12 @@ function finishLater(env: Env, res: ServerResponse, bytes: number, body?: Chunk[
 }
 
 function watchClose(env: Env, res: ServerResponse, progress: Progress): void {
+  // The client may have gone while the app was still working on its answer.
+  if (res.closed) {
+    if (!res.writableFinished) progress.aborted = true;
+    runFinish(env, res, progress);
+    return;
+  }
   // 'close' comes once per response: on() spares the wrapper once() allocates each time.
   res.on('close', () => {
     if (!res.writableFinished) progress.aborted = true;
@@ -291,11 +317,10 @@ function runFinish(env: Env, res: ServerResponse, progress: Progress): void {
   progress.done = true;
   const fin = env['plank.finish'];
   if (fin && fin.length > 0) {
-    const header = (res as unknown as { _header?: string | null })._header;
     const info = {
       status: res.statusCode,
       bodyBytes: progress.bytes,
-      headerBytes: header ? header.length : 0,
+      headerBytes: headerBytes(res),
       aborted: progress.aborted,
     };
     for (const handler of fin) {

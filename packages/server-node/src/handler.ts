@@ -449,7 +449,9 @@ function abortAfterHeaders(env: Env, res: ServerResponse, err: unknown): void {
 const errorBody = 'Internal Server Error';
 
 function sendError(state: HandlerState, env: Env, res: ServerResponse, err: unknown): void {
-  logError(env, err);
+  // A body over the server's limit was the client's fault, answered and logged as such
+  // (guard.ts); the app that failed to read it has nothing to add.
+  if ((err as { code?: unknown } | null)?.code !== 'PLANK_ERR_BODY_LIMIT') logError(env, err);
   if (res.headersSent) {
     if (!res.writableFinished) res.destroy();
     return;

@@ -1,6 +1,8 @@
 export { buildEnv, percentDecode, type BuildEnvOptions, type RequestLike } from './env.js';
 export { createHandler, type HandlerOptions } from './handler.js';
 export { serve, type ServeOptions, type ServerHandle } from './serve.js';
+export { createHttpServer, serverDefaults, type HttpServerOptions } from './server.js';
+export { CLIENT_ERROR_CHANNEL, onClientError, type ClientErrorReport } from './client-errors.js';
 export { describeListen, drain, listenOn, removeStaleSocket, urlOf } from './listen.js';
 export { watchInactivity } from './inactivity.js';
 export { plankServer } from './adapter.js';

@@ -1,16 +1,16 @@
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { closeQueuedResponse, headerBytes, responseUnderWay } from './node-private.js';
+import { closeQueuedResponse, currentResponse, headerBytes, responseUnderWay, watchBody } from './node-private.js';
 
 // Each check runs node:http for real: if a Node release renames or drops a private field
 // that node-private.ts relies on, one of these fails.
 
-type Seen = { res: ServerResponse; socket: Socket; queued: boolean };
+type Seen = { req: IncomingMessage; res: ServerResponse; socket: Socket; queued: boolean };
 
 /** A raw node:http server that hands each response to `onRequest` instead of answering. */
 async function withNodeServer(onRequest: (seen: Seen) => void, fn: (port: number) => Promise<void>): Promise<void> {
-  const server = createServer((req, res) => onRequest({ res, socket: req.socket, queued: res.socket === null }));
+  const server = createServer((req, res) => onRequest({ req, res, socket: req.socket, queued: res.socket === null }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     await fn((server.address() as { port: number }).port);
@@ -87,6 +87,47 @@ describe('the node:http internals server-node relies on', () => {
         closeQueuedResponse(queued);
         expect([queued.destroyed, queued.closed, closes]).toEqual([true, true, 1]);
         socket.destroy();
+      },
+    );
+  });
+
+  it('socket._httpMessage is the response under way, so currentResponse finds it', async () => {
+    const found: boolean[] = [];
+    await withNodeServer(
+      ({ res, socket }) => {
+        found.push(currentResponse(socket) === res);
+        res.end('ok');
+      },
+      async (port) => {
+        const socket = await send(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+        await new Promise((resolve) => socket.once('data', resolve));
+        socket.destroy();
+        expect(found).toEqual([true]);
+      },
+    );
+  });
+
+  it("node's parser hands every body chunk to req.push, so watchBody counts a body as it is read", async () => {
+    let seen = 0;
+    await withNodeServer(
+      ({ req, res }) => {
+        watchBody(req, (bytes) => {
+          seen += bytes;
+          return true;
+        });
+        req.resume();
+        res.end('ok');
+      },
+      async (port) => {
+        const socket = await send(port, 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n');
+        await new Promise((resolve) => socket.once('data', resolve));
+        socket.write('5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n');
+        await new Promise<void>((resolve) => {
+          const poll = (): void => void (seen === 8 ? resolve() : setTimeout(poll, 10));
+          poll();
+        });
+        socket.destroy();
+        expect(seen).toBe(8);
       },
     );
   });

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 // Every use of a node:http field that Node does not document lives here, and
@@ -31,4 +31,25 @@ export function closeQueuedResponse(res: ServerResponse): void {
   open.destroyed = true;
   open._closed = true;
   res.emit('close');
+}
+
+/** The response under way on `socket` (`socket._httpMessage`), if any. */
+export function currentResponse(socket: Socket): ServerResponse | undefined {
+  return ((socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined) as
+    | ServerResponse
+    | undefined;
+}
+
+/**
+ * Calls `onBody(bytes)` with each chunk of `req`'s body as node's parser hands it over,
+ * before anyone reads it; the chunk is kept back when `onBody` returns false. node's parser
+ * gives every body chunk to `req.push()` (its `parserOnBody`), which this wraps for this one
+ * request: no public event sees a body nobody reads.
+ */
+export function watchBody(req: IncomingMessage, onBody: (bytes: number) => boolean): void {
+  const push = req.push;
+  req.push = function countedPush(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk !== null && chunk !== undefined && !onBody((chunk as Buffer).length)) return false;
+    return push.call(this, chunk, encoding);
+  };
 }

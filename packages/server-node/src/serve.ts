@@ -1,9 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { optionError, PlankError } from '@plank/core';
 import type { App, ErrorStream, ListenSpec } from '@plank/core';
 import { handlerFor, handlerState } from './handler.js';
-import { watchInactivity } from './inactivity.js';
 import { drain, listenOn, urlOf } from './listen.js';
+import { createHttpServer } from './server.js';
 
 export type ServeOptions = {
   /** Interface to listen on. @default all interfaces, as plackup */
@@ -26,6 +26,8 @@ export type ServeOptions = {
   requestTimeout?: number;
   /** A connection with no traffic either way for this long is closed (slow readers, stuck apps), in ms; 0 disables. @default 60000 */
   timeout?: number;
+  /** Largest request body in bytes (announced by Content-Length, or chunked and growing); larger ones get 413 and the connection closes. 0 for no limit. @default 104857600 (100 MiB) */
+  bodyLimit?: number;
   /** `psgi.multiprocess`: set when several processes serve the same app. @default false */
   multiprocess?: boolean;
   /** `psgix.harakiri`: the server can retire this process after a response (prefork). @default false */
@@ -81,6 +83,9 @@ function validate(options: ServeOptions): void {
   }
   for (const name of ['gracefulTimeout', 'keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'timeout'] as const)
     checkMs(options, name);
+  const { bodyLimit } = options;
+  if (bodyLimit !== undefined && (!Number.isSafeInteger(bodyLimit) || bodyLimit < 0))
+    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'bodyLimit', bodyLimit, 'must be a number of bytes >= 0');
 }
 
 /**
@@ -103,22 +108,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
       `${where}: the app must be a function (env) => response, got ${typeof app}`,
     );
   const state = handlerState(app, options);
-  const headersTimeout = options.headersTimeout ?? 20_000;
-  const requestTimeout = options.requestTimeout ?? 120_000;
-  const server = createServer(
-    {
-      // node checks header/request deadlines on this interval only; its 30 s default
-      // stretches a 20 s deadline to 50 s.
-      connectionsCheckingInterval: Math.max(250, Math.min(2_000, headersTimeout || 2_000)),
-      headersTimeout,
-      requestTimeout: requestTimeout === 0 ? 0 : Math.max(requestTimeout, headersTimeout),
-    },
-    handlerFor(state),
-  );
-  server.keepAliveTimeout = options.keepAliveTimeout ?? 5_000;
-  // Inactivity is watched by a sweep instead of node's per-socket timer (see inactivity.ts).
-  server.timeout = 0;
-  const stopWatching = watchInactivity(server, options.timeout ?? 60_000);
+  const server = createHttpServer(handlerFor(state), options);
 
   const { fd, socket, host, port: wanted } = options;
   const spec: ListenSpec =
@@ -126,7 +116,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
   try {
     await listenOn(server, spec);
   } catch (err) {
-    stopWatching();
+    server.close();
     throw err;
   }
   const { url, port } = urlOf(server, spec);
@@ -137,8 +127,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
     url,
     port,
     close(closeOptions) {
-      closing ??= ((state.draining = true),
-      drain(server, closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000)).finally(stopWatching);
+      closing ??= ((state.draining = true), drain(server, closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000));
       return closing;
     },
   };

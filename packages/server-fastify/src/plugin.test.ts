@@ -177,7 +177,7 @@ describe('plankPlugin', () => {
         error = err;
       }
       expect(error).toBeInstanceOf(PlankError);
-      expect(error).toMatchObject({ code: 'PLANK_ERR_FASTIFY_OPTION' });
+      expect(error).toMatchObject({ code: 'PLANK_ERR_SERVER_FASTIFY_OPTION' });
       expect((error as Error).message).toContain(message);
     }
     expect(() => plankPlugin('app.ts' as never)).toThrow(expect.objectContaining({ code: 'PLANK_ERR_FASTIFY_APP' }));
@@ -186,6 +186,6 @@ describe('plankPlugin', () => {
   it('fails registration when the register prefix holds route parameters', async () => {
     fastify = Fastify();
     fastify.register(plankPlugin(echo), { prefix: '/t/:tenant' });
-    await expect(fastify.ready()).rejects.toMatchObject({ code: 'PLANK_ERR_FASTIFY_OPTION' });
+    await expect(fastify.ready()).rejects.toMatchObject({ code: 'PLANK_ERR_SERVER_FASTIFY_OPTION' });
   });
 });

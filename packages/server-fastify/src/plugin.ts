@@ -24,7 +24,7 @@ export type PlankPluginOptions = {
 type Forward = (request: FastifyRequest, reply: FastifyReply) => void;
 
 const where = 'plankPlugin()';
-const code = 'PLANK_ERR_FASTIFY_OPTION';
+const code = 'PLANK_ERR_SERVER_FASTIFY_OPTION';
 // fastify reads these as route syntax (`:param`, `*`, regex groups), so a prefix holding
 // them would route something else than it says; `?`/`#` can never be part of a path.
 const routeSyntax = /[:*()?#\s]/;

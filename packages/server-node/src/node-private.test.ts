@@ -1,7 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { closeQueuedResponse, currentResponse, headerBytes, responseUnderWay, watchBody } from './node-private.js';
+import {
+  closeQueuedResponse,
+  createServerHandle,
+  currentResponse,
+  headerBytes,
+  responseUnderWay,
+  watchBody,
+} from './node-private.js';
 
 // Each check runs node:http for real: if a Node release renames or drops a private field
 // that node-private.ts relies on, one of these fails.
@@ -130,5 +137,16 @@ describe('the node:http internals server-node relies on', () => {
         expect(seen).toBe(8);
       },
     );
+  });
+
+  it('net._createServerHandle binds a socket without listening and reports its port', () => {
+    expect(typeof createServerHandle).toBe('function');
+    const handle = createServerHandle?.('127.0.0.1', 0, 4);
+    if (typeof handle !== 'object') throw new Error(`bind failed: ${handle}`);
+    const out: { port?: number } = {};
+    handle.getsockname(out);
+    expect(handle.fd).toBeGreaterThan(2);
+    expect(out.port).toBeGreaterThan(0);
+    handle.close();
   });
 });

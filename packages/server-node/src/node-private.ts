@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as net from 'node:net';
 import type { Socket } from 'node:net';
 
 // Every use of a node:http field that Node does not document lives here, and
@@ -53,3 +54,15 @@ export function watchBody(req: IncomingMessage, onBody: (bytes: number) => boole
     return push.call(this, chunk, encoding);
   };
 }
+
+/** A bound (not yet listening) socket handle, as `net._createServerHandle` makes one. */
+export type BoundHandle = { fd: number; close(): void; getsockname(out: { port?: number }): number };
+
+/**
+ * `net._createServerHandle(address, port, addressType, fd?, flags?)`: binds a socket without
+ * listening, as node:cluster's shared handles do; returns the handle or a negative errno.
+ * Undefined on a Node without it. The prefork master binds its listeners with it.
+ */
+export const createServerHandle:
+  | ((address: string | null, port: number, addressType: number, fd?: number, flags?: number) => BoundHandle | number)
+  | undefined = (net as unknown as { _createServerHandle?: never })._createServerHandle;

@@ -22,6 +22,12 @@ export type HttpServerOptions = {
   bodyLimit?: number;
 };
 
+/** What `createHttpServer` takes beyond {@link HttpServerOptions}. */
+export type CreateHttpServerOptions = HttpServerOptions & {
+  /** node's option: the response class, for a server that subclasses it (server-fastify). */
+  ServerResponse?: typeof ServerResponse;
+};
+
 /** The defaults of {@link HttpServerOptions}, in one place. */
 export const serverDefaults: Readonly<Required<Omit<HttpServerOptions, 'errors'>>> = Object.freeze({
   keepAliveTimeout: 5_000,
@@ -48,13 +54,23 @@ export const serverDefaults: Readonly<Required<Omit<HttpServerOptions, 'errors'>
  */
 export function createHttpServer(
   listener: (req: IncomingMessage, res: ServerResponse) => void,
-  options: HttpServerOptions = {},
+  options: CreateHttpServerOptions = {},
 ): Server {
-  const o = { ...serverDefaults, ...withoutUndefined(options) };
+  const o = {
+    ...serverDefaults,
+    ...withoutUndefined({
+      keepAliveTimeout: options.keepAliveTimeout,
+      headersTimeout: options.headersTimeout,
+      requestTimeout: options.requestTimeout,
+      timeout: options.timeout,
+      bodyLimit: options.bodyLimit,
+    }),
+  };
   const report = clientErrorReporter(options.errors ?? process.stderr);
   const guard: GuardOptions = { bodyLimit: o.bodyLimit, report };
   const server = createServer(
     {
+      ...(options.ServerResponse ? { ServerResponse: options.ServerResponse } : {}),
       // node checks header/request deadlines on this interval only; its 30 s default
       // stretches a 20 s deadline to 50 s.
       connectionsCheckingInterval: Math.max(250, Math.min(2_000, o.headersTimeout || 2_000)),

@@ -167,7 +167,8 @@ describe('plankPlugin', () => {
       [{ prefix: '/user/:id' }, '"/user/:id"'],
       [{ errors: 'stderr' }, 'option "errors" must have a write(string) method, got "stderr"'],
       [{ methods: ['get'] }, 'option "methods"'],
-      ['/x', 'option "options" must be an object'],
+      ['/x', 'options must be an object'],
+      [{ prefx: '/x' }, 'unknown option "prefx" (did you mean "prefix"?'],
     ];
     for (const [options, message] of bad) {
       let error: unknown;

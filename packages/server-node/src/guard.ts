@@ -130,7 +130,8 @@ export function checkHost(req: IncomingMessage): string | undefined {
   let host: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
+    // No toLowerCase(): it allocates a string per header line, on every request.
+    if (name.length !== 4 || !isHost(name)) continue;
     if (host !== undefined) return 'more than one Host header';
     host = raw[i + 1] as string;
   }
@@ -152,6 +153,15 @@ export function checkHost(req: IncomingMessage): string | undefined {
     }
   }
   return undefined;
+}
+
+function isHost(name: string): boolean {
+  return (
+    (name.charCodeAt(0) | 0x20) === 104 /* h */ &&
+    (name.charCodeAt(1) | 0x20) === 111 /* o */ &&
+    (name.charCodeAt(2) | 0x20) === 115 /* s */ &&
+    (name.charCodeAt(3) | 0x20) === 116 /* t */
+  );
 }
 
 function invalidAuthority(value: string): string | undefined {

@@ -92,6 +92,11 @@ describe('Host (RFC 9112 §3.2, §7.2)', () => {
     expect(calls).toBe(before);
   });
 
+  it('answers 400 to two Host headers spelled in different cases', async () => {
+    const e = await exchange(['GET / HTTP/1.1\r\nhost: a.com\r\nHOST: evil.com\r\n\r\n']);
+    expect(statusOf(e)).toBe(400);
+  });
+
   it.each([
     ['a space', 'a b.com'],
     ['a slash', 'a.com/x'],

@@ -127,7 +127,9 @@ const gone = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']);
 
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, report: (r: ClientErrorReport) => void): void {
   const code = err.code ?? 'ERR_UNKNOWN';
-  if (gone.has(code)) {
+  // The guard destroys a request whose chunked body grew past the limit, after answering
+  // and reporting it; node passes that error on here, and it is not a second client error.
+  if (gone.has(code) || code === 'PLANK_ERR_BODY_LIMIT') {
     socket.destroy();
     return;
   }

@@ -174,6 +174,7 @@ describe('request body limit', () => {
   });
 
   it('answers 413 and closes when a chunked body grows past the limit, and the app reading it gets an error', async () => {
+    const reported = reports.length;
     const chunk = `${(16 * 1024).toString(16)}\r\n${'x'.repeat(16 * 1024)}\r\n`;
     const e = await exchange(
       ['POST /read HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n', ...Array(12).fill(chunk)],
@@ -183,6 +184,8 @@ describe('request body limit', () => {
     expect(statusOf(e)).toBe(413);
     expect(e.closed).toBe(true);
     await until(() => lastEnv.readError === 'PLANK_ERR_BODY_LIMIT', 'the app to see the error');
+    // Reported once, as the 413 it was.
+    expect(reports.slice(reported).map((r) => r.status)).toEqual([413]);
   });
 
   it('reads a chunked body within the limit', async () => {

@@ -12,13 +12,13 @@ import type {
   Responder,
   Response,
   StreamingResponse,
-  Writer,
 } from '@plank/core';
 import { buildEnv } from './env.js';
 import type { BuildEnvOptions } from './env.js';
-import { headerBytes } from './node-private.js';
+import { byteLength, finishLater, logError, watchClose } from './finish.js';
 import { noteQueued, whenSending } from './pipelined.js';
 import { sendFileBody, type Progress } from './send-file.js';
+import { closedWriter, NodeWriter } from './writer.js';
 
 export type HandlerOptions = {
   /** `psgi.errors`: where app errors and their stacks go. @default process.stderr */
@@ -243,12 +243,6 @@ function sameLower(s: string, lower: string): boolean {
   return true;
 }
 
-function byteLength(chunk: Chunk): number {
-  if (typeof chunk === 'string') return Buffer.byteLength(chunk, 'utf8');
-  // Not a valid chunk: node will refuse it after the headers; count nothing.
-  return chunk instanceof Uint8Array ? chunk.byteLength : 0;
-}
-
 function countingTransform(progress: Progress): (source: AsyncIterable<Chunk>) => AsyncGenerator<Chunk> {
   return async function* countBytes(source) {
     for await (const chunk of source) {
@@ -280,69 +274,6 @@ function release(body: Body): void {
   }
 }
 
-/** Runs the finish and cleanup handlers once the response is over, if anyone registered any. */
-function finishLater(env: Env, res: ServerResponse, bytes: number, body?: Chunk[]): void {
-  const fin = env['plank.finish'];
-  const cleanup = env['psgix.cleanup.handlers'];
-  if ((fin === undefined || fin.length === 0) && (cleanup === undefined || cleanup.length === 0)) return;
-  // Counting is deferred to here so the common case (nobody listening) never pays for it.
-  if (bytes < 0 && body) {
-    bytes = 0;
-    for (let i = 0; i < body.length; i++) bytes += byteLength(body[i] as Chunk);
-  }
-  const progress: Progress = { bytes, aborted: false, done: false, wake: undefined };
-  if (res.writableFinished) runFinish(env, res, progress);
-  else watchClose(env, res, progress);
-}
-
-function watchClose(env: Env, res: ServerResponse, progress: Progress): void {
-  // The client may have gone while the app was still working on its answer.
-  if (res.closed) {
-    if (!res.writableFinished) progress.aborted = true;
-    runFinish(env, res, progress);
-    return;
-  }
-  // 'close' comes once per response: on() spares the wrapper once() allocates each time.
-  res.on('close', () => {
-    if (!res.writableFinished) progress.aborted = true;
-    const wake = progress.wake;
-    progress.wake = undefined;
-    if (wake) wake();
-    runFinish(env, res, progress);
-  });
-}
-
-function runFinish(env: Env, res: ServerResponse, progress: Progress): void {
-  if (progress.done) return;
-  progress.done = true;
-  const fin = env['plank.finish'];
-  if (fin && fin.length > 0) {
-    const info = {
-      status: res.statusCode,
-      bodyBytes: progress.bytes,
-      headerBytes: headerBytes(res),
-      aborted: progress.aborted,
-    };
-    for (const handler of fin) {
-      try {
-        handler(info);
-      } catch (err) {
-        logError(env, err);
-      }
-    }
-  }
-  const cleanup = env['psgix.cleanup.handlers'];
-  if (cleanup && cleanup.length > 0) {
-    for (const handler of cleanup) {
-      try {
-        handler(env);
-      } catch (err) {
-        logError(env, err);
-      }
-    }
-  }
-}
-
 function streaming(state: HandlerState, env: Env, res: ServerResponse, app: StreamingResponse): void {
   const progress: Progress = { bytes: 0, aborted: false, done: false, wake: undefined };
   let responded = false;
@@ -366,76 +297,6 @@ function streaming(state: HandlerState, env: Env, res: ServerResponse, app: Stre
     if (ret instanceof Promise) ret.catch(fail);
   } catch (err) {
     fail(err);
-  }
-}
-
-const closedWriter: Writer = {
-  aborted: false,
-  write: () => Promise.resolve(),
-  close: () => Promise.resolve(),
-};
-
-class NodeWriter implements Writer {
-  readonly #res: ServerResponse;
-  readonly #progress: Progress;
-  readonly #drop: boolean;
-  #closing: Promise<void> | undefined;
-  #corked = false;
-
-  // Chunks written in one turn of the event loop (a loop of awaited writes that never
-  // waits for the network, then close()) leave in one packet instead of one each.
-  static #uncork(writer: NodeWriter): void {
-    if (!writer.#corked) return;
-    writer.#corked = false;
-    writer.#res.uncork();
-  }
-
-  constructor(res: ServerResponse, progress: Progress, drop: boolean) {
-    this.#res = res;
-    this.#progress = progress;
-    this.#drop = drop;
-  }
-
-  get aborted(): boolean {
-    return this.#progress.aborted;
-  }
-
-  write(chunk: Chunk): Promise<void> {
-    const progress = this.#progress;
-    if (progress.aborted || this.#drop || this.#closing) return Promise.resolve();
-    const n = chunkLength(chunk);
-    if (n === 0) return Promise.resolve();
-    progress.bytes += n;
-    const res = this.#res;
-    if (!this.#corked) {
-      this.#corked = true;
-      res.cork();
-      setImmediate(NodeWriter.#uncork, this);
-    }
-    if (res.write(chunk)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const wake = (): void => {
-        res.removeListener('drain', wake);
-        if (progress.wake === wake) progress.wake = undefined;
-        resolve();
-      };
-      progress.wake = wake;
-      res.once('drain', wake);
-    });
-  }
-
-  close(): Promise<void> {
-    if (this.#closing) return this.#closing;
-    const res = this.#res;
-    this.#closing = new Promise<void>((resolve) => {
-      if (res.closed) return resolve();
-      res.once('close', () => resolve());
-      // Uncork before end(): Node 24's end() on a corked response sends the chunks written
-      // since cork() after the terminating chunk (the client sees data after the end).
-      NodeWriter.#uncork(this);
-      if (!res.writableEnded) res.end();
-    });
-    return this.#closing;
   }
 }
 
@@ -468,13 +329,4 @@ function sendError(state: HandlerState, env: Env, res: ServerResponse, err: unkn
     return;
   }
   finishLater(env, res, env.REQUEST_METHOD === 'HEAD' ? 0 : errorBody.length);
-}
-
-function logError(env: Env, err: unknown): void {
-  const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : `Error: ${String(err)}`;
-  try {
-    (env['psgi.errors'] ?? process.stderr).write(`${text}\n`);
-  } catch {
-    process.stderr.write(`${text}\n`);
-  }
 }

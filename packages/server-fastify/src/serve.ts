@@ -1,7 +1,7 @@
 import { METHODS, ServerResponse } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import { check, checkOptions, optionError, PlankError } from '@plank/core';
-import type { App, ErrorStream, ListenSpec } from '@plank/core';
+import type { App, ListenSpec } from '@plank/core';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import {
@@ -12,43 +12,28 @@ import {
   listenOn,
   listenSpecsOf as specsOf,
   msCheck,
+  type ServeOptions,
   urlOf,
 } from '@plank/server-node';
 import { forwarder, leaveBodiesUnread } from './plugin.js';
 
-/** Options of {@link serve}. Listening and timeouts mean what they mean in server-node's `serve()`. */
-export type FastifyServeOptions = {
-  /** Interface to listen on. @default all interfaces, as plackup */
-  host?: string;
-  /** TCP port; `0` picks a free one. @default 5000 */
-  port?: number;
-  /** Listen on this unix socket path instead of a TCP port. A stale socket file (nothing listening) is removed first. */
-  socket?: string;
-  /** Listen on an inherited, already bound descriptor (Server::Starter, systemd). */
-  fd?: number;
-  /** Several places to listen at once (plankup's `-l`); instead of host/port/socket/fd. */
-  listen?: ListenSpec[];
-  /** `psgi.errors`. @default process.stderr */
-  errors?: ErrorStream;
-  /** `psgi.multiprocess`. @default false */
-  multiprocess?: boolean;
-  /** How long `close()` waits for in-flight requests before cutting connections, in ms. @default 30000 */
-  gracefulTimeout?: number;
-  /** Idle time before a keep-alive connection is closed, in ms. @default 5000 */
-  keepAliveTimeout?: number;
-  /** Time allowed to receive the request headers, in ms. @default 20000 */
-  headersTimeout?: number;
-  /** Time allowed to receive the whole request, in ms; 0 disables. @default 120000 */
-  requestTimeout?: number;
-  /**
-   * A connection whose response is under way (the app working, or the body going out) is
-   * closed when no byte moved either way for this long, in ms: slow readers, stuck apps.
-   * Idle connections are left to `keepAliveTimeout`, unfinished requests to
-   * `headersTimeout`/`requestTimeout`. 0 disables. @default 60000
-   */
-  timeout?: number;
-  /** Largest request body in bytes, as server-node's `bodyLimit` (413 past it). 0 for no limit. @default 104857600 (100 MiB) */
-  bodyLimit?: number;
+/** Options of {@link serve}: server-node's `serve()` options for listening, timeouts and limits (same meaning, same defaults), and `fastify`. */
+export type FastifyServeOptions = Pick<
+  ServeOptions,
+  | 'host'
+  | 'port'
+  | 'socket'
+  | 'fd'
+  | 'listen'
+  | 'errors'
+  | 'multiprocess'
+  | 'gracefulTimeout'
+  | 'keepAliveTimeout'
+  | 'headersTimeout'
+  | 'requestTimeout'
+  | 'timeout'
+  | 'bodyLimit'
+> & {
   /**
    * Options for the fastify instance (`logger`, `genReqId`, ...). Those fastify applies to
    * the HTTP server or its closing are refused, since serve() creates the servers and drains

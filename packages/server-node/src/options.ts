@@ -13,8 +13,18 @@ const number = check.number({ min: 0 });
 export const msCheck: Check<number> = check.custom('must be a number of milliseconds >= 0', (v) => number.parse(v));
 const ms = msCheck;
 
+/** The checks of {@link HttpServerOptions}, by option name. */
+export type HttpServerChecks = {
+  readonly errors: Check<NonNullable<HttpServerOptions['errors']>>;
+  readonly keepAliveTimeout: Check<number>;
+  readonly headersTimeout: Check<number>;
+  readonly requestTimeout: Check<number>;
+  readonly timeout: Check<number>;
+  readonly bodyLimit: Check<number>;
+};
+
 /** The checks of {@link HttpServerOptions}, for servers that build on `createHttpServer`. */
-export const httpServerChecks = {
+export const httpServerChecks: HttpServerChecks = {
   errors: check.custom('must have a write(string) method', (v) =>
     typeof (v as { write?: unknown } | null)?.write === 'function'
       ? (v as NonNullable<HttpServerOptions['errors']>)
@@ -25,11 +35,13 @@ export const httpServerChecks = {
   requestTimeout: ms,
   timeout: ms,
   bodyLimit: check.integer({ min: 0 }),
-} as const;
+};
 
-const host = check.custom('must be a non-empty string', (v) => (typeof v === 'string' && v !== '' ? v : undefined));
-const port = check.integer({ min: 0, max: 65535 });
-const fd = check.integer({ min: 0 });
+const host: Check<string> = check.custom('must be a non-empty string', (v) =>
+  typeof v === 'string' && v !== '' ? v : undefined,
+);
+const port: Check<number> = check.integer({ min: 0, max: 65535 });
+const fd: Check<number> = check.integer({ min: 0 });
 
 /** One listen spec: `{ host?, port }`, `{ socket }` or `{ fd }`, as `plankup -l` gives them. */
 export const listenSpecCheck: Check<ListenSpec> = check.custom(
@@ -49,12 +61,21 @@ export const listenSpecCheck: Check<ListenSpec> = check.custom(
   },
 );
 
+/** The checks of the listen options, by option name. */
+export type ListenChecks = {
+  readonly host: Check<string>;
+  readonly port: Check<number>;
+  readonly socket: Check<string>;
+  readonly fd: Check<number>;
+  readonly listen: Check<ListenSpec[]>;
+};
+
 /** The listen options of `serve()`: one address (`host`/`port`, `socket`, `fd`) or a list. */
-export const listenChecks = {
-  host,
-  port,
+export const listenChecks: ListenChecks = {
+  host: host,
+  port: port,
   socket: check.path,
-  fd,
+  fd: fd,
   listen: check.custom(
     'must be a non-empty array of listen specs ({ host?, port }, { socket } or { fd })',
     (v): ListenSpec[] | undefined => {
@@ -63,7 +84,7 @@ export const listenChecks = {
       return specs.some((s) => s === undefined) ? undefined : (specs as ListenSpec[]);
     },
   ),
-} as const;
+};
 
 type ListenOptions = { host?: string; port?: number; socket?: string; fd?: number; listen?: ListenSpec[] };
 

@@ -104,9 +104,9 @@ function withoutUndefined<T extends object>(options: T): Partial<T> {
 /**
  * CONNECT asks for a tunnel, which only a proxy provides; node closes the connection
  * without a word unless someone listens. An origin server that does not implement a method
- * answers 501 (RFC 9110 §9.1, §15.6.2). nginx 1.22 (measured here) answers 400, later ones
- * 405; 405 would need an `Allow` list that only the app knows, and 400 says the request was
- * malformed, which it was not.
+ * answers 501 (RFC 9110 §9.1, §15.6.2). nginx 1.22 (measured here) answers 400; 405 would
+ * need an `Allow` list that only the app knows, and 400 says the request was malformed,
+ * which it was not.
  */
 function answerConnect(req: IncomingMessage, socket: Duplex, report: (r: ClientErrorReport) => void): void {
   report({

@@ -3,7 +3,7 @@ import { unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { PlankError } from '@plank/core';
-import { removeStaleSocket } from '@plank/server-node';
+import { createServerHandle, removeStaleSocket } from '@plank/server-node';
 import type { ListenSpec } from '@plank/core';
 
 /** A socket the master holds for the whole of its life; workers get `fd` as an inherited descriptor. */
@@ -74,7 +74,7 @@ export async function openListeners(specs: ListenSpec[]): Promise<Listener[]> {
 
 async function open(spec: ListenSpec): Promise<Listener> {
   if ('fd' in spec) return { fd: spec.fd, url: `fd:${spec.fd}` };
-  const create = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
+  const create = createServerHandle as CreateServerHandle | undefined;
   if (typeof create !== 'function')
     throw new PlankError(
       'PLANK_ERR_LISTEN',

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { extname, isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
 import { builder, header, PlankError, responseCb, show, type App, type BuilderDSL } from '@plank/core';
+import { importFile } from './import-file.js';
+import { firstLine, loadFailure } from './one-line.js';
 import { resolveFrom } from './resolve.js';
 
 /**
@@ -25,9 +26,6 @@ export type LoadArgs = {
   cwd: string;
 };
 
-const tsExtensions = new Set(['.ts', '.mts', '.cts', '.tsx']);
-let tsxRegistered = false;
-
 /**
  * Loads and wraps the app as plankup would, without serving it.
  *
@@ -39,9 +37,7 @@ let tsxRegistered = false;
  */
 export async function loadApp(args: LoadArgs): Promise<App> {
   process.env.PLANK_ENV = args.env;
-  const modules = args.modules.map((m) => resolveModule(m, args.cwd));
-  if ([args.app, ...modules].some((f) => f !== undefined && tsExtensions.has(extname(f)))) await registerTs();
-  for (const file of modules) await import(pathToFileURL(file).href);
+  for (const file of args.modules.map((m) => resolveModule(m, args.cwd))) await load(file, 'PLANK_ERR_MODULE');
 
   const fileApp = args.app === undefined ? undefined : await importApp(args.app);
   let app = args.eval === undefined ? (fileApp as App) : evalApp(args.eval, fileApp);
@@ -67,22 +63,18 @@ export async function loadApp(args: LoadArgs): Promise<App> {
   );
 }
 
-async function registerTs(): Promise<void> {
-  if (tsxRegistered) return;
-  const { register } = await import('tsx/esm/api');
-  register();
-  tsxRegistered = true;
+/** Loads an app or `-M` file; any failure becomes one line naming the file (and the position of a syntax error). */
+async function load(file: string, code: string): Promise<unknown> {
+  try {
+    return await importFile(file);
+  } catch (err) {
+    throw new PlankError(code, `cannot load ${file}: ${await loadFailure(err, file)}`, { cause: err });
+  }
 }
 
 async function importApp(file: string): Promise<App> {
   if (!existsSync(file)) throw new PlankError('PLANK_ERR_APP_NOT_FOUND', `app file not found: ${file}`);
-  let mod: { default?: unknown };
-  try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-  } catch (err) {
-    throw new PlankError('PLANK_ERR_APP_LOAD', `cannot load ${file}: ${firstLine(err)}`, { cause: err });
-  }
-  const app = await mod.default;
+  const app = await load(file, 'PLANK_ERR_APP_LOAD');
   if (typeof app !== 'function') {
     throw new PlankError(
       'PLANK_ERR_APP_EXPORT',
@@ -121,20 +113,4 @@ function resolveModule(spec: string, cwd: string): string {
   } catch (err) {
     throw new PlankError('PLANK_ERR_MODULE', `-M ${spec}: cannot find module from ${cwd}`, { cause: err });
   }
-}
-
-/** One line saying what went wrong, with the file position when the error has one. */
-export function firstLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const lines = message
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  // esbuild (through tsx) puts the useful part on a line of its own: "file.ts:3:9: ERROR: ...".
-  const located = lines.find((l) => /:\d+:\d+: ERROR: /.test(l));
-  if (located) return located;
-  const first = lines[0] ?? 'unknown error';
-  // A SyntaxError from node names the file and line as the first line of its stack.
-  const where = err instanceof SyntaxError ? /^(file:\/\/\S+|\/\S+):(\d+)$/m.exec(err.stack ?? '') : null;
-  return where ? `${where[1]?.replace(/^file:\/\//, '')}:${where[2]}: ${first}` : first;
 }

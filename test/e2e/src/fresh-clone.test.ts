@@ -12,13 +12,13 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /**
  * The environment of a newcomer's shell: none of the npm/pnpm/vitest variables of the run that
- * started this test, and no node_modules/.bin on PATH (so neither this workspace's tools nor an
+ * started this test (pnpm's NODE_PATH reaches every package of this workspace), and no node_modules/.bin on PATH (so neither this workspace's tools nor an
  * npx-cached pnpm help the clone: `npm start` has to get everything itself, as the README says).
  */
 function newcomerEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(npm_|pnpm_|PNPM_|VITEST|PLANK_|NODE_ENV$|NODE_OPTIONS$|INIT_CWD$|TEST$)/i.test(key)) continue;
+    if (/^(npm_|pnpm_|PNPM_|VITEST|PLANK_|NODE_ENV$|NODE_OPTIONS$|NODE_PATH$|INIT_CWD$|TEST$)/i.test(key)) continue;
     env[key] = value;
   }
   env.PATH = (process.env.PATH ?? '')

@@ -162,6 +162,10 @@ export function parseArgs(
     opts.app = positional[0];
   }
   if (environment.PLANK_ENV) opts.env = environment.PLANK_ENV;
+  // $PORT, as Heroku, Render, Cloud Run, Fly.io and most PaaS set it, when no -p says otherwise.
+  // $HOST is not read: zsh and other shells set HOST to the machine's name, not an interface.
+  if (opts.port === undefined && environment.PORT !== undefined && environment.PORT !== '')
+    set(opts, specs.port as Spec, '$PORT', environment.PORT);
   if (opts.watch.length > 0) opts.reload = true;
   opts.watch = opts.watch.flatMap((w) => w.split(',')).filter(Boolean);
   if (opts.path !== undefined && !/^\/./.test(opts.path))
@@ -178,7 +182,9 @@ function set(opts: RunnerOptions, spec: Spec, arg: string, value: string | boole
     case 'port': {
       const port = Number(value);
       if (!/^\d+$/.test(String(value)) || port > 65535)
-        throw cliError(`option ${arg} must be a port number (0-65535), got ${JSON.stringify(value)}`);
+        throw cliError(
+          `${arg.startsWith('$') ? '' : 'option '}${arg} must be a port number (0-65535), got ${JSON.stringify(value)}`,
+        );
       record[spec.key] = port;
       break;
     }

@@ -105,7 +105,8 @@ export class Runner {
       log: (line) => this.io.stderr.write(`${line}\n`),
       errors: process.stderr,
     });
-    for (const url of running.urls) this.io.stderr.write(`plankup: ${adapter.name} server listening on ${url}\n`);
+    for (const url of running.urls)
+      this.io.stderr.write(`plankup: ${adapter.name} server listening on ${url}${everywhere(url)}\n`);
     return await this.untilStopped(running);
   }
 
@@ -212,4 +213,11 @@ export class Runner {
 function version(): string {
   return (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string })
     .version;
+}
+
+/** Says so when a start-up URL is a wildcard: the server answers on every interface, not one. */
+function everywhere(url: string): string {
+  if (url.includes('//[::]:')) return ' (every interface, IPv4 and IPv6)';
+  if (url.includes('//0.0.0.0:')) return ' (every IPv4 interface)';
+  return '';
 }

@@ -14,19 +14,10 @@ import { listenSpecs } from './listen.js';
 import { loadApp, type LoadArgs } from './load.js';
 import { firstLine } from './one-line.js';
 import { parseArgs, type RunnerOptions } from './options.js';
+import type { RunnerIO } from './io.js';
 import { superviseReload } from './reload.js';
 import { resolveFrom } from './resolve.js';
 import { usage } from './usage.js';
-
-/** Where the Runner reads and writes; tests give their own. */
-export type RunnerIO = {
-  stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown };
-  env: Record<string, string | undefined>;
-  cwd: string;
-  /** The plankup bin, for re-running itself under `-r`. @default the current process's script */
-  bin?: string;
-};
 
 const defaultAppFiles = ['app.ts', 'app.js', 'app.mjs'];
 const builtinServers: Record<string, string> = {

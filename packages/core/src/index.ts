@@ -18,6 +18,17 @@ export type {
   Writer,
 } from './types.js';
 export { PlankError, optionError, show } from './errors.js';
+export {
+  check,
+  checkOptions,
+  type Check,
+  type CheckedOptions,
+  type CheckedValue,
+  type Checks,
+  type OptionSchema,
+  type Range,
+} from './options.js';
+export { didYouMean } from './suggest.js';
 export * as header from './headers.js';
 export { bodyChunks, bodyToBuffer, chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
 export { discardBody, statusWithoutBody } from './middleware/discard.js';

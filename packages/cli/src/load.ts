@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { builder, header, PlankError, responseCb, show, type App, type BuilderDSL } from '@plank/core';
+import { builder, checkOptions, header, PlankError, responseCb, show, type App, type BuilderDSL } from '@plank/core';
+import { loadArgs as schema } from './checks.js';
 import { importFile } from './import-file.js';
 import { firstLine, loadFailure } from './one-line.js';
 import { resolveFrom } from './resolve.js';
@@ -14,16 +15,18 @@ export type LoadArgs = {
   app?: string | undefined;
   /** `-e` code: a builder block body; without an app file, an expression or mount() calls. */
   eval?: string | undefined;
-  /** `-M` modules to import first (paths or package names, resolved from `cwd`). */
-  modules: string[];
-  /** `-E`: `development` adds AccessLog, StackTrace and Lint unless `defaultMiddleware` is false. */
-  env: string;
-  defaultMiddleware: boolean;
+  /** `-M` modules to import first (paths or package names, resolved from `cwd`). @default [] */
+  modules?: string[] | undefined;
+  /** `-E`: `development` adds AccessLog, StackTrace and Lint unless `defaultMiddleware` is false. @default 'development' */
+  env?: string | undefined;
+  /** @default true */
+  defaultMiddleware?: boolean | undefined;
   /** `--access-log FILE`: an AccessLog to that file, in every environment. */
   accessLog?: string | undefined;
   /** `--path /mount`: serve the app under this prefix. */
   path?: string | undefined;
-  cwd: string;
+  /** Where `-M` names and `accessLog` are resolved from. @default process.cwd() */
+  cwd?: string | undefined;
 };
 
 /**
@@ -36,22 +39,26 @@ export type LoadArgs = {
  * ```
  */
 export async function loadApp(args: LoadArgs): Promise<App> {
-  process.env.PLANK_ENV = args.env;
-  for (const file of args.modules.map((m) => resolveModule(m, args.cwd))) await load(file, 'PLANK_ERR_MODULE');
+  // Checked here, not only by the command line: prefork workers call this with data that
+  // crossed a process boundary, and other tools may call it directly.
+  const o = checkOptions('loadApp', 'PLANK_ERR_CLI_OPTION', args, schema);
+  const { modules = [], env = 'development', defaultMiddleware = true, cwd = process.cwd(), accessLog } = o;
+  process.env.PLANK_ENV = env;
+  for (const file of modules.map((m) => resolveModule(m, cwd))) await load(file, 'PLANK_ERR_MODULE');
 
-  const fileApp = args.app === undefined ? undefined : await importApp(args.app);
-  let app = args.eval === undefined ? (fileApp as App) : evalApp(args.eval, fileApp);
-  if (args.path !== undefined) {
+  const fileApp = o.app === undefined ? undefined : await importApp(o.app);
+  let app = o.eval === undefined ? (fileApp as App) : evalApp(o.eval, fileApp);
+  if (o.path !== undefined) {
     const inner = app;
-    const at = args.path;
+    const at = o.path;
     app = builder(({ mount: m }) => m(at, inner));
   }
   const inner = app;
-  const development = args.env === 'development' && args.defaultMiddleware;
-  if (!development && args.accessLog === undefined) return app;
+  const development = env === 'development' && defaultMiddleware;
+  if (!development && accessLog === undefined) return app;
   return builder(
     ({ enable: e }) => {
-      if (args.accessLog !== undefined) e('AccessLog', { file: resolve(args.cwd, args.accessLog) });
+      if (accessLog !== undefined) e('AccessLog', { file: resolve(cwd, accessLog) });
       else e('AccessLog', { logger: (line: string) => process.stderr.write(line) });
       if (development) {
         e('StackTrace');
@@ -59,7 +66,7 @@ export async function loadApp(args: LoadArgs): Promise<App> {
       }
       return inner;
     },
-    { resolveFrom: [args.cwd, import.meta.dirname] },
+    { resolveFrom: [cwd, import.meta.dirname] },
   );
 }
 

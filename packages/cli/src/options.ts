@@ -1,4 +1,5 @@
-import { PlankError } from '@plank/core';
+import { PlankError, show } from '@plank/core';
+import { mountPath, port } from './checks.js';
 
 /** Everything plankup understood from its command line. */
 export type RunnerOptions = {
@@ -168,8 +169,8 @@ export function parseArgs(
     set(opts, specs.port as Spec, '$PORT', environment.PORT);
   if (opts.watch.length > 0) opts.reload = true;
   opts.watch = opts.watch.flatMap((w) => w.split(',')).filter(Boolean);
-  if (opts.path !== undefined && !/^\/./.test(opts.path))
-    throw cliError(`--path must be a mount path like /app, got ${JSON.stringify(opts.path)}`);
+  if (opts.path !== undefined && mountPath.parse(opts.path) === undefined)
+    throw cliError(`--path ${mountPath.expected}, got ${show(opts.path)}`);
   return opts;
 }
 
@@ -180,12 +181,10 @@ function set(opts: RunnerOptions, spec: Spec, arg: string, value: string | boole
       (record[spec.key] as string[]).push(value as string);
       break;
     case 'port': {
-      const port = Number(value);
-      if (!/^\d+$/.test(String(value)) || port > 65535)
-        throw cliError(
-          `${arg.startsWith('$') ? '' : 'option '}${arg} must be a port number (0-65535), got ${JSON.stringify(value)}`,
-        );
-      record[spec.key] = port;
+      const number = port.parse(value);
+      if (number === undefined)
+        throw cliError(`${arg.startsWith('$') ? '' : 'option '}${arg} ${port.expected}, got ${show(value)}`);
+      record[spec.key] = number;
       break;
     }
     default:

@@ -162,6 +162,31 @@ describe('plankup', () => {
         1,
         /^plankup: cannot load \/\S+\/imports\.mjs: \/\S+\/lib\.js:1:18: syntax error: Unexpected number$/,
       ],
+      [
+        ['broken.cjs'],
+        { 'broken.cjs': 'module.exports = (env => ;\n' },
+        1,
+        /^plankup: cannot load \/\S+\/broken\.cjs: \/\S+\/broken\.cjs:1:26: syntax error: Unexpected token ';'$/,
+      ],
+      [
+        ['throws.mjs'],
+        { 'throws.mjs': "throw new Error('database is down');\nexport default () => [200, [], []];\n" },
+        1,
+        /^plankup: cannot load \/\S+\/throws\.mjs: database is down$/,
+      ],
+      [
+        ['needs.mjs'],
+        { 'needs.mjs': "import x from 'no-such-plank-dependency';\nexport default x;\n" },
+        1,
+        /^plankup: cannot load \/\S+\/needs\.mjs: Cannot find package 'no-such-plank-dependency' imported from \/\S+\/needs\.mjs$/,
+      ],
+      [
+        ['-M', './pre.mjs', 'a.js'],
+        { 'pre.mjs': 'export default 1 2;\n', 'a.js': 'export default () => [200, [], []];\n' },
+        1,
+        /^plankup: cannot load \/\S+\/pre\.mjs: \/\S+\/pre\.mjs:1:18: syntax error: Unexpected number$/,
+      ],
+      [['-e', '((=>'], {}, 1, /^plankup: -e: Unexpected token '=>'$/],
       [['notapp.js'], { 'notapp.js': 'export default 42;\n' }, 1, /the default export must be an app .*got 42/],
       [
         ['-s', 'nosuch', 'a.js'],

@@ -9,6 +9,12 @@ export type ModuleFormat = 'module' | 'commonjs';
 
 const typeScript = new Set(['.ts', '.mts', '.cts', '.tsx']);
 let tsxRegistered = false;
+// Node 20's ESM loader cannot run a CommonJS TypeScript file that requires an ES-only package
+// through tsx ("Cannot read properties of undefined (reading 'exports')"), so there such files
+// go through tsx's CommonJS loader. Newer Node runs them through tsx's ESM loader, and there
+// tsx's CommonJS loader is the one that fails ("require is not defined in ES module scope"):
+// measured on 20.20, 22 and 24.21.
+const tsxCommonJs = Number(process.versions.node.split('.')[0]) < 22;
 let esmHookRegistered = false;
 let tsxRequire: ((id: string, from: string) => unknown) | undefined;
 
@@ -50,16 +56,17 @@ function packageType(dir: string): ModuleFormat {
  * TypeScript goes through tsx, registered only when a file needs it. In a CommonJS package,
  * plankup's resolve hook (`esm-hook.ts`) runs the app's own `.js`/`.ts` files that use
  * import/export as ES modules, whatever the package says. A TypeScript file that really is
- * CommonJS (`.cts`, or `.ts` with `require` and no import/export) is required through tsx's
- * CommonJS loader: on Node 20 tsx's ESM loader cannot run one that requires an ES-only
- * package, and its CommonJS loader gives that file its own copy of such packages (README).
+ * CommonJS (`.cts`, or `.ts` with `require` and no import/export) is required, on Node 20,
+ * through tsx's CommonJS loader: there tsx's ESM loader cannot run one that requires an
+ * ES-only package, and its CommonJS loader gives that file its own copy of such packages
+ * (README).
  */
 export async function importFile(file: string): Promise<unknown> {
   const ext = extname(file);
   const commonjsScope = moduleFormat(file) === 'commonjs' && (ext === '.js' || ext === '.ts' || ext === '.tsx');
   // tsx before plankup's hook, always: the hook registered last runs first and must see tsx's answer.
   if (commonjsScope || typeScript.has(ext)) await registerTsx();
-  if (ext === '.cts' || (commonjsScope && ext !== '.js' && !usesModuleSyntax(file))) {
+  if (tsxCommonJs && (ext === '.cts' || (commonjsScope && ext !== '.js' && !usesModuleSyntax(file)))) {
     const { register: registerCjs } = await import('tsx/cjs/api');
     tsxRequire ??= registerCjs({ namespace: 'plankup' }).require;
     const exported = tsxRequire(file, import.meta.url) as { __esModule?: unknown; default?: unknown } | null;

@@ -12,7 +12,7 @@ export {
   serverArgs,
 } from './options.js';
 export { CLIENT_ERROR_CHANNEL, onClientError, type ClientErrorReport } from './client-errors.js';
-export { describeListen, drain, listenOn, removeStaleSocket, urlOf, type ServerAddress } from './listen.js';
+export { boundUrl, describeListen, drain, listenOn, removeStaleSocket, urlOf, type ServerAddress } from './listen.js';
 export { watchInactivity } from './inactivity.js';
 export { createServerHandle, headerBytes, responseUnderWay, type BoundHandle } from './node-private.js';
 export { plankServer } from './adapter.js';

@@ -71,13 +71,29 @@ export function urlOf(server: Server, spec: ListenSpec): ServerAddress {
       ? spec.host
       : '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
-  const shown =
-    'fd' in spec
-      ? `fd:${spec.fd} (${url})`
-      : 'host' in spec && spec.host !== undefined
-        ? url
-        : `http://0.0.0.0:${port}/`;
+  // What the kernel bound, as `ss -ltn` shows it: a wildcard listener says so (`[::]`), never
+  // the loopback address a client would use.
+  const shown = 'fd' in spec ? `fd:${spec.fd} (${url})` : boundUrl(server);
   return { url, port, shown };
+}
+
+/**
+ * Where a TCP server is bound, as the kernel has it (what `ss -ltn` shows), for start-up lines:
+ * `http://127.0.0.1:5000/`, `http://[::1]:5000/`, and for a listener on every interface
+ * `http://[::]:5000/` (node's default when no host is given: IPv6 and IPv4 alike) or
+ * `http://0.0.0.0:5000/` (IPv4 only). Not a URL to connect to: see `urlOf` for that.
+ *
+ * @example
+ * ```ts
+ * import { boundUrl } from '@plank/server-node';
+ * console.error(`listening on ${boundUrl(handle.server)}`);
+ * ```
+ */
+export function boundUrl(server: NetServer): string {
+  const address = server.address();
+  if (address === null || typeof address === 'string') return `unix:${address ?? '?'}`;
+  const host = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}/`;
 }
 
 /**

@@ -36,7 +36,8 @@ function validPrefix(prefix: string, directory = true): boolean {
   return bare === '' || (bare.startsWith('/') && !bare.endsWith('/') && !routeSyntax.test(bare));
 }
 
-const PREFIX_RULE = 'must be "" or a path starting with "/" (one trailing "/" mounts a directory), without any of : * ( ) ? #';
+const PREFIX_RULE =
+  'must be "" or a path starting with "/" (one trailing "/" mounts a directory), without any of : * ( ) ? #';
 
 /** Checks a mount prefix; used for the plugin option and for fastify's register prefix. */
 export function checkPrefix(prefix: unknown, option: string, directory = true): string {

@@ -8,7 +8,10 @@ import { serveStatic } from '@plank/middleware-static';
 // Everything is found relative to this file, so `plankup apps/demo/app.ts` works from anywhere.
 const here = import.meta.dirname;
 const logs = process.env.DEMO_LOG_DIR ?? join(here, 'logs');
-const state = process.env.DEMO_STATE_DIR ?? join(here, 'var');
+// The scoreboard lives where only this server's user may write (its trust model refuses
+// anything else): systemd's RuntimeDirectory= when the demo runs as a service, else var/ beside
+// this file (a checkout is its user's own), never straight under a world-writable /tmp.
+const state = process.env.DEMO_STATE_DIR ?? process.env.RUNTIME_DIRECTORY ?? join(here, 'var');
 
 const home: App = (env) => {
   const req = new Request(env);

@@ -215,7 +215,7 @@ describe('builder', () => {
         }),
       );
       expect(() => build('Throws')).toThrow(
-        expect.objectContaining({ code: 'PLANK_ERR_MIDDLEWARE_OPTIONS', message: 'enable("Throws"): boom' }),
+        expect.objectContaining({ code: 'PLANK_ERR_MIDDLEWARE_FACTORY', message: 'enable("Throws"): boom' }),
       );
     });
   });

@@ -1,12 +1,8 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { type AppDescription, describeApp, setDescription } from './describe.js';
 import { PlankError, show } from './errors.js';
-import { builtinMiddleware } from './middleware/index.js';
-import { urlMap } from './url-map.js';
+import { resolveMiddleware } from './resolve-middleware.js';
 import type { App, Env, Middleware } from './types.js';
-
-/** A middleware factory as packages export it: options in, Middleware out. */
-export type MiddlewareFactory = (options?: any) => Middleware;
+import { urlMap } from './url-map.js';
 
 /** What `enable` accepts: a Middleware, or a Plack-style name resolved to a package. */
 export type MiddlewareSpec = Middleware | string;
@@ -116,39 +112,12 @@ export function builder(block: (dsl: BuilderDSL) => App | void, options: Builder
   }
   // An identity chain returns the user's own function: describing it would mislabel it elsewhere.
   if (app !== result)
-    descriptions.set(app, {
+    setDescription(app, {
       name: 'builder',
       layers: layers.map((l) => ({ name: l.name, conditional: l.cond !== undefined })),
       inner: described,
     });
   return app;
-}
-
-/** What an app is made of, as far as builder() knows: for `plankup --check` and debugging. */
-export type AppDescription = {
-  name: string;
-  layers?: Array<{ name: string; conditional: boolean }>;
-  inner?: AppDescription;
-  mounts?: Array<{ location: string; app: AppDescription }>;
-};
-
-// Kept beside the apps rather than on them: builder() must not add properties to user functions.
-const descriptions = new WeakMap<App, AppDescription>();
-
-/** The middleware stack and mounts of an app built by builder(), outermost first. */
-export function describeApp(app: App): AppDescription {
-  return descriptions.get(app) ?? { name: app.name || '(anonymous app)' };
-}
-
-/** The stack of an app as one line, outermost first: `Runtime → ContentLength → app`. */
-export function formatStack(description: AppDescription): string {
-  const layers = (description.layers ?? []).map((l) => (l.conditional ? `${l.name} (if)` : l.name));
-  const inner = description.inner
-    ? formatStack(description.inner)
-    : description.mounts
-      ? `urlMap(${description.mounts.map((m) => `${m.location}: ${formatStack(m.app)}`).join(', ')})`
-      : description.name;
-  return [...layers, inner].join(' → ');
 }
 
 function layerName(spec: MiddlewareSpec): string {
@@ -195,81 +164,9 @@ function toMiddleware(spec: MiddlewareSpec, opts: unknown, options: BuilderOptio
   } catch (err) {
     // Match on the code, not the class: a middleware package may carry its own copy of core.
     const own = (err as { code?: unknown } | null)?.code;
-    const code = typeof own === 'string' && own.startsWith('PLANK_ERR_') ? own : 'PLANK_ERR_MIDDLEWARE_OPTIONS';
+    const code = typeof own === 'string' && own.startsWith('PLANK_ERR_') ? own : 'PLANK_ERR_MIDDLEWARE_FACTORY';
     throw new PlankError(code, `enable(${show(spec)}): ${(err as Error).message}`, { cause: err });
   }
-}
-
-/**
- * Maps a Plack-style name to its package the way Plack maps names to modules:
- * `AccessLog` → `@plank/middleware-access-log`, `ServerStatus::Lite` →
- * `@plank/middleware-server-status-lite`, `+some-pkg` → `some-pkg` as written.
- */
-export function middlewarePackageName(name: string): string {
-  if (name.startsWith('+')) return name.slice(1);
-  const kebab = name
-    .split('::')
-    .map((part) =>
-      part
-        .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-        .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
-        .toLowerCase(),
-    )
-    .join('-');
-  return `@plank/middleware-${kebab}`;
-}
-
-/**
- * Finds the factory for a middleware name: Plank's own (`Runtime`, `ContentLength`, ...),
- * then the package the name maps to; `A::B` also looks in `A`'s package, which may export
- * several names. A package names its factories in `plankMiddleware` (`{ 'AccessLog': accessLog }`)
- * or exports one as `default`.
- */
-export function resolveMiddleware(name: string, from?: string | string[]): MiddlewareFactory {
-  const builtin = builtinMiddleware[name];
-  if (builtin) return builtin;
-  const candidates = [middlewarePackageName(name)];
-  if (!name.startsWith('+') && name.includes('::'))
-    candidates.push(middlewarePackageName(name.split('::')[0] as string));
-  const bases = from === undefined ? defaultBases() : Array.isArray(from) ? from : [from];
-  for (const pkg of candidates) {
-    const mod = load(pkg, bases);
-    if (mod === undefined) continue;
-    const named = (mod.plankMiddleware as Record<string, unknown> | undefined)?.[name.replace(/^\+/, '')];
-    const factory = named ?? mod.default;
-    if (typeof factory === 'function') return factory as MiddlewareFactory;
-    throw new PlankError(
-      'PLANK_ERR_MIDDLEWARE_EXPORT',
-      `enable(${show(name)}): package ${pkg} exports no middleware factory (plankMiddleware[${show(name)}] or default)`,
-    );
-  }
-  throw new PlankError(
-    'PLANK_ERR_UNKNOWN_MIDDLEWARE',
-    `enable(${show(name)}): unknown middleware; looked for ${candidates.join(', ')} from ${bases.join(', ')} (is it installed?)`,
-  );
-}
-
-function defaultBases(): string[] {
-  const bases = [process.cwd()];
-  const main = process.argv[1];
-  if (main) bases.push(join(main, '..'));
-  return bases;
-}
-
-// require(esm) is unflagged from Node 20.19, which is why that is the minimum: it lets
-// builder() stay synchronous while loading middleware packages by name.
-function load(pkg: string, bases: string[]): Record<string, unknown> | undefined {
-  for (const base of [...bases, import.meta.dirname ?? process.cwd()]) {
-    const req = createRequire(join(base, 'noop.js'));
-    let path: string;
-    try {
-      path = req.resolve(pkg);
-    } catch {
-      continue;
-    }
-    return req(path) as Record<string, unknown>;
-  }
-  return undefined;
 }
 
 /** `enable` for use inside a `builder` block without destructuring. */

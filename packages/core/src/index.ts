@@ -12,6 +12,7 @@ export type {
   Logger,
   LogLevel,
   Middleware,
+  MiddlewareFactory,
   Responder,
   Response,
   StreamingResponse,
@@ -31,7 +32,7 @@ export {
 export { didYouMean } from './suggest.js';
 export * as header from './headers.js';
 export { bodyChunks, bodyToBuffer, chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
-export { discardBody, statusWithoutBody } from './middleware/discard.js';
+export { discardBody, statusWithoutBody } from './discard.js';
 export {
   responseCb,
   type BodyFilter,
@@ -43,19 +44,15 @@ export { urlMap } from './url-map.js';
 export { escapeHtml } from './html.js';
 export {
   builder,
-  describeApp,
-  formatStack,
-  type AppDescription,
   enable,
   enableIf,
   mount,
-  middlewarePackageName,
-  resolveMiddleware,
   type BuilderDSL,
   type BuilderOptions,
-  type MiddlewareFactory,
   type MiddlewareSpec,
 } from './builder.js';
+export { describeApp, formatStack, type AppDescription } from './describe.js';
+export { middlewarePackageName, resolveMiddleware } from './resolve-middleware.js';
 export { onFinish, watchFinish } from './finish.js';
 export type { AppSource, ListenSpec, RunningServer, ServerAdapter, ServerContext } from './server.js';
 export { lint } from './lint.js';
@@ -68,4 +65,5 @@ export { lintMiddleware, type LintOptions } from './middleware/lint.js';
 export { runtime, type RuntimeOptions } from './middleware/runtime.js';
 export { stackTrace, type StackTraceOptions } from './middleware/stack-trace.js';
 export { Request, type RequestOptions } from './request.js';
+export { json, redirect } from './respond.js';
 export { ResponseBuilder, serializeCookie, type CookieOptions } from './response-builder.js';

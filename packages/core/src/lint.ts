@@ -1,8 +1,8 @@
 import { Transform, pipeline, type Duplex } from 'node:stream';
 import { chunkLength, isFileBody, isReadable, isWebStream } from './body.js';
-import { PlankError, show as baseShow } from './errors.js';
+import { PlankError, show } from './errors.js';
 import { get, getAll } from './headers.js';
-import { statusWithoutBody } from './middleware/discard.js';
+import { statusWithoutBody } from './discard.js';
 import type {
   App,
   AppResult,
@@ -68,11 +68,6 @@ export function lint(app: App): App {
     if (isPromiseLike(result)) return Promise.resolve(result).then((r) => checkResult(r, env));
     return checkResult(result, env);
   };
-}
-
-// errors.ts's show() renders undefined as "[object Undefined]"; Lint names it plainly.
-function show(value: unknown): string {
-  return value === undefined ? 'undefined' : baseShow(value);
 }
 
 function fail(message: string): never {

@@ -2,6 +2,12 @@ import { optionError, PlankError, show } from './errors.js';
 import { didYouMean } from './suggest.js';
 
 /**
+ * The code of every bad option given to core's own middleware and classes; each package has
+ * one of its own by the rule `PLANK_ERR_<PACKAGE>_OPTION`.
+ */
+export const CORE_OPTION = 'PLANK_ERR_CORE_OPTION';
+
+/**
  * One rule for one option: what a good value is, and how to read it. `parse` returns the
  * value to use (a decimal string from the command line becomes a number) or `undefined`
  * when the value does not fit; `expected` completes the sentence `option "keep" …`.

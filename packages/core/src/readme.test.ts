@@ -30,4 +30,27 @@ describe('the README', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('has a urlMap example that runs as written', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const code = /```ts\n {2}\/\/ urlmap\.ts[^\n]*\n([\s\S]*?) {2}```/.exec(readme)?.[1];
+    expect(code).toBeDefined();
+    const dir = await mkdtemp(join(tmpdir(), 'plank-readme-'));
+    try {
+      const file = join(dir, 'urlmap.ts');
+      await writeFile(file, (code as string).replace(/^ {2}/gm, ''));
+      const app = (await import(/* @vite-ignore */ file)).default as App;
+      await testApp(app, async (request) => {
+        expect((await request('/api/users')).text).toBe('api /api|/users');
+        expect((await request('/api')).text).toBe('api /api|');
+        const docs = await request('/docs?v=2');
+        expect([docs.status, docs.headers.location]).toEqual([301, '/docs/?v=2']);
+        expect((await request('/docs/a.html')).text).toBe('<a href="next.html">/a.html</a>');
+        expect((await request('/x', { headers: { Host: 'admin.example.com' } })).text).toBe('main /x');
+        expect((await request('/other')).text).toBe('main /other');
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

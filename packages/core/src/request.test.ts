@@ -150,8 +150,20 @@ describe('Request', () => {
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(PlankError);
-      expect((err as PlankError).code).toBe('PLANK_ERR_REQUEST_OPTIONS');
-      expect((err as PlankError).message).toMatch(/"maxBodySize" must be a non-negative integer, got -1/);
+      expect((err as PlankError).code).toBe('PLANK_ERR_CORE_OPTION');
+      expect((err as PlankError).message).toBe(
+        'new Request(env, options): option "maxBodySize" must be an integer >= 0, got -1',
+      );
     }
+  });
+
+  it('rejects an unknown option when created, naming the known one', () => {
+    expect(() => new Request(fakeEnv(), { maxBodysize: 4 } as never)).toThrow(
+      expect.objectContaining({
+        code: 'PLANK_ERR_CORE_OPTION',
+        message:
+          'new Request(env, options): unknown option "maxBodysize" (did you mean "maxBodySize"?; known options: maxBodySize)',
+      }),
+    );
   });
 });

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
+import { encodePath } from './encode-path.js';
 import { PlankError } from './errors.js';
+import { CORE_OPTION, check, checkOptions } from './options.js';
 import type { Env } from './types.js';
 
 export type RequestOptions = {
@@ -33,15 +35,11 @@ export class Request {
   #cookies: Record<string, string> | undefined;
 
   constructor(env: Env, options: RequestOptions = {}) {
-    const max = options.maxBodySize ?? 1024 * 1024;
-    if (!Number.isInteger(max) || max < 0) {
-      throw new PlankError(
-        'PLANK_ERR_REQUEST_OPTIONS',
-        `new Request(env, options): option "maxBodySize" must be a non-negative integer, got ${String(max)}`,
-      );
-    }
+    const { maxBodySize = 1024 * 1024 } = checkOptions('new Request(env, options)', CORE_OPTION, options, {
+      maxBodySize: check.integer({ min: 0 }),
+    });
     this.env = env;
-    this.#maxBodySize = max;
+    this.#maxBodySize = maxBodySize;
   }
 
   /** `GET`, `POST`, ... */
@@ -219,16 +217,6 @@ export class Request {
 function decodeBytes(s: string): string {
   // Pure ASCII is the common case and is its own UTF-8 decoding.
   return /^[\x00-\x7f]*$/.test(s) ? s : Buffer.from(s, 'latin1').toString('utf8');
-}
-
-// RFC 3986 §3.3: pchar = unreserved / pct-encoded / sub-delims / ":" / "@", plus "/".
-function encodePath(bytes: string): string {
-  let out = '';
-  for (const byte of Buffer.from(bytes, 'latin1')) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
 }
 
 function parseCookies(header: string | undefined): Record<string, string> {

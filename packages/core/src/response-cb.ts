@@ -1,6 +1,6 @@
 import { bodyChunks } from './body.js';
 import { remove } from './headers.js';
-import { discardBody } from './middleware/discard.js';
+import { discardBody } from './discard.js';
 import type { AppResult, Body, Chunk, Headers, Response, StreamingResponse, Writer } from './types.js';
 
 /**

@@ -115,3 +115,6 @@ export type StreamingResponse = (respond: Responder) => void | Promise<void>;
 export type AppResult = Response | StreamingResponse;
 export type App = (env: Env) => AppResult | Promise<AppResult>;
 export type Middleware = (app: App) => App;
+
+/** A middleware factory as packages export it: options in, Middleware out. */
+export type MiddlewareFactory = (options?: any) => Middleware;

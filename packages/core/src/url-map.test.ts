@@ -37,9 +37,10 @@ describe('urlMap', () => {
     expect(call(app, '/barx')).toBe('root||/barx');
   });
 
-  it('ignores a trailing slash in the mount path', () => {
-    expect(call(app, '/bar')).toBe('bar|/bar|');
+  it('mounts a location written with a trailing slash as a directory: the same prefix, its root redirected', () => {
+    expect(call(app, '/bar/')).toBe('bar|/bar|/');
     expect(call(app, '/bar/x')).toBe('bar|/bar|/x');
+    expect(call(app, '/bar')).toBe('301');
   });
 
   it('compares paths case-sensitively', () => {
@@ -60,6 +61,44 @@ describe('urlMap', () => {
     expect((res[2] as string[])[0]).toBe('foo|/app/foo|/x');
     expect(env.SCRIPT_NAME).toBe('/app');
     expect(env.PATH_INFO).toBe('/foo/x');
+  });
+
+  it('redirects a directory mount root to its trailing slash, keeping the query', () => {
+    const res = app(fakeEnv({ PATH_INFO: '/bar', QUERY_STRING: 'a=1&b=%20' })) as Response;
+    expect(res).toEqual([
+      301,
+      ['Location', '/bar/?a=1&b=%20', 'Content-Type', 'text/plain', 'Content-Length', '17'],
+      ['Moved Permanently'],
+    ]);
+    const hosted = urlMap({ 'http://bar.example.com/site/': reporter('site') });
+    expect((hosted(fakeEnv({ PATH_INFO: '/site', HTTP_HOST: 'bar.example.com' })) as Response)[1]).toContain('/site/');
+  });
+
+  it('redirects with 308 for methods other than GET and HEAD, so the method and body are kept', () => {
+    expect((app(fakeEnv({ PATH_INFO: '/bar', REQUEST_METHOD: 'HEAD' })) as Response)[0]).toBe(301);
+    const post = app(fakeEnv({ PATH_INFO: '/bar', REQUEST_METHOD: 'POST' })) as Response;
+    expect(post[0]).toBe(308);
+    expect(post[1].slice(0, 2)).toEqual(['Location', '/bar/']);
+  });
+
+  it('passes the root of a location without a trailing slash to its app, as Plack does', () => {
+    expect(call(app, '/foo')).toBe('foo|/foo|');
+    const file = urlMap({ '/robots.txt': reporter('robots') });
+    expect(call(file, '/robots.txt')).toBe('robots|/robots.txt|');
+  });
+
+  it('builds the redirect from SCRIPT_NAME, percent-encoded, under an outer mount', () => {
+    const inner = urlMap({ '/caf\xc3\xa9 x/': reporter('cafe') });
+    const outer = urlMap({ '/app/': inner });
+    const res = outer(fakeEnv({ PATH_INFO: '/app/caf\xc3\xa9 x' })) as Response;
+    expect(res[0]).toBe(301);
+    expect(res[1].slice(0, 2)).toEqual(['Location', '/app/caf%C3%A9%20x/']);
+    expect(call(outer, '/app')).toBe('301');
+  });
+
+  it('never redirects to another site when the location starts with several slashes', () => {
+    const res = urlMap({ '//evil.example/': reporter('x') })(fakeEnv({ PATH_INFO: '//evil.example' })) as Response;
+    expect(res[1].slice(0, 2)).toEqual(['Location', '/evil.example/']);
   });
 
   it('answers 404 Not Found when nothing matches', () => {

@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { optionError } from '@plank/core';
 
-const CODE = 'PLANK_ERR_SERVER_STATUS_ALLOW';
+const CODE = 'PLANK_ERR_SERVER_STATUS_LITE_OPTION';
 const WHERE = 'serverStatusLite()';
 const EXPECTED = 'must list IP addresses or CIDR ranges (127.0.0.1, 10.0.0.0/8, ::1, fd00::/8)';
 

@@ -6,11 +6,12 @@ import { collect } from './collect.js';
 import { jsonFormat, prometheusFormat, textFormat } from './formats.js';
 import { htmlFormat } from './html.js';
 
-const USAGE = `usage: plank-status --scoreboard DIR [--counter FILE] [--workers FILE] [--json | --format text|json|prometheus|openmetrics|html]
+const USAGE = `usage: plank-status --scoreboard DIR [--counter FILE] [--workers FILE] [--group-writable] [--json | --format text|json|prometheus|openmetrics|html]
 Prints the status page of a running server from its scoreboard directory, without HTTP.
   --scoreboard DIR   the middleware's scoreboard option (required)
   --counter FILE     the middleware's counterFile option: adds Total Accesses and Total kBytes
   --workers FILE     the prefork master's worker list (default: $PLANK_PREFORK_WORKERS)
+  --group-writable   trust a group-writable directory (the middleware's groupWritable option)
   --json             the same as --format json
 `;
 
@@ -57,6 +58,10 @@ export async function statusCommand(
       dir: values.scoreboard,
       ...(counterFile ? { counterFile } : {}),
       ...(values.workers ? { workersFile: values.workers } : {}),
+      groupWritable: values['group-writable'] === true,
+      // A command an operator runs (often as another user, with sudo) never writes: dead
+      // workers are counted from their slots, and the server folds and removes them.
+      readOnly: true,
     });
     const d = await collect(board, undefined);
     const page =
@@ -83,6 +88,7 @@ function parseStatusArgs(argv: string[]) {
       counter: { type: 'string' },
       counter_file: { type: 'string' },
       workers: { type: 'string' },
+      'group-writable': { type: 'boolean' },
       json: { type: 'boolean' },
       format: { type: 'string' },
       help: { type: 'boolean', short: 'h' },

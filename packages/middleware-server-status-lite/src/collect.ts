@@ -17,6 +17,11 @@ export type WorkerLine = {
   generation: number | undefined;
   requests: number;
   bytes: number;
+  /**
+   * `busy` or `idle` from the worker's slot; `starting` before its slot exists; `retiring`
+   * when the prefork master has started a newer generation (after a HUP).
+   */
+  state: 'starting' | 'idle' | 'busy' | 'retiring';
 };
 
 export type StatusData = {
@@ -57,6 +62,7 @@ export async function collect(
       generation: w.generation,
       requests: w.requests,
       bytes: w.bytes,
+      state: w.state === 'retiring' ? 'retiring' : status === undefined ? 'starting' : status === 'A' ? 'busy' : 'idle',
     };
   });
   return {

@@ -5,6 +5,7 @@ import { htmlFormat } from './html.js';
 import { pickFormat } from './server-status-lite.js';
 
 const line = (w: Partial<WorkerLine> & { pid: number }): WorkerLine => ({
+  state: w.status === undefined ? 'starting' : w.status === 'A' ? 'busy' : 'idle',
   status: undefined,
   remote_addr: undefined,
   host: undefined,
@@ -117,9 +118,10 @@ describe('the JSON document', () => {
       uri: '/slow?x=1',
       protocol: 'HTTP/1.1',
       ss: 3,
+      state: 'busy',
     });
     expect(doc.stats[1].uri).toBe('/caf\u00e9');
-    expect(doc.stats[2]).toEqual({ pid: 20062 });
+    expect(doc.stats[2]).toEqual({ pid: 20062, state: 'starting' });
     expect(JSON.parse(jsonFormat({ ...data, workers: undefined, totals: undefined }))).toEqual({
       Uptime: '1700000000',
       WARN: 'Scoreboard has been disabled',
@@ -157,6 +159,27 @@ describe('the HTML page', () => {
     expect(html).not.toContain('<img');
     expect(html).toContain('<td>/&#60;script&#62;alert(1)&#60;/script&#62;</td>');
     expect(html).toContain('<td>&#34;&#62;&#60;img src=x&#62;</td>');
+  });
+  it("draws each worker's state: busy, idle, starting, retiring", () => {
+    const html = htmlFormat(
+      {
+        ...data,
+        workers: [
+          line({ pid: 1, slot: 1, status: 'A', method: 'GET', uri: '/a' }),
+          line({ pid: 2, slot: 2, status: '_' }),
+          line({ pid: 3, slot: 3 }),
+          line({ pid: 4, slot: 4, status: 'A', method: 'GET', uri: '/b', state: 'retiring' }),
+        ],
+      },
+      5,
+    );
+    expect([...html.matchAll(/<span class="worker (\w+)" title="([^"]*)">/g)].map((m) => [m[1], m[2]])).toEqual([
+      ['busy', 'pid 1, slot 1: busy GET /a'],
+      ['idle', 'pid 2, slot 2: idle'],
+      ['starting', 'pid 3, slot 3: starting'],
+      ['retiring', 'pid 4, slot 4: retiring GET /b'],
+    ]);
+    expect(html).toContain('<tr class="retiring"><td>4</td><td>4</td><td>A</td><td>retiring</td>');
   });
 });
 

@@ -57,6 +57,8 @@ export function jsonFormat(d: StatusData): string {
       const v = w[k];
       if (k !== 'pid' && v !== undefined) o[k] = typeof v === 'string' ? utf8(v) : v;
     }
+    // Not a Perl key (clients written for Perl ignore it): starting, idle, busy or retiring.
+    o.state = w.state;
     return o;
   });
   return JSON.stringify(doc);

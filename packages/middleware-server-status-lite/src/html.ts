@@ -15,11 +15,12 @@ export function htmlFormat(d: StatusData, refresh: number): string {
   const rows: string[] = [];
   const squares: string[] = [];
   for (const w of d.workers ?? []) {
-    const state = w.status === 'A' ? 'busy' : w.status === undefined ? 'starting' : 'idle';
-    const title = `pid ${w.pid}${w.slot ? `, slot ${w.slot}` : ''}: ${w.status === 'A' ? `${utf8(w.method ?? '')} ${utf8(w.uri ?? '')}` : state}`;
+    const { state } = w;
+    const doing = w.status === 'A' ? `${utf8(w.method ?? '')} ${utf8(w.uri ?? '')}` : '';
+    const title = `pid ${w.pid}${w.slot ? `, slot ${w.slot}` : ''}: ${state}${doing ? ` ${doing}` : ''}`;
     squares.push(`<span class="worker ${state}" title="${escapeHtml(title)}">${escapeHtml(w.status ?? '.')}</span>`);
     rows.push(
-      `<tr class="${state}">${[w.pid, w.slot || '', w.status ?? '', w.remote_addr, w.host, w.method, w.uri, w.protocol, w.ss, w.requests].map(cell).join('')}</tr>`,
+      `<tr class="${state}">${[w.pid, w.slot || '', w.status ?? '', state, w.remote_addr, w.host, w.method, w.uri, w.protocol, w.ss, w.requests].map(cell).join('')}</tr>`,
     );
   }
   const summary: Array<[string, string | number]> = [];
@@ -45,6 +46,7 @@ dd { margin: 0; }
 .worker.busy { background: #e8590c; color: #fff; }
 .worker.idle { background: #2f9e44; color: #fff; }
 .worker.starting { background: #ced4da; }
+.worker.retiring { background: #868e96; color: #fff; }
 table { border-collapse: collapse; }
 th, td { text-align: left; padding: .2em .6em; border-bottom: 1px solid #dee2e6; font-family: monospace; }
 tr.busy td { background: #fff4e6; }
@@ -59,7 +61,7 @@ ${
   d.workers
     ? `<div id="grid" aria-label="workers">${squares.join('')}</div>
 <table id="workers">
-<thead><tr><th>pid</th><th>slot</th><th>status</th><th>remote_addr</th><th>host</th><th>method</th><th>uri</th><th>protocol</th><th>ss</th><th>requests</th></tr></thead>
+<thead><tr><th>pid</th><th>slot</th><th>status</th><th>state</th><th>remote_addr</th><th>host</th><th>method</th><th>uri</th><th>protocol</th><th>ss</th><th>requests</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>

@@ -12,7 +12,7 @@ const app = fileURLToPath(new URL('./fixtures/status-app.mjs', import.meta.url))
 // plankup finds `-s prefork` from its working directory: run it where the package resolves.
 const cwd = fileURLToPath(new URL('../../server-prefork/', import.meta.url));
 
-type Stat = { pid: number; status?: string; method?: string; uri?: string; ss?: number };
+type Stat = { pid: number; status?: string; method?: string; uri?: string; ss?: number; state: string };
 type Doc = { TotalAccesses: string; BusyWorkers: string; IdleWorkers: string; stats: Stat[] };
 
 let dir: string;
@@ -122,6 +122,9 @@ describe('under plankup -s prefork --max-workers=4', () => {
         d.stats.length === 4 && busyWith(d, '/slow') !== undefined && busyWith(d, '/server-status?json') !== undefined,
     );
     expect(Number(seen.BusyWorkers)).toBeGreaterThanOrEqual(1);
+    // The master lists one generation, so no worker is retiring; those without a slot yet are starting.
+    for (const s of seen.stats)
+      expect(s.state).toBe(s.status === 'A' ? 'busy' : s.status === '_' ? 'idle' : 'starting');
     const slowPid = seen.stats.find((s) => s.uri === '/slow')?.pid;
     const ss0 = seen.stats.find((s) => s.uri === '/slow')?.ss as number;
     await new Promise((r) => setTimeout(r, 1100));

@@ -14,8 +14,8 @@ describe('the README', () => {
     const state = await mkdtemp(join(tmpdir(), 'plank-readme-state-'));
     try {
       const file = join(dir, 'app.ts');
-      // The same code, with its state under a fresh directory instead of /tmp/myapp-status.
-      await writeFile(file, (code as string).replaceAll('/tmp/myapp-status', state));
+      // The same code, with its state under a fresh directory instead of /run/myapp.
+      await writeFile(file, (code as string).replaceAll('/run/myapp', state));
       const app = (await import(/* @vite-ignore */ file)).default as App;
       await testApp(
         app,

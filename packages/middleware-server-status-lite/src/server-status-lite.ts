@@ -1,7 +1,8 @@
 import {
+  check,
+  checkOptions,
   optionError,
   PlankError,
-  show,
   watchFinish,
   type App,
   type Env,
@@ -43,10 +44,27 @@ export type ServerStatusLiteOptions = {
    * @default 5
    */
   refresh?: number;
+  /**
+   * Trusts a group-writable scoreboard directory (see the trust model in @plank/scoreboard),
+   * for workers of several users sharing a group.
+   * @default false
+   */
+  groupWritable?: boolean;
 };
 
 const WHERE = 'serverStatusLite()';
-const KNOWN = new Set(['path', 'allow', 'scoreboard', 'counterFile', 'refresh']);
+const CODE = 'PLANK_ERR_SERVER_STATUS_LITE_OPTION';
+const SCHEMA = {
+  path: check.custom('must be a path starting with "/"', (v) =>
+    typeof v === 'string' && v.startsWith('/') ? v : undefined,
+  ),
+  // Which strings are addresses is compileAllow's to say.
+  allow: check.either(check.string, check.array(check.string)),
+  scoreboard: check.path,
+  counterFile: check.path,
+  refresh: check.integer({ min: 1, max: 86400 }),
+  groupWritable: check.boolean,
+};
 // A new response each time: a body filter further out may replace its body in place.
 const forbidden = (): Response => [403, ['Content-Type', 'text/plain'], ['Forbidden']];
 
@@ -102,47 +120,13 @@ function render(d: StatusData, format: Format, refresh: number): Response {
  * ```
  */
 export function serverStatusLite(options: ServerStatusLiteOptions): Middleware {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new PlankError(
-      'PLANK_ERR_SERVER_STATUS_OPTIONS',
-      `${WHERE}: expected an options object, got ${show(options)}`,
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key))
-      throw new PlankError(
-        'PLANK_ERR_SERVER_STATUS_OPTIONS',
-        `${WHERE}: unknown option ${show(key)} (known: ${[...KNOWN].join(', ')})`,
-      );
-  }
-  const { path, allow, counterFile } = options;
-  if (typeof path !== 'string' || !path.startsWith('/'))
-    throw optionError('PLANK_ERR_SERVER_STATUS_PATH', WHERE, 'path', path, 'must be a path starting with "/"');
-  const allowed = allow === undefined ? undefined : compileAllow(allow);
-  const refresh = options.refresh ?? 5;
-  if (!Number.isInteger(refresh) || refresh < 1 || refresh > 86400)
+  const o = checkOptions(WHERE, CODE, options, SCHEMA);
+  const { path, counterFile, refresh = 5 } = o;
+  if (path === undefined) throw optionError(CODE, WHERE, 'path', path, "is required (the status page's PATH_INFO)");
+  const allowed = o.allow === undefined ? undefined : compileAllow(o.allow);
+  if (counterFile !== undefined && o.scoreboard === undefined) {
     throw optionError(
-      'PLANK_ERR_SERVER_STATUS_REFRESH',
-      WHERE,
-      'refresh',
-      options.refresh,
-      'must be a whole number of seconds from 1 to 86400',
-    );
-  for (const key of ['scoreboard', 'counterFile'] as const) {
-    const v = options[key];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) {
-      throw optionError(
-        key === 'scoreboard' ? 'PLANK_ERR_SERVER_STATUS_SCOREBOARD' : 'PLANK_ERR_SERVER_STATUS_COUNTER_FILE',
-        WHERE,
-        key,
-        v,
-        'must be a non-empty path',
-      );
-    }
-  }
-  if (counterFile !== undefined && options.scoreboard === undefined) {
-    throw optionError(
-      'PLANK_ERR_SERVER_STATUS_COUNTER_FILE',
+      CODE,
       WHERE,
       'counterFile',
       counterFile,
@@ -151,17 +135,20 @@ export function serverStatusLite(options: ServerStatusLiteOptions): Middleware {
   }
   let board: Scoreboard | undefined;
   try {
-    board = options.scoreboard === undefined ? undefined : openScoreboard({ dir: options.scoreboard, counterFile });
+    // Checks the directories without creating anything: the slot file (and the directory)
+    // appear at the first request, so `plankup --check` writes nothing.
+    board =
+      o.scoreboard === undefined
+        ? undefined
+        : openScoreboard({ dir: o.scoreboard, counterFile, groupWritable: o.groupWritable });
   } catch (err) {
-    const code =
-      (err as PlankError).code === 'PLANK_ERR_SCOREBOARD_COUNTER_FILE'
-        ? 'PLANK_ERR_SERVER_STATUS_COUNTER_FILE'
-        : 'PLANK_ERR_SERVER_STATUS_SCOREBOARD';
+    // PLANK_ERR_SCOREBOARD_DIR (an untrusted or unwritable directory), told as this factory's.
+    const { code } = err as PlankError;
     throw new PlankError(code, `${WHERE}: ${(err as Error).message.replace(/^scoreboard\(\): /, '')}`, { cause: err });
   }
   if (!allowed) process.stderr.write(`[ServerStatus::Lite] 'allow' is not set: every request to ${path} gets 403\n`);
   const startedAt = Date.now();
-  // The slot opens now, not at the first request, so an idle worker is listed too.
+  // The slot's file is created at its first write (the first request), not now.
   const state = board ? workerState(board.slot()) : undefined;
 
   const statusPage = async (env: Env): Promise<Response> => {

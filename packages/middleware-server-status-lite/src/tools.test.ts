@@ -1,6 +1,7 @@
 // The outputs read by the programs that consume them: promtool, a headless Chromium, and
 // the plank-status command.
 import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,5 +153,33 @@ describe('plank-status', () => {
       1,
       `plank-status: no scoreboard directory at ${join(dir, 'nope')}\n`,
     ]);
+  });
+
+  it('refuses a directory others may write in one line, and reads a group-writable one with --group-writable', async () => {
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    // staff: a group of its own, not the owner's private group.
+    chownSync(shared, process.geteuid?.() ?? 0, 50);
+    chmodSync(shared, 0o770);
+    const refused = await run(process.execPath, [bin, '--scoreboard', shared]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^plank-status: scoreboard\\(\\): refusing the directory "${shared}" owned by uid \\d+ with mode 0770: [^\\n]+\\n$`,
+      ),
+    );
+    const read = await run(process.execPath, [bin, '--scoreboard', shared, '--group-writable']);
+    expect([read.code, read.stderr]).toEqual([0, '']);
+    expect(read.stdout).toContain('BusyWorkers: 0\nIdleWorkers: 0\n');
+  });
+
+  it('reads the directory of another user (as an operator with sudo) and writes nothing to it', async () => {
+    const theirs = join(dir, 'theirs');
+    mkdirSync(theirs, { mode: 0o700 });
+    chownSync(theirs, 65534, 65534);
+    const r = await run(process.execPath, [bin, '--scoreboard', theirs, '--counter', join(theirs, 'counter')]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^Total Accesses: 0\n/);
+    expect(readdirSync(theirs)).toEqual([]);
   });
 });

@@ -172,6 +172,37 @@ describe('scoreboard()', () => {
     }
   });
 
+  it("tells each listed worker's state: ready with a slot, starting without one, retiring from an older generation", async () => {
+    const idle = () => {
+      const c = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      children.push(c);
+      return c.pid as number;
+    };
+    const [fresh, old] = [idle(), idle()];
+    const writing = await runWriter(dir, 1, 0, true);
+    const workersFile = join(dir, 'workers.json');
+    await writeFile(
+      workersFile,
+      JSON.stringify({
+        master: process.pid,
+        startedAt: 1,
+        workers: [
+          { pid: writing.pid, slot: 1, generation: 3, startedAt: 1 },
+          { pid: fresh, slot: 2, generation: 3, startedAt: 2 },
+          { pid: old, slot: 3, generation: 2, startedAt: 3 },
+        ],
+      }),
+    );
+    const snap = await scoreboard({ dir, workersFile }).read();
+    expect(snap.workers.map((w) => [w.pid, w.state])).toEqual([
+      [writing.pid, 'ready'],
+      [fresh, 'starting'],
+      [old, 'retiring'],
+    ]);
+    // Without a master there is no one to say.
+    expect((await scoreboard({ dir }).read()).workers.map((w) => w.state)).toEqual([undefined]);
+  });
+
   it('reads the master list from PLANK_PREFORK_WORKERS and ignores a list it cannot parse', async () => {
     const workersFile = join(dir, 'workers.json');
     await writeFile(workersFile, '{"master": 1, "startedAt": 5, "work');
@@ -188,21 +219,24 @@ describe('scoreboard()', () => {
   });
 
   it.each([
-    [{ dir: '' }, 'PLANK_ERR_SCOREBOARD_DIR', /option "dir" must be a non-empty path, got ""/],
-    [
-      { dir: 'x', counterFile: 5 },
-      'PLANK_ERR_SCOREBOARD_COUNTER_FILE',
-      /option "counterFile" must be a non-empty path, got 5/,
-    ],
-    [
-      { dir: 'x', recordSize: 10 },
-      'PLANK_ERR_SCOREBOARD_RECORD_SIZE',
-      /option "recordSize" must be an integer from 112 to 65536, got 10/,
-    ],
-    [{ dir: 'x', size: 1 }, 'PLANK_ERR_SCOREBOARD_OPTIONS', /unknown option "size"/],
-  ])('refuses %j with %s', (options, code, message) => {
+    [{ dir: '' }, /option "dir" must be a non-empty path without NUL characters, got ""/],
+    [{}, /option "dir" is required \(the slot directory\), got undefined/],
+    ['/run/sb', /options must be an object, got "\/run\/sb"/],
+    [{ dir: 'x', counterFile: 5 }, /option "counterFile" must be a non-empty path without NUL characters, got 5/],
+    [{ dir: 'x', workersFile: '' }, /option "workersFile" must be a non-empty path/],
+    [{ dir: 'x', recordSize: 10 }, /option "recordSize" must be an integer from 112 to 65536, got 10/],
+    [{ dir: 'x', groupWritable: 'yes' }, /option "groupWritable" must be a boolean/],
+    [{ dir: 'x', size: 1 }, /unknown option "size" \(known options: dir, counterFile, /],
+    [{ dir: 'x', recordsize: 512 }, /unknown option "recordsize" \(did you mean "recordSize"\?; known options: /],
+  ])('refuses %j with PLANK_ERR_SCOREBOARD_OPTION', (options, message) => {
     expect(() => scoreboard(options as never)).toThrow(
-      expect.objectContaining({ code, message: expect.stringMatching(message) }),
+      expect.objectContaining({ code: 'PLANK_ERR_SCOREBOARD_OPTION', message: expect.stringMatching(message) }),
     );
+  });
+
+  it('takes recordSize and groupWritable as the strings a command line passes', async () => {
+    const board = scoreboard({ dir, recordSize: '256', groupWritable: 'false' } as never);
+    board.slot().update('_', 1, 1);
+    expect((await readFile(join(dir, `status_${process.pid}`))).length).toBe(256);
   });
 });

@@ -1,6 +1,7 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeHeader, HEADER, seal } from './record.js';
+import { replaceFile } from './safe-fs.js';
 
 /** This process's slot: the only writer of its file. */
 export type Slot = {
@@ -13,8 +14,9 @@ export type Slot = {
   readonly bytes: number;
   /**
    * Rewrites the record: the new payload, with `requests` and `bytes` added to this worker's
-   * counters, in one positioned write. Never throws: a failed write is reported once on
-   * stderr and the slot goes quiet, because a status page must never break the requests.
+   * counters, in one positioned write. The first update creates the file (and the directory).
+   * Never throws: a failed write is reported once on stderr and the slot goes quiet, because
+   * a status page must never break the requests.
    */
   update(payload: string, requests?: number, bytes?: number): void;
   /** Closes the file; it stays on disk so that a reader can fold its counters in. */
@@ -26,37 +28,54 @@ export function slotFileName(pid: number): string {
   return `status_${pid}`;
 }
 
-export function openSlot(dir: string, recordSize: number, slotId: number, startedAt: number): Slot {
+/**
+ * Where and how a slot file is made: `prepare` creates and checks the directory (it throws
+ * when the directory cannot be trusted), `mode` is the file's permission bits.
+ */
+export type SlotPlace = { dir: string; mode: number; prepare: () => void };
+
+export function openSlot(place: SlotPlace, recordSize: number, slotId: number, startedAt: number): Slot {
   const pid = process.pid;
-  const path = join(dir, slotFileName(pid));
+  const path = join(place.dir, slotFileName(pid));
   const buf = Buffer.alloc(recordSize);
   encodeHeader(buf, pid, slotId, startedAt);
-  // A slot file of this pid can only be left over from a dead process that had the same pid.
-  let fd: number | undefined = openSync(path, 'w', 0o644);
+  // Opened at the first update, not when asked for: building an app (`plankup --check`)
+  // writes nothing. `null` once it failed: the slot stays quiet.
+  let fd: number | undefined | null;
   let requests = 0;
   let bytes = 0;
-  const write = (length: number): void => {
-    if (fd === undefined) return;
-    try {
-      // writeSync, not fs.write: measured on this machine, a 200-byte pwrite to the page cache
-      // costs ~1 µs of CPU, while the async call costs ~16 µs (thread pool hop and callback)
-      // and would need a queue to keep two updates of one request in order.
-      writeSync(fd, buf, 0, length, 0);
-    } catch (err) {
-      process.stderr.write(
-        `scoreboard: cannot write ${path}; this worker stops updating it: ${(err as Error).message}\n`,
-      );
+  const fail = (err: unknown): void => {
+    process.stderr.write(
+      `scoreboard: cannot write ${path}; this worker stops updating it: ${(err as Error).message}\n`,
+    );
+    if (typeof fd === 'number') {
       try {
         closeSync(fd);
       } catch {
         // already gone
       }
-      fd = undefined;
+    }
+    fd = null;
+  };
+  const write = (length: number): void => {
+    if (fd === null) return;
+    try {
+      if (fd === undefined) {
+        place.prepare();
+        // A new file of ours renamed over the name: a symlink planted there is replaced, its
+        // target never opened. A file of this pid can only be left by a dead process.
+        // The whole record once, so the file has its fixed size from the start.
+        fd = replaceFile(path, buf, place.mode, true);
+        return;
+      }
+      // writeSync, not fs.write: measured on this machine, a 200-byte pwrite to the page cache
+      // costs ~1 µs of CPU, while the async call costs ~16 µs (thread pool hop and callback)
+      // and would need a queue to keep two updates of one request in order.
+      writeSync(fd, buf, 0, length, 0);
+    } catch (err) {
+      fail(err);
     }
   };
-  // The whole record once, so the file has its fixed size from the start.
-  seal(buf, 0, 0, '');
-  write(buf.length);
   return {
     pid,
     path,
@@ -73,9 +92,8 @@ export function openSlot(dir: string, recordSize: number, slotId: number, starte
       write(seal(buf, requests, bytes, payload));
     },
     close() {
-      if (fd === undefined) return;
-      closeSync(fd);
-      fd = undefined;
+      if (typeof fd === 'number') closeSync(fd);
+      fd = null;
     },
   };
 }

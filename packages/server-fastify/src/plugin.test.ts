@@ -153,6 +153,23 @@ describe('plankPlugin', () => {
     expect(badEscape.text).toContain('FST_ERR_BAD_URL');
   });
 
+  it('mounts a prefix with a trailing slash as a directory, redirecting its root there with the query', async () => {
+    const port = await start((f) => {
+      f.register(plankPlugin(echo, { prefix: '/site/' }));
+      f.register(plankPlugin(echo, { prefix: '/b/' }), { prefix: '/a' });
+    });
+    const request = socketRequester(port);
+    const root = await request('/site?x=1');
+    expect(root.status).toBe(301);
+    expect(root.headers.location).toBe('/site/?x=1');
+    expect((await request('/site', { method: 'POST', body: 'x' })).status).toBe(308);
+    expect(JSON.parse((await request('/site/')).text)).toMatchObject({ script: '/site', path: '/' });
+    expect(JSON.parse((await request('/site/page')).text)).toMatchObject({ script: '/site', path: '/page' });
+    expect((await request('/a/b')).headers.location).toBe('/a/b/');
+    expect(JSON.parse((await request('/a/b/x')).text)).toMatchObject({ script: '/a/b', path: '/x' });
+    expect(JSON.parse((await request('/a/b/')).text)).toMatchObject({ script: '/a/b', path: '/' });
+  });
+
   it('routes only the methods it is given', async () => {
     const port = await start((f) => f.register(plankPlugin(echo, { prefix: '/ro', methods: ['GET', 'HEAD'] })));
     const request = socketRequester(port);
@@ -163,11 +180,13 @@ describe('plankPlugin', () => {
   it('rejects bad options when called, naming the option and the value', () => {
     const bad: Array<[unknown, string]> = [
       [{ prefix: 'legacy' }, 'option "prefix" must be "" or a path starting with "/"'],
-      [{ prefix: '/legacy/' }, '"/legacy/"'],
+      [{ prefix: '/legacy//' }, '"/legacy//"'],
+      [{ prefix: '/' }, 'option "prefix" must be "" or a path'],
       [{ prefix: '/user/:id' }, '"/user/:id"'],
       [{ errors: 'stderr' }, 'option "errors" must have a write(string) method, got "stderr"'],
       [{ methods: ['get'] }, 'option "methods"'],
-      ['/x', 'option "options" must be an object'],
+      ['/x', 'options must be an object'],
+      [{ prefx: '/x' }, 'unknown option "prefx" (did you mean "prefix"?'],
     ];
     for (const [options, message] of bad) {
       let error: unknown;
@@ -177,7 +196,7 @@ describe('plankPlugin', () => {
         error = err;
       }
       expect(error).toBeInstanceOf(PlankError);
-      expect(error).toMatchObject({ code: 'PLANK_ERR_FASTIFY_OPTION' });
+      expect(error).toMatchObject({ code: 'PLANK_ERR_SERVER_FASTIFY_OPTION' });
       expect((error as Error).message).toContain(message);
     }
     expect(() => plankPlugin('app.ts' as never)).toThrow(expect.objectContaining({ code: 'PLANK_ERR_FASTIFY_APP' }));
@@ -186,6 +205,6 @@ describe('plankPlugin', () => {
   it('fails registration when the register prefix holds route parameters', async () => {
     fastify = Fastify();
     fastify.register(plankPlugin(echo), { prefix: '/t/:tenant' });
-    await expect(fastify.ready()).rejects.toMatchObject({ code: 'PLANK_ERR_FASTIFY_OPTION' });
+    await expect(fastify.ready()).rejects.toMatchObject({ code: 'PLANK_ERR_SERVER_FASTIFY_OPTION' });
   });
 });

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type BoundHandle, createServerHandle } from '@plank/server-node';
 import { socketRequester, until } from '@plank/test';
 import { adopt, bin, fixtureApp, hooksApp, get, reap, run, startMaster, type Proc } from './helpers.fixture.js';
-import { type BoundHandle, serverHandleFactory } from './node-private.js';
 import type { WorkerInfo } from './protocol.js';
 
 // plankup itself (built like every package before the tests run).
@@ -223,11 +223,11 @@ describe('plank-prefork', () => {
 
   it('under Server::Starter serves on the inherited descriptor, and gives up after one failure when the app cannot start', async () => {
     // Bound, not listening, never polled here: as start_server hands it over, minus listen().
-    const create = serverHandleFactory();
+    const create = createServerHandle;
     if (create === undefined) throw new Error('this Node has no net._createServerHandle');
     const held = create('127.0.0.1', 0, 4) as BoundHandle;
     const bound: { port?: number } = {};
-    held.getsockname?.(bound);
+    held.getsockname(bound);
     const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
     const broken = join(dir, 'broken');
     const env = {

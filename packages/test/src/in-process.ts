@@ -4,6 +4,7 @@ import { bodyChunks, chunkLength, discardBody, statusWithoutBody } from '@plank/
 import type { App, AppResult, Body, Chunk, Env, ErrorStream, FinishInfo, Headers, Response, Writer } from '@plank/core';
 import { buildEnv } from '@plank/server-node';
 import type { RequestLike } from '@plank/server-node';
+import { checkInit } from './request-init.js';
 import { flatHeaders, hasHeader, makeResponse } from './types.js';
 import type { TestRequestInit, TestResponse } from './types.js';
 
@@ -23,7 +24,8 @@ export type InProcessOptions = {
  * const env = testEnv('/a%20b?x=1', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hi' });
  * ```
  */
-export function testEnv(path = '/', init: TestRequestInit = {}, options: InProcessOptions = {}): Env {
+export function testEnv(path = '/', given: TestRequestInit = {}, options: InProcessOptions = {}): Env {
+  const init = checkInit(path, given, 'inprocess');
   const rawHeaders = flatHeaders(init.headers);
   if (!hasHeader(rawHeaders, 'host')) rawHeaders.unshift('Host', 'localhost');
   const body =

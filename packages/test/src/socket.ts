@@ -1,9 +1,10 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import type { App } from '@plank/core';
+import { type App, PlankError, show } from '@plank/core';
 import { serve } from '@plank/server-node';
 import type { ServeOptions, ServerHandle } from '@plank/server-node';
 import { flatHeaders, hasHeader, makeResponse } from './types.js';
+import { checkInit, TEST_OPTION } from './request-init.js';
 import type { Requester, TestResponse } from './types.js';
 
 /**
@@ -21,9 +22,13 @@ export function listen(app: App, options: ServeOptions = {}): Promise<ServerHand
   return serve(app, { host: '127.0.0.1', port: 0, ...options });
 }
 
-/** A Requester over a real socket: one connection per request, headers sent exactly as given (repeats kept). */
+/**
+ * A Requester over a real socket: one connection per request, headers sent exactly as given
+ * (repeats kept), from the `remoteAddr` given (a loopback address; any other is an error).
+ */
 export function socketRequester(port: number): Requester {
-  return function requestOverSocket(path, init = {}) {
+  return async function requestOverSocket(path, given) {
+    const init = checkInit(path, given, 'server');
     const headers = flatHeaders(init.headers);
     // node does not add Host itself when headers are given as a flat list.
     if (!hasHeader(headers, 'host')) headers.unshift('Host', `127.0.0.1:${port}`);
@@ -38,8 +43,9 @@ export function socketRequester(port: number): Requester {
     return new Promise<TestResponse>((resolve, reject) => {
       // agent: false gives each request its own connection, so a test never sees a
       // response on a socket another test left in a strange state.
+      const options = { host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers, agent: false };
       const req = httpRequest(
-        { host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers, agent: false },
+        init.remoteAddr === undefined ? options : { ...options, localAddress: init.remoteAddr },
         (res) => {
           const parts: Buffer[] = [];
           res.on('data', (c: Buffer) => parts.push(c));
@@ -52,7 +58,17 @@ export function socketRequester(port: number): Requester {
           );
         },
       );
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EADDRNOTAVAIL' || init.remoteAddr === undefined) return reject(err);
+        // Linux routes all of 127.0.0.0/8 to lo; macOS has only 127.0.0.1 until an alias is added.
+        reject(
+          new PlankError(
+            TEST_OPTION,
+            `request(${show(path)}, init): option "remoteAddr" ${show(init.remoteAddr)} is not an address of this machine, so the client cannot bind it (add it to the loopback interface, or run the test in-process)`,
+            { cause: err },
+          ),
+        );
+      });
       req.end(body);
     });
   };

@@ -6,7 +6,11 @@ export type TestRequestInit = {
   headers?: Record<string, string | string[]> | string[];
   /** Sent as is; a string goes out as UTF-8. Content-Length is added unless a header sets it. */
   body?: string | Uint8Array;
-  /** REMOTE_ADDR in-process; over a socket the peer is always 127.0.0.1. @default '127.0.0.1' */
+  /**
+   * REMOTE_ADDR. In-process any string; over a socket the client binds it as its own address,
+   * so it must be a loopback IPv4 address (`127.0.0.2`), and any other fails with
+   * `PLANK_ERR_TEST_OPTION`. @default '127.0.0.1'
+   */
   remoteAddr?: string;
 };
 

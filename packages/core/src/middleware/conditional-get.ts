@@ -1,8 +1,8 @@
 import { get, remove } from '../headers.js';
 import { responseCb } from '../response-cb.js';
 import type { Headers, Middleware } from '../types.js';
-import { discardBody } from './discard.js';
-import { checkOptions } from './options.js';
+import { discardBody } from '../discard.js';
+import { CORE_OPTION, checkOptions } from '../options.js';
 
 /** ConditionalGET takes no options; the type exists so every middleware has one. */
 export type ConditionalGetOptions = Record<never, never>;
@@ -25,7 +25,7 @@ const DROPPED_ON_304 = ['Content-Type', 'Content-Length', 'Content-Range', 'Cont
  * ```
  */
 export function conditionalGet(options?: ConditionalGetOptions): Middleware {
-  checkOptions('ConditionalGET', options, []);
+  checkOptions('ConditionalGET', CORE_OPTION, options, {});
   return (app) =>
     function conditionalGetApp(env) {
       const method = env.REQUEST_METHOD;

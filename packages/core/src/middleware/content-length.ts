@@ -3,8 +3,8 @@ import { chunkLength, isFileBody } from '../body.js';
 import { has } from '../headers.js';
 import { responseCb } from '../response-cb.js';
 import type { Body, Middleware } from '../types.js';
-import { statusWithoutBody } from './discard.js';
-import { checkOptions } from './options.js';
+import { statusWithoutBody } from '../discard.js';
+import { CORE_OPTION, checkOptions } from '../options.js';
 
 /** ContentLength takes no options; the type exists so every middleware has one. */
 export type ContentLengthOptions = Record<never, never>;
@@ -23,7 +23,7 @@ export type ContentLengthOptions = Record<never, never>;
  * ```
  */
 export function contentLength(options?: ContentLengthOptions): Middleware {
-  checkOptions('ContentLength', options, []);
+  checkOptions('ContentLength', CORE_OPTION, options, {});
   return (app) =>
     function contentLengthApp(env) {
       if (env.REQUEST_METHOD === 'HEAD') return app(env);

@@ -2,8 +2,8 @@ import { has } from '../headers.js';
 import { responseCb } from '../response-cb.js';
 import type { Middleware } from '../types.js';
 import { lengthOf } from './content-length.js';
-import { discardBody, statusWithoutBody } from './discard.js';
-import { checkOptions } from './options.js';
+import { discardBody, statusWithoutBody } from '../discard.js';
+import { CORE_OPTION, checkOptions } from '../options.js';
 
 /** Head takes no options; the type exists so every middleware has one. */
 export type HeadOptions = Record<never, never>;
@@ -25,7 +25,7 @@ const dropAll = (): null => null;
  * ```
  */
 export function head(options?: HeadOptions): Middleware {
-  checkOptions('Head', options, []);
+  checkOptions('Head', CORE_OPTION, options, {});
   return (app) =>
     function headApp(env) {
       if (env.REQUEST_METHOD !== 'HEAD') return app(env);

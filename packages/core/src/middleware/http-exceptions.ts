@@ -1,8 +1,8 @@
-import { optionError, PlankError, show } from '../errors.js';
+import { PlankError, show } from '../errors.js';
 import type { Env, Headers, Middleware, Response } from '../types.js';
-import { catchErrors } from './catch.js';
-import { checkOptions, OPTIONS_CODE } from './options.js';
-import { statusText } from './status-text.js';
+import { catchErrors } from '../catch.js';
+import { CORE_OPTION, check, checkOptions } from '../options.js';
+import { statusText } from '../status-text.js';
 
 /**
  * An error that is an HTTP answer: `throw new HttpException(404)` anywhere below the
@@ -67,9 +67,7 @@ export type HttpExceptionsOptions = {
  * ```
  */
 export function httpExceptions(options?: HttpExceptionsOptions): Middleware {
-  const { rethrow = false } = checkOptions('HTTPExceptions', options, ['rethrow']);
-  if (typeof rethrow !== 'boolean')
-    throw optionError(OPTIONS_CODE, 'HTTPExceptions', 'rethrow', rethrow, 'must be a boolean');
+  const { rethrow = false } = checkOptions('HTTPExceptions', CORE_OPTION, options, { rethrow: check.boolean });
   return (app) =>
     function httpExceptionsApp(env: Env) {
       return catchErrors(

@@ -30,4 +30,33 @@ describe('the core middleware registry', () => {
       /enable\("Head"\): Head: unknown option "verbose"/,
     );
   });
+
+  it('rejects every bad option of a core middleware with PLANK_ERR_CORE_OPTION, suggesting a near name', () => {
+    const cases: Array<[string, unknown, string]> = [
+      ['StackTrace', { noPrintError: true }, 'unknown option "noPrintError" (did you mean "noPrintErrors"?'],
+      ['StackTrace', { noPrintErrors: 'yes' }, 'option "noPrintErrors" must be a boolean'],
+      ['HTTPExceptions', { rethrow: 2 }, 'option "rethrow" must be a boolean'],
+      ['Runtime', { headername: 'X-T' }, 'unknown option "headername" (did you mean "headerName"?'],
+      ['Lint', { strict: true }, 'unknown option "strict" (it takes no options)'],
+      ['ConditionalGET', 'etag', 'options must be an object, got "etag"'],
+    ];
+    for (const [name, options, message] of cases) {
+      expect(() => builder(({ enable }) => void enable(name, options))).toThrow(
+        expect.objectContaining({ code: 'PLANK_ERR_CORE_OPTION', message: expect.stringContaining(message) }),
+      );
+    }
+  });
+
+  it('takes the boolean strings the command line passes, as plankup -M and --enable do', async () => {
+    const app = builder(({ enable }) => {
+      enable('StackTrace', { noPrintErrors: 'true' });
+      return () => {
+        throw new Error('boom');
+      };
+    });
+    const errors: string[] = [];
+    const res = (await app(fakeEnv({ 'psgi.errors': { write: (s: string) => errors.push(s) } }))) as Response;
+    expect(res[0]).toBe(500);
+    expect(errors).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import type { MiddlewareFactory } from '../builder.js';
+import type { MiddlewareFactory } from '../types.js';
 import { conditionalGet } from './conditional-get.js';
 import { contentLength } from './content-length.js';
 import { head } from './head.js';

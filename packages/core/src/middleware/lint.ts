@@ -1,6 +1,6 @@
 import { lint } from '../lint.js';
 import type { Middleware } from '../types.js';
-import { checkOptions } from './options.js';
+import { CORE_OPTION, checkOptions } from '../options.js';
 
 /** Lint takes no options; the type exists so every middleware has one. */
 export type LintOptions = Record<never, never>;
@@ -19,6 +19,6 @@ export type LintOptions = Record<never, never>;
  * ```
  */
 export function lintMiddleware(options?: LintOptions): Middleware {
-  checkOptions('Lint', options, []);
+  checkOptions('Lint', CORE_OPTION, options, {});
   return lint;
 }

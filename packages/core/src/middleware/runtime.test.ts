@@ -29,7 +29,7 @@ describe('Runtime', () => {
       });
       expect.unreachable();
     } catch (err) {
-      expect((err as PlankError).code).toBe('PLANK_ERR_MIDDLEWARE_OPTIONS');
+      expect((err as PlankError).code).toBe('PLANK_ERR_CORE_OPTION');
     }
   });
 });

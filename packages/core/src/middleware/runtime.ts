@@ -1,13 +1,17 @@
-import { optionError } from '../errors.js';
 import { set } from '../headers.js';
 import { responseCb } from '../response-cb.js';
 import type { Middleware } from '../types.js';
-import { checkOptions, OPTIONS_CODE } from './options.js';
+import { CORE_OPTION, check, checkOptions } from '../options.js';
 
 export type RuntimeOptions = {
   /** The response header that carries the time. @default 'X-Runtime' */
   headerName?: string;
 };
+
+// Lint's rule for header names: an RFC 9110 token that starts with a letter and does not end in - or _.
+const HEADER_NAME = check.custom('must be a header name (a token starting with a letter)', (v) =>
+  typeof v === 'string' && /^[A-Za-z][!#$%&'*+.^`|~0-9A-Za-z_-]*$/.test(v) && !/[-_]$/.test(v) ? v : undefined,
+);
 
 /**
  * Sets a header (`X-Runtime`) to the seconds, with 6 decimals, between the request
@@ -22,20 +26,7 @@ export type RuntimeOptions = {
  * ```
  */
 export function runtime(options?: RuntimeOptions): Middleware {
-  const { headerName = 'X-Runtime' } = checkOptions('Runtime', options, ['headerName']);
-  if (
-    typeof headerName !== 'string' ||
-    !/^[A-Za-z][!#$%&'*+.^`|~0-9A-Za-z_-]*$/.test(headerName) ||
-    /[-_]$/.test(headerName)
-  ) {
-    throw optionError(
-      OPTIONS_CODE,
-      'Runtime',
-      'headerName',
-      headerName,
-      'must be a header name (a token starting with a letter)',
-    );
-  }
+  const { headerName = 'X-Runtime' } = checkOptions('Runtime', CORE_OPTION, options, { headerName: HEADER_NAME });
   return (app) =>
     function runtimeApp(env) {
       const start = performance.now();

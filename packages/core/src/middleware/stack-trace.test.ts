@@ -65,7 +65,7 @@ describe('StackTrace', () => {
 
   it('rejects a non-boolean noPrintErrors when created', () => {
     expect(() => stackTrace({ noPrintErrors: 'yes' as never })).toThrow(
-      /StackTrace: option "noPrintErrors" must be a boolean, got "yes"/,
+      'StackTrace: option "noPrintErrors" must be a boolean (or "true", "false", "1", "0"), got "yes"',
     );
   });
 });

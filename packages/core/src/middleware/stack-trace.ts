@@ -1,8 +1,8 @@
-import { optionError, show } from '../errors.js';
+import { show } from '../errors.js';
 import { escapeHtml } from '../html.js';
 import type { Env, Middleware, Response } from '../types.js';
-import { catchErrors } from './catch.js';
-import { checkOptions, OPTIONS_CODE } from './options.js';
+import { catchErrors } from '../catch.js';
+import { CORE_OPTION, check, checkOptions } from '../options.js';
 
 export type StackTraceOptions = {
   /** Do not write the trace to `psgi.errors` (the response still carries it). @default false */
@@ -24,9 +24,7 @@ export type StackTraceOptions = {
  * ```
  */
 export function stackTrace(options?: StackTraceOptions): Middleware {
-  const { noPrintErrors = false } = checkOptions('StackTrace', options, ['noPrintErrors']);
-  if (typeof noPrintErrors !== 'boolean')
-    throw optionError(OPTIONS_CODE, 'StackTrace', 'noPrintErrors', noPrintErrors, 'must be a boolean');
+  const { noPrintErrors = false } = checkOptions('StackTrace', CORE_OPTION, options, { noPrintErrors: check.boolean });
   return (app) =>
     function stackTraceApp(env) {
       return catchErrors(

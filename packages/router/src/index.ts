@@ -1,0 +1,2 @@
+export type { RouteParams } from './params.js';
+export { type RouteHandler, type RouterDSL, type RouterOptions, router } from './router.js';

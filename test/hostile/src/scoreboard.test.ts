@@ -113,17 +113,21 @@ describe('a hostile scoreboard directory', () => {
     expect(peakRss(s.pid) - before).toBeLessThan(64 * 1024);
     // Not ours, so never removed either: an operator finds them where they were planted.
     expect(readdirSync(join(state, 'sb')).filter((n) => planted.includes(n))).toEqual(planted);
-    // And plank-status reads the same directory without hanging.
-    const status = spawnSync(
-      process.execPath,
-      [
-        fileURLToPath(new URL('../../../packages/middleware-server-status-lite/dist/bin.js', import.meta.url)),
-        '--scoreboard',
-        join(state, 'sb'),
-      ],
-      { encoding: 'utf8', timeout: 10_000 },
-    );
-    expect(status.status).toBe(0);
+    // And plank-status reads the same directory without hanging. The worker's slot turns idle
+    // once the last response has left (a finish handler), so a reader may first see it busy.
+    const status = await until(() => {
+      const run = spawnSync(
+        process.execPath,
+        [
+          fileURLToPath(new URL('../../../packages/middleware-server-status-lite/dist/bin.js', import.meta.url)),
+          '--scoreboard',
+          join(state, 'sb'),
+        ],
+        { encoding: 'utf8', timeout: 10_000 },
+      );
+      expect(run.status).toBe(0);
+      return run.stdout.includes(`${s.pid} _ 127.0.0.1`) ? run : undefined;
+    }, 'plank-status to show the worker idle');
     expect(status.stdout).toContain(`${s.pid} _ 127.0.0.1`);
   });
 });

@@ -26,21 +26,27 @@ export type FcgiEnvOptions = {
  * - `SCRIPT_NAME` `/` becomes `''` (PSGI: the root is the empty string).
  * - `psgi.url_scheme` is `https` when `HTTPS` is `on` or `1`; `HTTP_CONTENT_TYPE` and
  *   `HTTP_CONTENT_LENGTH` are dropped; Apache's bare `Authorization` param becomes
- *   `HTTP_AUTHORIZATION`. Missing `SERVER_NAME`, `SERVER_PORT`, `SERVER_PROTOCOL` or
+ *   `HTTP_AUTHORIZATION`; params whose names cannot be env keys (lower case, `_`: a web server's
+ *   own environment) are left out. Missing `SERVER_NAME`, `SERVER_PORT`, `SERVER_PROTOCOL` or
  *   `REMOTE_ADDR` (a raw client such as `cgi-fcgi`) get `localhost`, `80`, `HTTP/1.0` and `''`.
  */
+const CGI_NAME = /^[A-Z][A-Z0-9_]*$/;
+
 export function buildFcgiEnv(params: ReadonlyArray<readonly [string, string]>, options: FcgiEnvOptions): Env {
   const env: Record<string, unknown> = {};
   for (const [name, value] of params) {
+    // Only names an env key can have: web servers also pass their own environment (Apache its
+    // PATH, cgi-fcgi everything down to `_`), which SPEC.md's env has no room for.
+    if (!CGI_NAME.test(name)) {
+      if (name === 'Authorization') env.HTTP_AUTHORIZATION ??= value;
+      continue;
+    }
     // nginx sends a repeated request header as a repeated param; PSGI joins them with ", ".
     const seen = env[name];
     env[name] = typeof seen === 'string' && name.startsWith('HTTP_') ? `${seen}, ${value}` : value;
   }
   delete env.HTTP_CONTENT_TYPE;
   delete env.HTTP_CONTENT_LENGTH;
-  if (env.HTTP_AUTHORIZATION === undefined && typeof env.Authorization === 'string') {
-    env.HTTP_AUTHORIZATION = env.Authorization;
-  }
   if (env.CONTENT_LENGTH === '') delete env.CONTENT_LENGTH;
   if (env.CONTENT_TYPE === '') delete env.CONTENT_TYPE;
 

@@ -78,6 +78,7 @@ export function configFor(w: Worker, s: Settings, listeners: Listener[], workers
     timeout: s.timeout,
     gracefulTimeout: s.gracefulTimeout,
     workers,
+    ...(s.transport === undefined ? {} : { transport: s.transport }),
   };
 }
 

@@ -1,4 +1,4 @@
 export { prefork, plankServer, type PreforkServer } from './prefork.js';
-export { fromCommandLine, type PreforkOptions } from './options.js';
+export { fromCommandLine, type PreforkOptions, type WorkerTransport } from './options.js';
 export { onWorkerStart, onWorkerExit, type WorkerHook, type WorkerHookInfo } from './hooks.js';
 export type { WorkerInfo } from './protocol.js';

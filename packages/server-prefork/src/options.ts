@@ -52,14 +52,35 @@ export type PreforkOptions = {
   signals?: boolean | 'control';
   /** The environment read for `SERVER_STARTER_PORT` / `SERVER_STARTER_GENERATION`. @default process.env */
   env?: Record<string, string | undefined>;
+  /**
+   * The server each worker runs on the shared sockets, by module: HTTP (server-node's `serve`)
+   * unless another transport is named, such as `@plank/server-fcgi`'s FastCGI. Everything else
+   * (signals, backoff, hooks, the workers file, the scoreboard) stays the master's.
+   * @default server-node's HTTP server
+   */
+  transport?: WorkerTransport;
+};
+
+/**
+ * A worker's server other than HTTP: `module` (a URL or path a worker can import) exports
+ * `export`, a function `(app, { fd, multiprocess, harakiri, gracefulTimeout, ...options })`
+ * that serves on the inherited descriptor and resolves with `{ server, close(options?) }`.
+ */
+export type WorkerTransport = {
+  module: string;
+  export: string;
+  options?: Record<string, unknown>;
+  /** The URL scheme of its addresses in start-up lines (`fcgi`). @default 'http' */
+  scheme?: string;
 };
 
 /** Every option with its default applied, as the master uses them. */
-export type Settings = Required<Omit<PreforkOptions, 'listen' | 'pidFile' | 'workersFile' | 'env'>> & {
+export type Settings = Required<Omit<PreforkOptions, 'listen' | 'pidFile' | 'workersFile' | 'env' | 'transport'>> & {
   listen: ListenSpec[];
   pidFile: string | undefined;
   workersFile: string | undefined;
   env: Record<string, string | undefined>;
+  transport: WorkerTransport | undefined;
 };
 
 /** Every bad option of this package, `prefork()`'s and the command line's (`--max-workers=0`). */
@@ -104,6 +125,17 @@ const schema = {
   env: check.custom('must be an object of strings', (v) =>
     typeof v === 'object' && v !== null ? (v as Record<string, string | undefined>) : undefined,
   ),
+  transport: check.custom(
+    'must be { module, export, options?, scheme? } (module and export non-empty strings, scheme a URL scheme)',
+    (v) => {
+      const t = v as WorkerTransport | null;
+      if (typeof t !== 'object' || t === null || check.path.parse(t.module) === undefined) return undefined;
+      if (typeof t.export !== 'string' || t.export === '') return undefined;
+      if (t.scheme !== undefined && (typeof t.scheme !== 'string' || !/^[a-z][a-z0-9+.-]*$/.test(t.scheme)))
+        return undefined;
+      return t.options === undefined || (typeof t.options === 'object' && t.options !== null) ? t : undefined;
+    },
+  ),
 };
 
 /** Validates {@link PreforkOptions} once and fills in the defaults; throws `PLANK_ERR_SERVER_PREFORK_OPTION`. */
@@ -143,6 +175,7 @@ export function settings(options: PreforkOptions): Settings {
     errors,
     signals: o.signals ?? true,
     env,
+    transport: o.transport,
   };
 }
 

@@ -37,7 +37,9 @@ export async function prefork(options: PreforkOptions): Promise<PreforkServer> {
 async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
   const starter = s.env.SERVER_STARTER_PORT;
   const listeners = starter !== undefined ? adoptListeners(starterListeners(starter)) : await openListeners(s.listen);
-  const urls = listeners.map((l) => l.url);
+  // A transport other than HTTP names its own scheme (fcgi://host:port/).
+  const scheme = s.transport?.scheme;
+  const urls = listeners.map((l) => (scheme === undefined ? l.url : l.url.replace(/^http:/, `${scheme}:`)));
   if (starter !== undefined) {
     s.log(
       `prefork: Server::Starter generation ${s.env.SERVER_STARTER_GENERATION ?? '(unset)'}, inherited ${starter} (--port/--listen ignored)`,

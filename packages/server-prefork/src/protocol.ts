@@ -1,3 +1,4 @@
+import type { WorkerTransport } from './options.js';
 import type { AppSource } from '@plank/core';
 import type { MasterWorker } from '@plank/scoreboard';
 
@@ -21,6 +22,8 @@ export type WorkerConfig = {
   timeout: number;
   gracefulTimeout: number;
   workers: WorkerInfo[];
+  /** A server other than HTTP (prefork's `transport` option). */
+  transport?: WorkerTransport;
 };
 
 /** `stop.timeout`: ms before the worker cuts the connections still open. */

@@ -12,6 +12,7 @@ import type { App, AppResult, AppSource, Env } from '@plank/core';
 import { serve } from '@plank/server-node';
 import type { ServerHandle } from '@plank/server-node';
 import { hooks, type WorkerHookInfo } from './hooks.js';
+import type { WorkerTransport } from './options.js';
 import type { ToMaster, ToWorker, WorkerConfig, WorkerInfo } from './protocol.js';
 
 // The listening sockets this worker inherited (descriptor numbers), whether or not it ever
@@ -21,7 +22,9 @@ delete process.env.PLANK_PREFORK_FDS;
 let config: WorkerConfig | undefined;
 let info: WorkerHookInfo | undefined;
 const workers: WorkerInfo[] = [];
-const handles: ServerHandle[] = [];
+/** What a worker serves with: server-node's handle, or a transport's (`{ server, close }`). */
+type WorkerServer = Pick<ServerHandle, 'close'> & { server: NetServer };
+const handles: WorkerServer[] = [];
 let ready = false;
 let stopping: Promise<void> | undefined;
 /** Set while start() opens the listeners, so a stop that arrives meanwhile closes all of them. */
@@ -110,7 +113,20 @@ async function start(cfg: WorkerConfig): Promise<void> {
   let opened!: () => void;
   listening = new Promise<void>((resolve) => (opened = resolve));
   try {
+    const transport = cfg.transport === undefined ? undefined : await transportOf(cfg.transport);
     for (const fd of cfg.fds) {
+      if (transport) {
+        handles.push(
+          await transport(app, {
+            ...cfg.transport?.options,
+            fd,
+            multiprocess: true,
+            harakiri: true,
+            gracefulTimeout: cfg.gracefulTimeout,
+          }),
+        );
+        continue;
+      }
       const handle = await serve(app, {
         fd,
         multiprocess: true,
@@ -132,6 +148,21 @@ async function start(cfg: WorkerConfig): Promise<void> {
   ready = true;
   if (stopping) return;
   send({ type: 'ready' });
+}
+
+type TransportServe = (app: App, options: Record<string, unknown>) => Promise<WorkerServer>;
+
+// The master names the transport by module; a worker loads it as it loads the app.
+async function transportOf(transport: WorkerTransport): Promise<TransportServe> {
+  const mod = (await import(transport.module)) as Record<string, unknown>;
+  const serveWith = mod[transport.export];
+  if (typeof serveWith !== 'function') {
+    throw new PlankError(
+      'PLANK_ERR_SERVER_PREFORK_OPTION',
+      `prefork: transport ${transport.module} exports no function ${show(transport.export)}`,
+    );
+  }
+  return serveWith as TransportServe;
 }
 
 function fail(err: unknown, fatal: boolean): void {
@@ -175,7 +206,8 @@ function stop(timeout?: number): Promise<void> {
     // close`); its listener is closed already, so the wait for the last connection is ours.
     await Promise.all(handles.map((h) => h.close({ timeout: ms })));
     const deadline = setTimeout(() => {
-      for (const { server } of handles) server.closeAllConnections();
+      // A transport's own close() cuts its connections at the same deadline.
+      for (const { server } of handles) (server as Partial<Server>).closeAllConnections?.call(server);
     }, ms);
     await Promise.all(drained);
     clearTimeout(deadline);
@@ -200,7 +232,7 @@ function stop(timeout?: number): Promise<void> {
  * CPU starvation: three queued connections reset at once). After a turn with no accept, the
  * queue was empty a moment ago, so the close races only what arrives in that moment.
  */
-async function quiesce(servers: Server[]): Promise<void> {
+async function quiesce(servers: NetServer[]): Promise<void> {
   let accepted = 0;
   const count = (): void => {
     accepted++;

@@ -50,7 +50,7 @@ type Current = {
  * in progress is answered with FCGI_CANT_MPX_CONN), management records answered with request
  * id 0. A malformed record ends the connection with one line on the error stream.
  */
-export function serveConnection(socket: Socket, ctx: ConnectionContext): { busy(): boolean } {
+export function serveConnection(socket: Socket, ctx: ConnectionContext): { busy(): boolean; idleFor(): number } {
   const reader = new RecordReader();
   let current: Current | undefined;
 
@@ -79,7 +79,12 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): { busy(
     req?.exchange?.abort();
   });
 
-  const connection = { busy: () => current !== undefined };
+  let idleSince = performance.now();
+  const connection = {
+    busy: () => current !== undefined,
+    /** ms since the last request ended (or the connection opened); 0 while one is running. */
+    idleFor: () => (current === undefined ? performance.now() - idleSince : 0),
+  };
 
   function handle(record: FcgiRecord): void {
     if (record.requestId === 0) return management(record);
@@ -214,6 +219,7 @@ export function serveConnection(socket: Socket, ctx: ConnectionContext): { busy(
   function finished(): void {
     const req = current;
     current = undefined;
+    idleSince = performance.now();
     socket.resume();
     if (req === undefined) return;
     if (!req.keepConn || ctx.draining()) socket.end();

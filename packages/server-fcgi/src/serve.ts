@@ -41,6 +41,8 @@ export type FcgiServer = {
 };
 
 const OPTION_CODE = 'PLANK_ERR_SERVER_FCGI_OPTION';
+// How long a kept connection must have waited for a request before a stopping server closes it.
+const IDLE_CLOSE = 1000;
 
 /**
  * Serves a Plank app over FastCGI 1.0 (the responder role), for nginx's `fastcgi_pass`,
@@ -83,7 +85,7 @@ export async function serveFcgi(app: App, options: FcgiServeOptions = {}): Promi
 
   const maxConns = o.maxConnections ?? 1024;
   let draining = false;
-  const connections = new Map<Socket, { busy(): boolean }>();
+  const connections = new Map<Socket, { busy(): boolean; idleFor(): number }>();
   const ctx: ConnectionContext = {
     app,
     errors: o.errors ?? process.stderr,
@@ -123,9 +125,16 @@ export async function serveFcgi(app: App, options: FcgiServeOptions = {}): Promi
           clearTimeout(deadline);
           resolve();
         });
-        // Connections waiting between requests (FCGI_KEEP_CONN) close now; the others when
-        // their request ends (serveConnection checks draining).
-        for (const [socket, connection] of connections) if (!connection.busy()) socket.end();
+        // A connection busy with a request closes when it ends (serveConnection checks
+        // draining). One waiting between requests (FCGI_KEEP_CONN) may be the one the web
+        // server is writing its next request to right now: closing it at once lost that
+        // request under load (nginx answers 502), so it closes only once it has stayed idle a
+        // moment, as server-node leaves idle keep-alive sockets to their timeout.
+        const sweep = setInterval(() => {
+          for (const [socket, connection] of connections) if (connection.idleFor() >= IDLE_CLOSE) socket.end();
+        }, IDLE_CLOSE / 4);
+        sweep.unref();
+        server.once('close', () => clearInterval(sweep));
         const deadline = setTimeout(
           () => {
             for (const socket of connections.keys()) socket.destroy();

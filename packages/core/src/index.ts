@@ -54,7 +54,15 @@ export {
 export { describeApp, formatStack, type AppDescription } from './describe.js';
 export { middlewarePackageName, resolveMiddleware } from './resolve-middleware.js';
 export { onFinish, watchFinish } from './finish.js';
-export type { AppSource, ListenSpec, RunningServer, ServerAdapter, ServerContext } from './server.js';
+export type {
+  AppSource,
+  ClientErrorReport,
+  ListenSpec,
+  RunningServer,
+  ServerAdapter,
+  ServerContext,
+} from './server.js';
+export { CLIENT_ERROR_CHANNEL } from './server.js';
 export { lint } from './lint.js';
 export { builtinMiddleware } from './middleware/index.js';
 export { conditionalGet, type ConditionalGetOptions } from './middleware/conditional-get.js';

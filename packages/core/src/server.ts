@@ -45,3 +45,32 @@ export type ServerAdapter = {
   validate?(ctx: ServerContext): void;
   run(ctx: ServerContext): Promise<RunningServer>;
 };
+
+/**
+ * What a server reports when it answers a request itself, without the app: node's own
+ * replies to requests it cannot parse (400), that come too slowly (408) or whose headers are
+ * too large (431), and a server's own checks (400 for a bad or repeated Host, 413 for a body
+ * over its limit, 501 for CONNECT). Servers publish it on {@link CLIENT_ERROR_CHANNEL}.
+ */
+export type ClientErrorReport = {
+  /** The status sent, or that would have been sent had the connection still been writable. */
+  status: number;
+  /** Why: node's parser code (`HPE_INVALID_METHOD`, `ERR_HTTP_REQUEST_TIMEOUT`, ...) or Plank's (`PLANK_ERR_HOST`, ...). */
+  code: string;
+  /** One line saying what was wrong. */
+  message: string;
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  /** Method and target, when the request line could be read. */
+  method: string | undefined;
+  url: string | undefined;
+  /** When the server answered. */
+  time: Date;
+};
+
+/**
+ * The `node:diagnostics_channel` name servers publish a {@link ClientErrorReport} on: how an
+ * access log (or anything else) sees the requests the app never saw. A contract between
+ * servers and middleware, so it lives here, beside the server types.
+ */
+export const CLIENT_ERROR_CHANNEL = 'plank:server:client-error';

@@ -1,4 +1,7 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
+  CLIENT_ERROR_CHANNEL,
+  type ClientErrorReport,
   responseCb,
   watchFinish,
   type App,
@@ -37,6 +40,12 @@ export type AccessLogOptions = {
   blockHandlers?: Record<string, BlockHandler>;
   /** Told about output failures (never thrown): once when a failure episode starts, once when writing works again (`code: 'PLANK_ACCESS_LOG_RECOVERED'`, `dropped`). @default a line on stderr */
   onError?: (err: Error) => void;
+  /**
+   * Also log the requests the server answered itself, without the app (400 for a request it
+   * cannot parse or a bad Host, 408, 413, 431, 501), as Apache and nginx log them. Fields the
+   * server could not read are `-`. @default true
+   */
+  clientErrors?: boolean;
 };
 
 export type AccessLogMiddleware = Middleware & {
@@ -117,9 +126,72 @@ export function accessLog(options: AccessLogOptions = {}): AccessLogMiddleware {
       });
     };
   } as AccessLogMiddleware;
+  const unsubscribe =
+    o.clientErrors === false
+      ? undefined
+      : logClientErrors(
+          line,
+          (text) => {
+            if (out) out.write(text);
+            else process.stderr.write(text);
+          },
+          report,
+        );
   middleware.flush = () => out?.flush() ?? Promise.resolve();
-  middleware.close = () => out?.close() ?? Promise.resolve();
+  middleware.close = () => {
+    unsubscribe?.();
+    return out?.close() ?? Promise.resolve();
+  };
   return middleware;
+}
+
+/**
+ * Subscribes to the servers' client-error reports (core's CLIENT_ERROR_CHANNEL) and logs each
+ * as a request: what the server could read of it, the status it sent, no body.
+ */
+function logClientErrors(
+  line: (r: LogRecord) => string,
+  write: (text: string) => void,
+  report: (err: Error) => void,
+): () => void {
+  const onReport = (message: unknown): void => {
+    const r = message as ClientErrorReport;
+    const url = r.url ?? '-';
+    const q = url.indexOf('?');
+    const env = {
+      REQUEST_METHOD: r.method ?? '-',
+      REQUEST_URI: url,
+      SCRIPT_NAME: '',
+      PATH_INFO: q === -1 ? url : url.slice(0, q),
+      QUERY_STRING: q === -1 ? '' : url.slice(q + 1),
+      SERVER_NAME: '-',
+      SERVER_PORT: '-',
+      SERVER_PROTOCOL: '-',
+      REMOTE_ADDR: r.remoteAddress ?? '',
+      REMOTE_PORT: r.remotePort === undefined ? undefined : String(r.remotePort),
+      'psgi.errors': process.stderr,
+    } as unknown as Env;
+    const at = r.time.getTime();
+    try {
+      write(
+        line({
+          env,
+          status: r.status,
+          headers: undefined,
+          body: undefined,
+          bodyBytes: 0,
+          headerBytes: 0,
+          aborted: false,
+          start: at,
+          end: at,
+        }),
+      );
+    } catch (err) {
+      report(err as Error);
+    }
+  };
+  subscribe(CLIENT_ERROR_CHANNEL, onReport);
+  return () => void unsubscribe(CLIENT_ERROR_CHANNEL, onReport);
 }
 
 /** Names `enable()` resolves: AccessLog::Timed is the same middleware, since timing to the last byte is the default. */

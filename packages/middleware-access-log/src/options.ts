@@ -36,6 +36,7 @@ const SCHEMA = {
   charHandlers: handlerMap,
   blockHandlers: handlerMap,
   onError: check.function,
+  clientErrors: check.boolean,
 };
 
 /** The options after checking: values parsed, rules across options enforced. */
@@ -51,6 +52,7 @@ export type CheckedAccessLogOptions = {
   charHandlers?: Record<string, CharHandler>;
   blockHandlers?: Record<string, BlockHandler>;
   onError?: (err: Error) => void;
+  clientErrors?: boolean;
 };
 
 /**

@@ -1,34 +1,9 @@
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ErrorStream } from '@plank/core';
+import { CLIENT_ERROR_CHANNEL, type ClientErrorReport, type ErrorStream } from '@plank/core';
 
-/**
- * What the server reports when it answers a request itself, without the app: node's own
- * replies to requests it cannot parse (400), that come too slowly (408) or whose headers are
- * too large (431), and the server's checks (400 for a bad or repeated Host, 413 for a body
- * over `bodyLimit`, 501 for CONNECT).
- */
-export type ClientErrorReport = {
-  /** The status sent, or that would have been sent had the connection still been writable. */
-  status: number;
-  /** Why: node's parser code (`HPE_INVALID_METHOD`, `ERR_HTTP_REQUEST_TIMEOUT`, ...) or Plank's (`PLANK_ERR_HOST`, ...). */
-  code: string;
-  /** One line saying what was wrong. */
-  message: string;
-  remoteAddress: string | undefined;
-  remotePort: number | undefined;
-  /** Method and target, when the request line could be read. */
-  method: string | undefined;
-  url: string | undefined;
-  /** When the server answered. */
-  time: Date;
-};
+// The report's type and the channel's name are core's: servers publish, middleware subscribes.
+export { CLIENT_ERROR_CHANNEL, type ClientErrorReport };
 
-/**
- * The diagnostics channel every server built on server-node publishes a
- * {@link ClientErrorReport} to: the hook for an access log (or anything else) that wants to
- * see the requests the app never saw. Publishing costs nothing while nobody subscribes.
- */
-export const CLIENT_ERROR_CHANNEL = 'plank:server:client-error';
 const reports = channel(CLIENT_ERROR_CHANNEL);
 
 /**

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { testApp } from '@plank/test';
 import { describe, expect, it } from 'vitest';
 
@@ -19,6 +20,15 @@ describe('apps/demo', () => {
         expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
         expect(page.text).toContain('<h1>Plank is running</h1>');
         expect(page.text).toContain('<code>203.0.113.9</code>');
+        // RequestId: a fresh id (the client sent none), in the header and on the page.
+        const id = page.headers['x-request-id'] as string;
+        expect(id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(page.text).toContain(`<code>${id}</code>`);
+        // Deflater: compressed for a client that asks, with Vary.
+        const gz = await request('/', { headers: { 'Accept-Encoding': 'gzip' } });
+        expect(gz.headers['content-encoding']).toBe('gzip');
+        expect(gz.headers.vary).toContain('Accept-Encoding');
+        expect(gunzipSync(gz.body).toString()).toContain('<h1>Plank is running</h1>');
 
         const css = await request('/static/site.css');
         expect(css.status).toBe(200);

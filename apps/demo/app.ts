@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { builder, escapeHtml, Request, type App } from '@plank/core';
 import { accessLog } from '@plank/middleware-access-log';
+import { deflater } from '@plank/middleware-deflater';
+import { requestId } from '@plank/middleware-request-id';
 import { reverseProxy } from '@plank/middleware-reverse-proxy';
 import { serverStatusLite } from '@plank/middleware-server-status-lite';
 import { serveStatic } from '@plank/middleware-static';
@@ -28,6 +30,10 @@ Every request passes through this stack, outermost first:</p>
       <code>${escapeHtml(logs)}/access.&lt;date&gt;.log</code> (daily files, 14 kept, <code>access.log</code> links to today's).</li>
   <li><b>ReverseProxy</b>: believes <code>X-Forwarded-*</code> only from loopback proxies.
       Your address as this app sees it: <code>${escapeHtml(req.remoteAddr)}</code>.</li>
+  <li><b>RequestId</b>: this request is <code>${escapeHtml(String(env['plank.request_id']))}</code>
+      (the <code>X-Request-Id</code> response header; a loopback proxy's own id is kept).</li>
+  <li><b>Deflater</b>: gzip, deflate or brotli for clients that ask (this page, the CSS), with
+      <code>Vary: Accept-Encoding</code>.</li>
   <li><b>ServerStatus::Lite</b>: <a href="/server-status"><code>/server-status</code></a>, from a scoreboard in
       <code>${escapeHtml(state)}/scoreboard</code>; after ReverseProxy, so it allows the real client.</li>
   <li><b>Static</b>: files under <a href="/static/site.css"><code>/static/</code></a> from <code>apps/demo/public/static</code>,
@@ -56,6 +62,9 @@ export default builder(({ enable }) => {
     }),
   );
   enable(reverseProxy({ trusted: ['loopback'] }));
+  // After ReverseProxy: the peer it checks is the proxy in front, before any rewriting.
+  enable(requestId({ trusted: (env) => env['plank.reverse_proxy.peer_addr'] !== undefined }));
+  enable(deflater());
   enable(
     serverStatusLite({
       path: '/server-status',

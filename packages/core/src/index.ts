@@ -66,3 +66,4 @@ export { runtime, type RuntimeOptions } from './middleware/runtime.js';
 export { stackTrace, type StackTraceOptions } from './middleware/stack-trace.js';
 export { Request, type RequestOptions } from './request.js';
 export { ResponseBuilder, serializeCookie, type CookieOptions } from './response-builder.js';
+export { enterLameDuck, lameDuckSeconds, lameDuckSince, wantLameDuck } from './lame-duck.js';

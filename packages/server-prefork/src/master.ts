@@ -1,9 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PlankError } from '@plank/core';
+import { WORKERS_FILE_ENV, writeMasterList } from '@plank/scoreboard';
 import { backoffDelay, firstLine } from './backoff.js';
-import type { Listener } from './listen.js';
+import { releaseListeners, type Listener } from './listen.js';
 import type { Settings } from './options.js';
 import type { ToMaster, ToWorker, WorkerConfig, WorkerInfo } from './protocol.js';
 
@@ -14,6 +14,10 @@ const workerPath = fileURLToPath(
 
 /** A worker that exits sooner than this after it was ready counts as a crash-loop failure. */
 export const STABLE_MS = 5_000;
+/** Live workers (starting, ready and leaving together) never exceed this many times the pool. */
+export const MAX_LIVE_FACTOR = 2;
+/** How long a stop waits for its workers to close their listeners before it drains them anyway. */
+const CLOSE_PHASE_MS = 2_000;
 /** Extra time after the graceful timeout before a worker that has not exited is killed. */
 const KILL_MARGIN_MS = 2_000;
 
@@ -25,8 +29,12 @@ type Worker = {
   /** The master asked it to go, or it announced it is retiring: its exit is no failure. */
   leaving: boolean;
   error: string | undefined;
+  /** The error's one-line message, for the start-up failure. */
+  message: string | undefined;
   fatal: boolean;
   killTimer: NodeJS.Timeout | undefined;
+  /** Part of a stop whose workers close their listeners first; told to stop once all have. */
+  held: boolean;
 };
 
 type Mode = 'running' | 'slow-stop' | 'stopping' | 'done';
@@ -47,6 +55,9 @@ export class Master {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   #slowTimer: NodeJS.Timeout | undefined;
+  /** Workers of a stop that have not yet said `listeners-closed`. */
+  readonly #closing = new Set<Worker>();
+  #closingTimer: NodeJS.Timeout | undefined;
   #stopTimeout: number;
   #onReady: { resolve: () => void; reject: (err: Error) => void } | undefined;
   #onDone: (code: number) => void;
@@ -92,6 +103,12 @@ export class Master {
   restart(): void {
     if (this.#mode !== 'running') return;
     this.#generation++;
+    // HUPs coalesce: a worker of an earlier generation that is still starting has served
+    // nobody, so the newer generation replaces it now instead of after it is ready. Its ready
+    // siblings keep serving until the new generation is ready, like every old worker.
+    for (const w of this.#workers.values())
+      if (w.readyAt === undefined && w.info.generation < this.#generation)
+        this.#retire(w, 'replaced by a newer restart');
     this.#s.log(
       `prefork: restarting workers (generation ${this.#generation})${this.#s.spawnInterval > 0 ? `, one every ${this.#s.spawnInterval / 1000} s` : ''}`,
     );
@@ -112,6 +129,7 @@ export class Master {
     if (this.#mode !== 'running') return;
     this.#mode = 'slow-stop';
     this.#clearTimer();
+    this.#stopAccepting();
     this.#s.log(
       `prefork: stopping workers ${this.#s.spawnInterval > 0 ? `one every ${this.#s.spawnInterval / 1000} s` : 'now'}`,
     );
@@ -120,7 +138,7 @@ export class Master {
       if (this.#mode !== 'slow-stop') return;
       const stayers = [...this.#workers.values()].filter((w) => !w.leaving);
       const batch = this.#s.spawnInterval > 0 ? stayers.slice(0, 1) : stayers;
-      for (const w of batch) this.#retire(w, 'stop (USR1)');
+      this.#retireTogether(batch, 'stop (USR1)', this.#s.gracefulTimeout);
       if (stayers.length > batch.length) this.#slowTimer = setTimeout(next, this.#s.spawnInterval);
       this.#finishIfEmpty();
     };
@@ -133,12 +151,26 @@ export class Master {
     this.#mode = 'stopping';
     this.#stopTimeout = timeout;
     this.#clearTimer();
+    this.#stopAccepting();
     if (this.#slowTimer) clearTimeout(this.#slowTimer);
-    for (const w of this.#workers.values()) {
-      if (w.leaving) this.#armKill(w, timeout);
-      else this.#retire(w, 'stop', timeout);
-    }
+    for (const w of this.#workers.values()) if (w.leaving) this.#armKill(w, timeout);
+    this.#retireTogether(
+      [...this.#workers.values()].filter((w) => !w.leaving),
+      'stop',
+      timeout,
+    );
     this.#finishIfEmpty();
+  }
+
+  /**
+   * A stop closes the master's copy of every listening socket at once: each worker closes its
+   * own as it is told to go, so once the last one has, the kernel refuses new connections
+   * instead of completing handshakes into a queue no process will read (those were reset when
+   * the master exited). Under Server::Starter, start_server and the new generation keep the
+   * socket open, so nothing is refused there.
+   */
+  #stopAccepting(): void {
+    releaseListeners(this.#listeners);
   }
 
   #reconcile(): void {
@@ -161,6 +193,10 @@ export class Master {
       this.#retire(old.shift() as Worker, 'restart');
 
     for (let missing = this.#desired - current.length; missing > 0; missing--) {
+      // The bound on live processes, whatever the signal rate: leaving workers count until
+      // they have exited (each exit reconciles again), so a HUP storm or a restart while old
+      // workers drain waits for room instead of stacking generations.
+      if (this.#workers.size >= MAX_LIVE_FACTOR * this.#desired) break;
       const wait = this.#nextSpawnAt - Date.now();
       if (wait > 0) {
         this.#schedule(wait);
@@ -205,7 +241,11 @@ export class Master {
       // 0 closed, 1-2 shared with the master, 3 the IPC channel, the listening sockets from 4.
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...fds],
       execArgv: s.app.execArgv ?? process.execArgv,
-      env: { ...process.env, PLANK_PREFORK_WORKERS: this.#workersFile },
+      env: {
+        ...process.env,
+        [WORKERS_FILE_ENV]: this.#workersFile,
+        PLANK_PREFORK_FDS: fds.map((_, i) => 4 + i).join(','),
+      },
     });
     const w: Worker = {
       child,
@@ -220,8 +260,10 @@ export class Master {
       readyAt: undefined,
       leaving: false,
       error: undefined,
+      message: undefined,
       fatal: false,
       killTimer: undefined,
+      held: false,
     };
     this.#workers.set(child, w);
     child.on('message', (m: ToMaster) => this.#message(w, m));
@@ -248,10 +290,8 @@ export class Master {
 
   /** The list for readers in other processes (the scoreboard): replaced whole, never seen half-written. */
   #writeList(): void {
-    const tmp = `${this.#workersFile}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify({ master: process.pid, startedAt: this.#startedAt, workers: this.workers() }));
-      renameSync(tmp, this.#workersFile);
+      writeMasterList(this.#workersFile, { master: process.pid, startedAt: this.#startedAt, workers: this.workers() });
     } catch (err) {
       this.#s.errors.write(`prefork: cannot write the worker list ${this.#workersFile}: ${(err as Error).message}\n`);
     }
@@ -262,6 +302,8 @@ export class Master {
     switch (m.type) {
       case 'hello': {
         w.greeted = true;
+        // Replaced or stopped before it said hello: it has nothing to load and nothing to drain.
+        if (w.leaving) return this.#send(w, { type: 'stop', timeout: this.#stopTimeout });
         const max = s.maxReqsPerChild;
         const min = s.minReqsPerChild;
         const config: WorkerConfig = {
@@ -277,7 +319,6 @@ export class Master {
           workers: this.workers(),
         };
         this.#send(w, { type: 'start', config });
-        if (w.leaving) this.#send(w, { type: 'stop', timeout: this.#stopTimeout });
         return;
       }
       case 'ready': {
@@ -303,7 +344,11 @@ export class Master {
       }
       case 'failed':
         w.error = m.error;
+        w.message = m.message;
         w.fatal = m.fatal === true;
+        return;
+      case 'listeners-closed':
+        this.#listenersClosed(w);
         return;
       case 'retiring':
         if (w.leaving) return;
@@ -329,6 +374,50 @@ export class Master {
     this.#broadcast();
   }
 
+  /**
+   * Stops several workers at once in two steps: each closes its listeners first, and only when
+   * all have (or after CLOSE_PHASE_MS) are they told to drain. Until then they answer with
+   * keep-alive, so no client is sent to reconnect while a listener it could land on remains.
+   */
+  #retireTogether(batch: Worker[], why: string, timeout: number): void {
+    for (const w of batch) {
+      if (w.leaving) continue;
+      w.leaving = true;
+      w.info.state = 'retiring';
+      this.#s.log(
+        `prefork: stopping worker ${w.info.pid} (slot ${w.info.slot}, generation ${w.info.generation}): ${why}`,
+      );
+      if (w.greeted) {
+        w.held = true;
+        this.#closing.add(w);
+        this.#send(w, { type: 'close-listeners' });
+      } else {
+        // Still booting: it has run no app code and never listened, but it holds copies of
+        // the sockets (which keep them open) until it goes. TERM ends it at once.
+        w.child.kill('SIGTERM');
+      }
+      this.#armKill(w, timeout);
+    }
+    this.#broadcast();
+    if (this.#closing.size > 0) this.#closingTimer ??= setTimeout(() => this.#releaseHeld(), CLOSE_PHASE_MS);
+  }
+
+  /** A worker of a two-step stop has closed its listeners (or exited). */
+  #listenersClosed(w: Worker): void {
+    if (this.#closing.delete(w) && this.#closing.size === 0) this.#releaseHeld();
+  }
+
+  #releaseHeld(): void {
+    if (this.#closingTimer) clearTimeout(this.#closingTimer);
+    this.#closingTimer = undefined;
+    this.#closing.clear();
+    for (const w of this.#workers.values()) {
+      if (!w.held) continue;
+      w.held = false;
+      this.#send(w, { type: 'stop', timeout: this.#stopTimeout });
+    }
+  }
+
   #armKill(w: Worker, timeout: number): void {
     if (w.killTimer) clearTimeout(w.killTimer);
     w.killTimer = setTimeout(() => {
@@ -342,6 +431,7 @@ export class Master {
   #exited(w: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     if (!this.#workers.delete(w.child)) return;
     if (w.killTimer) clearTimeout(w.killTimer);
+    this.#listenersClosed(w);
     const s = this.#s;
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     const id = `worker ${w.info.pid || '(not spawned)'} (slot ${w.info.slot}, generation ${w.info.generation})`;
@@ -360,13 +450,16 @@ export class Master {
           `prefork: ${id} ${what} (${how}):\n${w.error ?? '(no error reported; see the worker output above)'}\n`,
         );
       if (!this.#everReady && (w.fatal || this.#streak >= this.#startTries)) {
-        const cause = w.error === undefined ? how : firstLine(w.error);
-        this.#fail(
-          new PlankError(
-            'PLANK_ERR_PREFORK_START',
-            `prefork: no worker could start (${this.#streak} ${this.#streak === 1 ? 'try' : 'tries'}): ${cause}`,
-          ),
+        const cause = w.message ?? (w.error === undefined ? how : firstLine(w.error));
+        const err = new PlankError(
+          'PLANK_ERR_PREFORK_START',
+          `prefork: no worker could start (${this.#streak} ${this.#streak === 1 ? 'try' : 'tries'}): ${cause}`,
         );
+        // The worker's stack is the one that says where the app failed (plankup --debug prints it).
+        if (w.error !== undefined)
+          err.stack = `${err.name}: ${err.message}
+worker ${w.info.pid}: ${w.error}`;
+        this.#fail(err);
         return;
       }
       s.log(

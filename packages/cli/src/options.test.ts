@@ -47,6 +47,17 @@ describe('plankup options (Plack::Runner table)', () => {
     expect(parse('--max-workers=4', 'app.ts').app).toBe('app.ts');
   });
 
+  it('listens on $PORT when no -p, -l or -S says otherwise, and never reads $HOST', () => {
+    const env = { PORT: '8080', HOST: 'my-laptop' };
+    expect(listenSpecs(parseArgs([], env))).toEqual([{ port: 8080 }]);
+    expect(listenSpecs(parseArgs(['-o', '127.0.0.1'], env))).toEqual([{ host: '127.0.0.1', port: 8080 }]);
+    expect(listenSpecs(parseArgs(['-p', '9000'], env))).toEqual([{ port: 9000 }]);
+    expect(listenSpecs(parseArgs(['-l', ':7000'], env))).toEqual([{ port: 7000 }]);
+    expect(listenSpecs(parseArgs(['-S', '/tmp/a.sock'], env))).toEqual([{ socket: '/tmp/a.sock' }]);
+    expect(listenSpecs(parseArgs([], { PORT: '' }))).toEqual([{ port: 5000 }]);
+    expect(() => parseArgs([], { PORT: 'eighty' })).toThrow(/^\$PORT must be a port number \(0-65535\), got "eighty"$/);
+  });
+
   it('lets PLANK_ENV win over -E, as PLACK_ENV does', () => {
     expect(parse('-E', 'deployment').env).toBe('deployment');
     expect(parseArgs(['-E', 'deployment'], { PLANK_ENV: 'staging' }).env).toBe('staging');

@@ -1,4 +1,5 @@
-import { PlankError } from '@plank/core';
+import { PlankError, show } from '@plank/core';
+import { mountPath, port } from './checks.js';
 
 /** Everything plankup understood from its command line. */
 export type RunnerOptions = {
@@ -162,10 +163,14 @@ export function parseArgs(
     opts.app = positional[0];
   }
   if (environment.PLANK_ENV) opts.env = environment.PLANK_ENV;
+  // $PORT, as Heroku, Render, Cloud Run, Fly.io and most PaaS set it, when no -p says otherwise.
+  // $HOST is not read: zsh and other shells set HOST to the machine's name, not an interface.
+  if (opts.port === undefined && environment.PORT !== undefined && environment.PORT !== '')
+    set(opts, specs.port as Spec, '$PORT', environment.PORT);
   if (opts.watch.length > 0) opts.reload = true;
   opts.watch = opts.watch.flatMap((w) => w.split(',')).filter(Boolean);
-  if (opts.path !== undefined && !/^\/./.test(opts.path))
-    throw cliError(`--path must be a mount path like /app, got ${JSON.stringify(opts.path)}`);
+  if (opts.path !== undefined && mountPath.parse(opts.path) === undefined)
+    throw cliError(`--path ${mountPath.expected}, got ${show(opts.path)}`);
   return opts;
 }
 
@@ -176,10 +181,10 @@ function set(opts: RunnerOptions, spec: Spec, arg: string, value: string | boole
       (record[spec.key] as string[]).push(value as string);
       break;
     case 'port': {
-      const port = Number(value);
-      if (!/^\d+$/.test(String(value)) || port > 65535)
-        throw cliError(`option ${arg} must be a port number (0-65535), got ${JSON.stringify(value)}`);
-      record[spec.key] = port;
+      const number = port.parse(value);
+      if (number === undefined)
+        throw cliError(`${arg.startsWith('$') ? '' : 'option '}${arg} ${port.expected}, got ${show(value)}`);
+      record[spec.key] = number;
       break;
     }
     default:

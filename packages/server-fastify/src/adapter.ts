@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { PlankError, show } from '@plank/core';
 import type { ListenSpec, RunningServer, ServerAdapter, ServerContext } from '@plank/core';
+import { boundUrl } from '@plank/server-node';
 import { listenSpecsOf, serve } from './serve.js';
 import type { FastifyServeOptions } from './serve.js';
 
@@ -50,15 +51,11 @@ export function adapterOptions(options: Record<string, string | boolean>): Fasti
   return out;
 }
 
-function portOf(server: Server | undefined): number | undefined {
-  const address = server?.address();
-  return typeof address === 'object' && address !== null ? address.port : undefined;
-}
-
-function urlOf(spec: ListenSpec, url: string, port: number | undefined): string {
+// What the start-up line says: the address the kernel bound, not the one asked for (#14).
+function urlOf(spec: ListenSpec, server: Server): string {
   if ('socket' in spec) return `unix:${spec.socket}`;
-  if ('fd' in spec) return `fd:${spec.fd} (${url})`;
-  return spec.host === undefined ? `http://0.0.0.0:${port}/` : url;
+  if ('fd' in spec) return `fd:${spec.fd} (${boundUrl(server)})`;
+  return boundUrl(server);
 }
 
 /**
@@ -95,7 +92,7 @@ export const plankServer: ServerAdapter = {
       settle = resolve;
     });
     return {
-      urls: ctx.listen.map((spec, i) => urlOf(spec, handle.urls[i] as string, portOf(handle.servers[i]))),
+      urls: ctx.listen.map((spec, i) => urlOf(spec, handle.servers[i] as Server)),
       closed,
       async close(closeOptions) {
         await handle.close(closeOptions);

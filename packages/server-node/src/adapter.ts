@@ -1,4 +1,5 @@
 import { PlankError, type ListenSpec, type RunningServer, type ServerAdapter, type ServerContext } from '@plank/core';
+import { boundUrl } from './listen.js';
 import { serve, type ServeOptions, type ServerHandle } from './serve.js';
 
 // Command-line names (seconds, as Starlet and Starman take them) → serve() options (ms).
@@ -34,10 +35,11 @@ function serveOptions(ctx: ServerContext): Omit<ServeOptions, 'host' | 'port' | 
   return out;
 }
 
+// What the start-up line says: the address the kernel bound, not the one asked for (#14).
 function urlOf(spec: ListenSpec, handle: ServerHandle): string {
   if ('socket' in spec) return `unix:${spec.socket}`;
-  if ('fd' in spec) return `fd:${spec.fd} (${handle.url})`;
-  return spec.host === undefined ? `http://0.0.0.0:${handle.port}/` : handle.url;
+  if ('fd' in spec) return `fd:${spec.fd} (${boundUrl(handle.server)})`;
+  return boundUrl(handle.server);
 }
 
 /**

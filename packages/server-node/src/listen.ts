@@ -46,6 +46,25 @@ export function urlOf(server: Server, spec: ListenSpec): { url: string; port: nu
 }
 
 /**
+ * Where a TCP server is bound, as the kernel has it (what `ss -ltn` shows), for start-up lines:
+ * `http://127.0.0.1:5000/`, `http://[::1]:5000/`, and for a listener on every interface
+ * `http://[::]:5000/` (node's default when no host is given: IPv6 and IPv4 alike) or
+ * `http://0.0.0.0:5000/` (IPv4 only). Not a URL to connect to: see `urlOf` for that.
+ *
+ * @example
+ * ```ts
+ * import { boundUrl } from '@plank/server-node';
+ * console.error(`listening on ${boundUrl(handle.server)}`);
+ * ```
+ */
+export function boundUrl(server: NetServer): string {
+  const address = server.address();
+  if (address === null || typeof address === 'string') return `unix:${address ?? '?'}`;
+  const host = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}/`;
+}
+
+/**
  * Stops accepting and resolves when every connection is gone. Only the listener closes:
  * closing an idle keep-alive socket races a request the client may be sending over it right
  * then (measured: 3-4 resets per ten restarts under load with a 100 ms idle sweep, dozens

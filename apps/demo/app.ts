@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { builder, escapeHtml, Request, type App } from '@plank/core';
 import { accessLog } from '@plank/middleware-access-log';
+import { lameDuck } from '@plank/middleware-lame-duck';
 import { reverseProxy } from '@plank/middleware-reverse-proxy';
 import { serverStatusLite } from '@plank/middleware-server-status-lite';
 import { serveStatic } from '@plank/middleware-static';
@@ -12,6 +13,12 @@ const logs = process.env.DEMO_LOG_DIR ?? join(here, 'logs');
 // anything else): systemd's RuntimeDirectory= when the demo runs as a service, else var/ beside
 // this file (a checkout is its user's own), never straight under a world-writable /tmp.
 const state = process.env.DEMO_STATE_DIR ?? process.env.RUNTIME_DIRECTORY ?? join(here, 'var');
+// Behind a load balancer (docs/production.md, test/lab): the proxies to believe and the
+// addresses allowed to read the status page, comma-separated; loopback alone by default.
+const list = (value: string | undefined, fallback: string[]): string[] =>
+  value === undefined || value === '' ? fallback : value.split(',').map((v) => v.trim());
+const trusted = list(process.env.DEMO_TRUSTED_PROXIES, ['loopback']);
+const statusAllow = list(process.env.DEMO_STATUS_ALLOW, ['127.0.0.1', '::1']);
 
 const home: App = (env) => {
   const req = new Request(env);
@@ -26,7 +33,8 @@ Every request passes through this stack, outermost first:</p>
 <ol>
   <li><b>AccessLog</b>: Apache <code>combined</code> lines, timed to the last byte, in
       <code>${escapeHtml(logs)}/access.&lt;date&gt;.log</code> (daily files, 14 kept, <code>access.log</code> links to today's).</li>
-  <li><b>ReverseProxy</b>: believes <code>X-Forwarded-*</code> only from loopback proxies.
+  <li><b>LameDuck</b>: <a href="/health"><code>/health</code></a> answers 200, and 503 for a few seconds once the server is asked to stop or restart.</li>
+  <li><b>ReverseProxy</b>: believes <code>X-Forwarded-*</code> only from ${escapeHtml(trusted.join(', '))} proxies.
       Your address as this app sees it: <code>${escapeHtml(req.remoteAddr)}</code>.</li>
   <li><b>ServerStatus::Lite</b>: <a href="/server-status"><code>/server-status</code></a>, from a scoreboard in
       <code>${escapeHtml(state)}/scoreboard</code>; after ReverseProxy, so it allows the real client.</li>
@@ -55,11 +63,13 @@ export default builder(({ enable }) => {
       symlink: join(logs, 'access.log'),
     }),
   );
-  enable(reverseProxy({ trusted: ['loopback'] }));
+  // Outermost after the log: a balancer's health checks are answered before anything else runs.
+  enable(lameDuck({ path: '/health', seconds: Number(process.env.DEMO_LAME_DUCK_SECONDS ?? 5) }));
+  enable(reverseProxy({ trusted }));
   enable(
     serverStatusLite({
       path: '/server-status',
-      allow: ['127.0.0.1', '::1'],
+      allow: statusAllow,
       scoreboard: join(state, 'scoreboard'),
       counterFile: join(state, 'counter'),
     }),

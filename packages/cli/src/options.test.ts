@@ -100,4 +100,18 @@ describe('plankup options (Plack::Runner table)', () => {
     expect(() => parse('--check=yes')).toThrow(/takes no value/);
     expect(() => parse('--workers')).toThrow(/server option --workers needs a value/);
   });
+
+  it("says which of plankup's own options a near miss meant, instead of passing it to the server", () => {
+    expect(() => parse('--chek')).toThrow(/^unknown option --chek \(did you mean --check\?\)$/);
+    expect(() => parse('--sever=prefork')).toThrow(/^unknown option --sever \(did you mean --server\?\)$/);
+    expect(() => parse('--acess-log', 'x.log')).toThrow(/did you mean --access-log\?/);
+    expect(() => parse('--no-default-middlware')).toThrow(/did you mean --no-default-middleware\?/);
+    // Server options stay the server's, however short or long.
+    expect(parse('--max-workers=4', '--timeout=5', '--enable-logger', '--spawn-interval', '1').serverOptions).toEqual({
+      'max-workers': '4',
+      timeout: '5',
+      logger: true,
+      'spawn-interval': '1',
+    });
+  });
 });

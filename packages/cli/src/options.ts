@@ -1,4 +1,4 @@
-import { PlankError, show } from '@plank/core';
+import { didYouMean, PlankError, show } from '@plank/core';
 import { mountPath, port } from './checks.js';
 
 /** Everything plankup understood from its command line. */
@@ -59,6 +59,8 @@ const specs: Record<string, Spec> = {
   v: { key: 'version', value: 'flag' },
   version: { key: 'version', value: 'flag' },
 };
+
+const longNames = [...Object.keys(specs).filter((n) => n.length > 1), 'no-default-middleware'];
 
 /**
  * Parses plankup's command line the way Plack::Runner does: known options first (`-p 5000`,
@@ -143,6 +145,10 @@ export function parseArgs(
       continue;
     }
     if (!long && name.length === 1) throw cliError(`unknown option ${arg} (see plankup --help)`);
+    // A near miss of plankup's own long options is a typo, not a server option: `--chek`
+    // would otherwise reach the server and fail there with a message about the server.
+    const near = long && name.length >= 4 ? didYouMean(name, longNames) : undefined;
+    if (near !== undefined) throw cliError(`unknown option --${name} (did you mean --${near}?)`);
     // Everything else belongs to the server, as in Plack::Runner.
     const key = name.replace(/_/g, '-');
     if (inline !== undefined) opts.serverOptions[key] = inline;

@@ -227,8 +227,12 @@ function version(): string {
     .version;
 }
 
-/** Says so when a start-up URL is a wildcard: the server answers on every interface, not one. */
+/**
+ * Says so when a start-up URL is a wildcard: the server answers on every interface, not one.
+ * A server that already says it in its own words (prefork's URLs carry the same note) keeps them.
+ */
 function everywhere(url: string): string {
+  if (/\s\(/.test(url)) return '';
   if (url.includes('//[::]:')) return ' (every interface, IPv4 and IPv6)';
   if (url.includes('//0.0.0.0:')) return ' (every IPv4 interface)';
   return '';

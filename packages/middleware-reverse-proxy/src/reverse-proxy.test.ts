@@ -40,21 +40,21 @@ function errorOf(fn: () => unknown): PlankError {
 
 describe('options', () => {
   test.each([
-    [{ trust: ['loopback'] }, 'PLANK_ERR_REVERSE_PROXY_OPTIONS', '"trust"'],
-    [{ headers: 'x-forwarded-for' }, 'PLANK_ERR_REVERSE_PROXY_HEADERS', '"x-forwarded-for"'],
-    [{ compat: 'rack' }, 'PLANK_ERR_REVERSE_PROXY_COMPAT', '"rack"'],
-    [{ compat: 'plack', headers: 'forwarded' }, 'PLANK_ERR_REVERSE_PROXY_COMPAT', '"forwarded"'],
-    [{ trusted: ['127.1'] }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', '"127.1"'],
-    [{ trusted: ['0177.0.0.1'] }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', '"0177.0.0.1"'],
-    [{ trusted: ['10.0.0.0/33'] }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', '"10.0.0.0/33"'],
-    [{ trusted: ['10.0.0.0/x'] }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', '"10.0.0.0/x"'],
-    [{ trusted: ['fd00::/129'] }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', '"fd00::/129"'],
-    [{ trusted: ['::ffff:10.0.0.0/8'] }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', '"::ffff:10.0.0.0/8"'],
-    [{ trusted: ['fe80::1%eth0'] }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', '"fe80::1%eth0"'],
-    [{ trusted: ['localhost'] }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', '"localhost"'],
-    [{ trusted: [] }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', '[]'],
-    [{ trusted: [10] }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', '10'],
-    [{ trusted: true }, 'PLANK_ERR_REVERSE_PROXY_TRUSTED', 'true'],
+    [{ trust: ['loopback'] }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '"trust"'],
+    [{ headers: 'x-forwarded-for' }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '"x-forwarded-for"'],
+    [{ compat: 'rack' }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '"rack"'],
+    [{ compat: 'plack', headers: 'forwarded' }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '"forwarded"'],
+    [{ trusted: ['127.1'] }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '"127.1"'],
+    [{ trusted: ['0177.0.0.1'] }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '"0177.0.0.1"'],
+    [{ trusted: ['10.0.0.0/33'] }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '"10.0.0.0/33"'],
+    [{ trusted: ['10.0.0.0/x'] }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '"10.0.0.0/x"'],
+    [{ trusted: ['fd00::/129'] }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '"fd00::/129"'],
+    [{ trusted: ['::ffff:10.0.0.0/8'] }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '"::ffff:10.0.0.0/8"'],
+    [{ trusted: ['fe80::1%eth0'] }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '"fe80::1%eth0"'],
+    [{ trusted: ['localhost'] }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '"localhost"'],
+    [{ trusted: [] }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '[]'],
+    [{ trusted: [10] }, 'PLANK_ERR_REVERSE_PROXY_OPTION', '10'],
+    [{ trusted: true }, 'PLANK_ERR_REVERSE_PROXY_OPTION', 'true'],
   ])(
     'rejects %j when the factory is called, with a stable code and the culprit in the message',
     (options, code, culprit) => {
@@ -63,6 +63,11 @@ describe('options', () => {
       expect(err.message).toContain(culprit);
     },
   );
+
+  test('names the option a misspelt one was probably meant to be', () => {
+    const err = errorOf(() => reverseProxy({ trust: ['loopback'] } as ReverseProxyOptions));
+    expect(err.message).toContain('unknown option "trust" (did you mean "trusted"?');
+  });
 
   test('rejects an IPv4-mapped range with an IPv4-sized prefix instead of widening it', () => {
     const err = errorOf(() => reverseProxy({ trusted: ['::ffff:10.0.0.0/8'] }));
@@ -95,7 +100,7 @@ describe('options', () => {
     const err = errorOf(() =>
       builder(({ enable }) => enable('ReverseProxy', { trusted: ['127.1'] }), { resolveFrom: pkgDir }),
     );
-    expect(err.code).toBe('PLANK_ERR_REVERSE_PROXY_TRUSTED');
+    expect(err.code).toBe('PLANK_ERR_REVERSE_PROXY_OPTION');
   });
 });
 
@@ -205,6 +210,15 @@ describe('X-Forwarded-For', () => {
     const env = await run({}, xff(' , '));
     expect(env.REMOTE_ADDR).toBe('127.0.0.1');
     expect(env['plank.reverse_proxy.peer_addr']).toBeUndefined();
+  });
+
+  test('reads a lone hop (no comma, read without walking a list) exactly as a list item', async () => {
+    expect((await run({}, xff(' \t198.51.100.4 '))).REMOTE_ADDR).toBe('198.51.100.4');
+    expect(await run({}, xff('[2001:db8::1]:4711'))).toMatchObject({ REMOTE_ADDR: '2001:db8::1', REMOTE_PORT: '4711' });
+    expect((await run({}, xff(' unknown '))).REMOTE_ADDR).toBe('unknown');
+    const blank = await run({}, xff(' \t '));
+    expect(blank.REMOTE_ADDR).toBe('127.0.0.1');
+    expect(blank['plank.reverse_proxy.peer_addr']).toBeUndefined();
   });
 
   test('stores canonical addresses: IPv4-mapped as IPv4, IPv6 compressed and lower-case, ports and brackets removed', async () => {

@@ -1,7 +1,7 @@
-import { optionError, PlankError, show, type App, type Env, type Middleware } from '@plank/core';
+import { check, checkOptions, optionError, type App, type Env, type Middleware } from '@plank/core';
 import { plackRewrite } from './plack.js';
 import { PEER_ADDR, PEER_PORT, rewriteForwarded, rewriteXForwarded } from './rewrite.js';
-import { compileTrusted, type TrustFunction, type TrustPreset } from './trust.js';
+import { compileTrusted, OPTION_ERROR, type TrustFunction, type TrustPreset } from './trust.js';
 
 /** One entry of `trusted`: an address (`10.0.0.1`, `::1`), a CIDR range (`10.0.0.0/8`, `fd00::/8`) or a preset. */
 export type TrustedEntry = TrustPreset | (string & {});
@@ -35,8 +35,15 @@ export type ReverseProxyOptions = {
 };
 
 const WHERE = 'reverseProxy()';
-const KNOWN = new Set(['trusted', 'headers', 'compat']);
-const HEADERS = new Set(['x-forwarded', 'forwarded', 'both']);
+const SCHEMA = {
+  // The entries are checked one by one when they are compiled, so each error names its entry.
+  trusted: check.custom(
+    'must be a list of addresses, ranges and presets, one comma-separated string of them, or a function (addr, hopIndex) => boolean',
+    (v) => (typeof v === 'function' || typeof v === 'string' || Array.isArray(v) ? v : undefined),
+  ),
+  headers: check.oneOf('x-forwarded', 'forwarded', 'both'),
+  compat: check.oneOf('plack'),
+};
 
 /**
  * Lets an app that runs *behind* a reverse proxy see the client's address, host, port
@@ -56,44 +63,19 @@ const HEADERS = new Set(['x-forwarded', 'forwarded', 'both']);
  * ```
  */
 export function reverseProxy(options: ReverseProxyOptions = {}): Middleware {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new PlankError(
-      'PLANK_ERR_REVERSE_PROXY_OPTIONS',
-      `${WHERE}: expected an options object, got ${show(options)}`,
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) {
-      throw new PlankError(
-        'PLANK_ERR_REVERSE_PROXY_OPTIONS',
-        `${WHERE}: unknown option ${show(key)} (known: ${[...KNOWN].join(', ')})`,
-      );
-    }
-  }
-  const headers = options.headers ?? 'x-forwarded';
-  if (!HEADERS.has(headers)) {
-    throw optionError(
-      'PLANK_ERR_REVERSE_PROXY_HEADERS',
-      WHERE,
-      'headers',
-      options.headers,
-      'must be "x-forwarded", "forwarded" or "both"',
-    );
-  }
-  const compat = options.compat;
-  if (compat !== undefined && compat !== 'plack') {
-    throw optionError('PLANK_ERR_REVERSE_PROXY_COMPAT', WHERE, 'compat', compat, 'must be "plack" or left out');
-  }
+  const o = checkOptions(WHERE, OPTION_ERROR, options, SCHEMA);
+  const headers = o.headers ?? 'x-forwarded';
+  const compat = o.compat;
   if (compat === 'plack' && headers !== 'x-forwarded') {
     throw optionError(
-      'PLANK_ERR_REVERSE_PROXY_COMPAT',
+      OPTION_ERROR,
       WHERE,
       'headers',
       headers,
       'must be "x-forwarded" (or left out) with compat: "plack", which reads only X-Forwarded-*',
     );
   }
-  const trust = compileTrusted(options.trusted ?? ['loopback']);
+  const trust = compileTrusted(o.trusted ?? ['loopback']);
   const hop = trust.hop;
 
   const rewrite =

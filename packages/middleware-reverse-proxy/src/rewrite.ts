@@ -37,6 +37,14 @@ function lastItem(value: string | undefined): string | undefined {
  * never match an allow list. Undefined when the list has no items.
  */
 export function walkList(value: string, trust: Matcher): Client | undefined {
+  // One hop (one proxy in front, the usual case): the item is the whole value, so no
+  // list is walked and nothing is allocated for it.
+  if (value.indexOf(',') === -1) {
+    const raw = value.trim();
+    if (raw === '') return undefined;
+    const node = parseNode(raw);
+    return node === undefined ? { addr: raw, port: undefined } : { addr: node.ip.text, port: node.port };
+  }
   let next = itemBefore(value, value.length);
   for (let hopIndex = 1; next !== undefined; hopIndex++) {
     const [raw, at] = next;

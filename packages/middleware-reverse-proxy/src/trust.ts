@@ -19,7 +19,8 @@ export type Matcher = (ip: Ip, hopIndex: number) => boolean;
 /** The compiled `trusted` option: `hop` for forwarded entries, `peer` for the socket's REMOTE_ADDR. */
 export type Trust = { hop: Matcher; peer: (remoteAddr: string) => boolean };
 
-const CODE = 'PLANK_ERR_REVERSE_PROXY_TRUSTED';
+/** The one error code for a bad option of this package (the rule `PLANK_ERR_<PACKAGE>_OPTION`). */
+export const OPTION_ERROR = 'PLANK_ERR_REVERSE_PROXY_OPTION';
 const WHERE = 'reverseProxy()';
 const EXPECTED =
   'must be IP addresses, CIDR ranges (10.0.0.0/8, fd00::/8) or presets (loopback, linklocal, uniquelocal)';
@@ -58,7 +59,7 @@ function compileList(trusted: unknown): Matcher {
   const entries = typeof trusted === 'string' ? trusted.split(',') : trusted;
   if (!Array.isArray(entries)) {
     throw optionError(
-      CODE,
+      OPTION_ERROR,
       WHERE,
       'trusted',
       trusted,
@@ -67,7 +68,7 @@ function compileList(trusted: unknown): Matcher {
   }
   if (entries.length === 0) {
     throw optionError(
-      CODE,
+      OPTION_ERROR,
       WHERE,
       'trusted',
       trusted,
@@ -77,7 +78,7 @@ function compileList(trusted: unknown): Matcher {
   const v4: Array<[net: number, mask: number]> = [];
   const v6: Array<[parts: number[], bits: number]> = [];
   for (const entry of entries) {
-    if (typeof entry !== 'string') throw optionError(CODE, WHERE, 'trusted', entry, EXPECTED);
+    if (typeof entry !== 'string') throw optionError(OPTION_ERROR, WHERE, 'trusted', entry, EXPECTED);
     const name = entry.trim();
     const ranges = Object.hasOwn(PRESETS, name) ? PRESETS[name as TrustPreset] : [name];
     for (const range of ranges) {
@@ -114,11 +115,11 @@ function parseRange(range: string, entry: string): [Ip, number] {
   // Both must agree: ipaddr.js for the grammar, the strict parser so that a range in the
   // configuration is written the way a proxy writes an address (no `127.1`, no zone index).
   const ip = ipaddr.isValid(addr) ? parseIp(addr) : undefined;
-  if (ip === undefined || addr.includes('%')) throw optionError(CODE, WHERE, 'trusted', entry, EXPECTED);
+  if (ip === undefined || addr.includes('%')) throw optionError(OPTION_ERROR, WHERE, 'trusted', entry, EXPECTED);
   const writtenV6 = addr.includes(':');
   const max = writtenV6 ? 128 : 32;
   if (prefix !== undefined && (!/^[0-9]{1,3}$/.test(prefix) || Number(prefix) > max || !ipaddr.isValidCIDR(range))) {
-    throw optionError(CODE, WHERE, 'trusted', entry, `has a bad prefix length (0..${max})`);
+    throw optionError(OPTION_ERROR, WHERE, 'trusted', entry, `has a bad prefix length (0..${max})`);
   }
   let bits = prefix === undefined ? max : Number(prefix);
   if (writtenV6 && ip.kind === 4) {
@@ -126,7 +127,7 @@ function parseRange(range: string, entry: string): [Ip, number] {
     // /8. Either reading surprises someone, and one of them trusts far too much: refuse.
     if (bits < 96) {
       throw optionError(
-        CODE,
+        OPTION_ERROR,
         WHERE,
         'trusted',
         entry,

@@ -32,14 +32,19 @@ async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<voi
 }
 
 describe('metadata cache', () => {
-  it('answers a hot file synchronously, with no file-system call', async () => {
-    const app = fileApp({ root: tree.root, cache: true });
+  it('answers a hot file synchronously by default, with no file-system call', async () => {
+    const app = fileApp({ root: tree.root });
     expect(isSync(app, '/a.txt')).toBe(false);
     await call(app, '/a.txt');
     expect(isSync(app, '/a.txt')).toBe(true);
     const res = app(fakeEnv('/a.txt')) as Response;
     expect(res[0]).toBe(200);
-    expect(isSync(fileApp({ root: tree.root }), '/a.txt')).toBe(false);
+  });
+
+  it('looks every request up on disk with cache: false', async () => {
+    const app = fileApp({ root: tree.root, cache: false });
+    await call(app, '/a.txt');
+    expect(isSync(app, '/a.txt')).toBe(false);
   });
 
   it('caches index lookups too', async () => {
@@ -78,6 +83,19 @@ describe('metadata cache', () => {
     expect(isSync(small, '/a.txt')).toBe(false);
   });
 
+  it('answers every path right while more distinct paths arrive than it keeps', async () => {
+    const app = fileApp({ root: tree.root, cache: { maxEntries: 2 } });
+    for (let round = 0; round < 2; round++) {
+      expect((await call(app, '/a.txt')).body.toString()).toBe('one');
+      expect((await call(app, '/b.txt')).status).toBe(200);
+      expect((await call(app, '/d/')).body.toString()).toBe('dir');
+      expect((await call(app, '/d')).status).toBe(301);
+      expect((await call(app, '/.hidden')).status).toBe(404);
+      expect((await call(app, '/d/../a.txt')).status).toBe(403);
+      expect((await call(app, '/nope.txt')).status).toBe(404);
+    }
+  });
+
   it('does not cache missing files', async () => {
     const app = fileApp({ root: tree.root, cache: true });
     expect((await call(app, '/later.txt')).status).toBe(404);
@@ -96,8 +114,8 @@ describe('content cache', () => {
     return res;
   };
 
-  it('sends a small hot file from memory, ranges cut from the same bytes', async () => {
-    const app = fileApp({ root: tree.root, cache: true });
+  it('sends a small hot file from memory by default, ranges cut from the same bytes', async () => {
+    const app = fileApp({ root: tree.root });
     const res = await warm(app, '/m1.txt');
     expect(inMemory(res)).toBe(true);
     expect((await call(app, '/m1.txt')).body.toString()).toBe('memory one');

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
-import { escapeHtml, optionError, type App, type Env, type Response } from '@plank/core';
-import { FILE_KEYS, OPTION_ERROR, resolveOptions, type FileAppOptions } from './options.js';
+import { escapeHtml, type App, type Env, type Response } from '@plank/core';
+import { resolveOptions, type FileAppOptions } from './options.js';
 import { methodNotAllowed } from './responses.js';
 import { createFileServer } from './serve.js';
 
@@ -41,16 +41,8 @@ const SECURITY_HEADERS = [
  * ```
  */
 export function directoryApp(options: DirectoryAppOptions = {}): App {
-  const { maxEntries: rawMax, ...rest } = options;
-  const o = resolveOptions(
-    'directoryApp',
-    { index: false, ...rest },
-    FILE_KEYS.filter((k) => k !== 'file'),
-  );
-  const maxEntries = rawMax ?? 5000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1)
-    throw optionError(OPTION_ERROR, 'directoryApp', 'maxEntries', rawMax, 'must be an integer >= 1');
-  const files = createFileServer(o, (env, dir) => listing(env, dir, o.dotfiles === 'allow', maxEntries));
+  const o = resolveOptions('directoryApp', options);
+  const files = createFileServer(o, (env, dir) => listing(env, dir, o.dotfiles === 'allow', o.maxEntries));
   return function directoryApp(env) {
     if (env.REQUEST_METHOD !== 'GET' && env.REQUEST_METHOD !== 'HEAD') return methodNotAllowed();
     return files.serve(env, env.PATH_INFO);

@@ -352,6 +352,15 @@ describe('fileApp: options', () => {
     }
   });
 
+  it('names the option a misspelt one was probably meant to be', () => {
+    expect(() => fileApp({ root: tree.root, maxage: 60 } as never)).toThrow(
+      expect.objectContaining({
+        code: 'PLANK_ERR_STATIC_OPTION',
+        message: expect.stringContaining('unknown option "maxage" (did you mean "maxAge"?'),
+      }),
+    );
+  });
+
   it('rejects a missing root or file with PLANK_ERR_STATIC_ROOT when built', () => {
     expect(() => fileApp({ root: join(tree.root, 'missing') })).toThrow(
       expect.objectContaining({ code: 'PLANK_ERR_STATIC_ROOT' }),

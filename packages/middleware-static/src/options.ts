@@ -1,6 +1,16 @@
 import { statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
-import { optionError, PlankError, type Env, type Headers } from '@plank/core';
+import {
+  check,
+  checkOptions,
+  optionError,
+  PlankError,
+  type Check,
+  type CheckedOptions,
+  type OptionSchema,
+  type Env,
+  type Headers,
+} from '@plank/core';
 import type { DotfilesPolicy } from './safe-path.js';
 
 /** A content coding that can be served from a precompressed sibling file. */
@@ -50,7 +60,9 @@ export type FileAppOptions = {
    * `true` for the defaults, or `{ maxEntries, ttl, maxFileSize, maxBytes }`. Entries are
    * dropped as soon as the file changes (inotify) and looked up again after `ttl` ms.
    * Files up to `maxFileSize` bytes are kept in memory, `maxBytes` in all (0 keeps none).
-   * @default false
+   * On by default, so a small hot file costs no thread-pool trip; `false` looks every
+   * request up on disk.
+   * @default true (at most 1024 entries and 16 MiB of file bytes)
    */
   cache?: boolean | CacheOptions;
 };
@@ -100,173 +112,159 @@ export type Resolved = {
   followSymlinks: boolean;
   precompressed: Precompressed[];
   cache: Required<CacheOptions> | false;
+  /** serveStatic only. */
+  path: StaticOptions['path'];
+  /** serveStatic only. */
+  passThrough: boolean;
+  /** directoryApp only. */
+  maxEntries: number;
 };
-
-export const FILE_KEYS: string[] = [
-  'root',
-  'file',
-  'encoding',
-  'contentType',
-  'defaultType',
-  'etag',
-  'lastModified',
-  'acceptRanges',
-  'maxRanges',
-  'maxAge',
-  'immutable',
-  'setHeaders',
-  'index',
-  'redirect',
-  'dotfiles',
-  'followSymlinks',
-  'precompressed',
-  'cache',
-];
-export const STATIC_KEYS: string[] = [...FILE_KEYS.filter((k) => k !== 'file'), 'path', 'passThrough'];
 
 /** The one error code for a bad option; the message names the option and shows the value. */
 export const OPTION_ERROR = 'PLANK_ERR_STATIC_OPTION';
 /** The root (or `file`) does not exist or has the wrong type. */
 export const ROOT_ERROR = 'PLANK_ERR_STATIC_ROOT';
 
-export function resolveOptions(where: string, input: unknown, keys: string[] = FILE_KEYS): Resolved {
-  if (input === undefined) input = {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new PlankError(OPTION_ERROR, `${where}: options must be an object, got ${JSON.stringify(input)}`);
-  }
-  const o = input as Record<string, unknown>;
+const isHeaderValue = (v: unknown): v is string => typeof v === 'string' && v !== '' && !/[\0\r\n]/.test(v);
+const headerValue = check.custom('must be a media type string', (v) => (isHeaderValue(v) ? v : undefined));
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RegExp);
+
+// Every option of fileApp; serveStatic and directoryApp take these without `file`, plus their own.
+const FILE = {
+  root: check.path,
+  file: check.path,
+  encoding: check.custom('must be a charset name or false', (v) =>
+    v === false || (typeof v === 'string' && /^[A-Za-z0-9._:-]+$/.test(v)) ? v : undefined,
+  ),
+  contentType: check.custom('must be a media type string or a function (path) => string | undefined', (v) =>
+    typeof v === 'function' || isHeaderValue(v) ? (v as Resolved['contentType']) : undefined,
+  ),
+  defaultType: headerValue,
+  etag: check.oneOf('strong', 'weak', false),
+  lastModified: check.boolean,
+  acceptRanges: check.boolean,
+  maxRanges: check.integer({ min: 1 }),
+  maxAge: check.integer({ min: 0 }),
+  immutable: check.boolean,
+  setHeaders: check.custom('must be a function (headers, path, stat) => void', (v) =>
+    typeof v === 'function' ? (v as NonNullable<Resolved['setHeaders']>) : undefined,
+  ),
+  index: check.custom('must be a file name, a list of file names (no slashes), or false', (v) => {
+    if (v === false) return [] as string[];
+    const list: unknown = typeof v === 'string' ? [v] : v;
+    const name = (n: unknown): boolean => typeof n === 'string' && n !== '' && !/[/\\\0]/.test(n) && !/^\.+$/.test(n);
+    return Array.isArray(list) && list.every(name) ? (list as string[]) : undefined;
+  }),
+  redirect: check.boolean,
+  dotfiles: check.oneOf('ignore', 'deny', 'allow'),
+  followSymlinks: check.boolean,
+  precompressed: check.custom('must be a list of distinct codings among "br", "gzip", "zstd"', (v) => {
+    if (v === false) return [] as Precompressed[];
+    const ok = Array.isArray(v) && v.every((c) => c === 'br' || c === 'gzip' || c === 'zstd');
+    return ok && new Set(v).size === v.length ? (v as Precompressed[]) : undefined;
+  }),
+  // The fields are checked one by one below, so each error names `cache.<field>`.
+  cache: check.custom('must be true, false or { maxEntries, ttl, maxFileSize, maxBytes }', (v) =>
+    typeof v === 'boolean' || isPlainObject(v) ? v : undefined,
+  ),
+};
+const STATIC_ONLY = {
+  path: check.custom(
+    'must be a RegExp, a path prefix string starting with "/" or a function (path, env) => string | false',
+    (v) =>
+      v instanceof RegExp || typeof v === 'function' || (typeof v === 'string' && v.startsWith('/'))
+        ? (v as StaticOptions['path'])
+        : undefined,
+  ),
+  passThrough: check.boolean,
+};
+const DIRECTORY_ONLY = { maxEntries: check.integer({ min: 1 }) };
+const { file: _file, ...BELOW_ROOT } = FILE;
+
+/** The factories of this package, by the name their errors carry. */
+export type Factory = 'fileApp' | 'serveStatic' | 'directoryApp';
+const SCHEMAS: Record<Factory, OptionSchema> = {
+  fileApp: FILE,
+  serveStatic: { ...BELOW_ROOT, ...STATIC_ONLY },
+  directoryApp: { ...BELOW_ROOT, ...DIRECTORY_ONLY },
+};
+type Checked = CheckedOptions<typeof FILE & typeof STATIC_ONLY & typeof DIRECTORY_ONLY>;
+
+const CACHE_DEFAULTS: Required<CacheOptions> = {
+  maxEntries: 1024,
+  ttl: 2000,
+  maxFileSize: 64 * 1024,
+  maxBytes: 16 * 1024 * 1024,
+};
+const CACHE: Record<keyof CacheOptions, Check<number>> = {
+  maxEntries: check.integer({ min: 1 }),
+  ttl: check.integer({ min: 0 }),
+  maxFileSize: check.integer({ min: 0 }),
+  maxBytes: check.integer({ min: 0 }),
+};
+
+/** Checks the options of `where` (a factory's name) once, when it is called, and fills in the defaults. */
+export function resolveOptions(where: Factory, input: unknown): Resolved {
+  // Every schema is FILE's options (some without `file`) plus a factory's own.
+  const o = checkOptions(where, OPTION_ERROR, input, SCHEMAS[where]) as Checked;
   const bad = (option: string, expected: string): PlankError =>
-    optionError(OPTION_ERROR, where, option, o[option], expected);
-  // A typo (`pass_through`, `maxage`) would otherwise silently do nothing.
-  for (const key of Object.keys(o)) {
-    if (!keys.includes(key) && o[key] !== undefined) {
-      throw new PlankError(OPTION_ERROR, `${where}: unknown option "${key}"; known options: ${keys.join(', ')}`);
-    }
-  }
-  const str = (k: string): string | undefined => {
-    if (o[k] === undefined) return undefined;
-    if (typeof o[k] !== 'string' || o[k] === '') throw bad(k, 'must be a non-empty string');
-    return o[k] as string;
-  };
-  const bool = (k: string, dflt: boolean): boolean => {
-    if (o[k] === undefined) return dflt;
-    if (typeof o[k] !== 'boolean') throw bad(k, 'must be true or false');
-    return o[k] as boolean;
-  };
-  const oneOf = <T>(k: string, values: readonly T[], dflt: T): T => {
-    if (o[k] === undefined) return dflt;
-    if (!values.includes(o[k] as T)) throw bad(k, `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}`);
-    return o[k] as T;
-  };
-  const count = (v: unknown, k: string, min: number): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-      throw optionError(OPTION_ERROR, where, k, v, `must be an integer >= ${min}`);
-    return v;
-  };
+    optionError(OPTION_ERROR, where, option, (input as Record<string, unknown>)[option], expected);
 
-  const file = str('file');
-  if (file !== undefined && o.root !== undefined) throw bad('file', 'cannot be combined with "root"');
-  const root = resolve(str('root') ?? '.');
-  checkPath(
-    where,
-    file === undefined ? 'root' : 'file',
-    file === undefined ? root : resolve(file),
-    file === undefined ? 'dir' : 'file',
-  );
-
-  let encoding: string | false = 'utf-8';
-  if (o.encoding === false) encoding = false;
-  else if (o.encoding !== undefined) {
-    if (typeof o.encoding !== 'string' || !/^[A-Za-z0-9._:-]+$/.test(o.encoding))
-      throw bad('encoding', 'must be a charset name or false');
-    encoding = o.encoding;
-  }
-  const contentType = o.contentType;
-  if (contentType !== undefined && typeof contentType !== 'function' && !isHeaderValue(contentType)) {
-    throw bad('contentType', 'must be a media type string or a function (path) => string | undefined');
-  }
-  const defaultType = str('defaultType') ?? 'text/plain';
-  if (!isHeaderValue(defaultType)) throw bad('defaultType', 'must be a media type string');
+  if (o.file !== undefined && o.root !== undefined) throw bad('file', 'cannot be combined with "root"');
+  const file = o.file === undefined ? undefined : resolve(o.file);
+  const root = resolve(o.root ?? '.');
+  if (file === undefined) checkPath(where, 'root', root, 'dir');
+  else checkPath(where, 'file', file, 'file');
 
   let cacheControl: string | undefined;
-  if (o.maxAge !== undefined) cacheControl = `public, max-age=${count(o.maxAge, 'maxAge', 0)}`;
-  if (bool('immutable', false)) {
+  if (o.maxAge !== undefined) cacheControl = `public, max-age=${o.maxAge}`;
+  if (o.immutable === true) {
     if (cacheControl === undefined)
       throw bad('immutable', 'needs "maxAge" (immutable without a lifetime means nothing to caches); set maxAge too');
     cacheControl += ', immutable';
   }
-  if (o.setHeaders !== undefined && typeof o.setHeaders !== 'function')
-    throw bad('setHeaders', 'must be a function (headers, path, stat) => void');
-
-  let index: string[] = ['index.html'];
-  if (o.index === false) index = [];
-  else if (o.index !== undefined) {
-    const list = typeof o.index === 'string' ? [o.index] : o.index;
-    if (
-      !Array.isArray(list) ||
-      !list.every((n) => typeof n === 'string' && n !== '' && !/[/\\\0]/.test(n) && !/^\.+$/.test(n))
-    ) {
-      throw bad('index', 'must be a file name, a list of file names (no slashes), or false');
-    }
-    index = list as string[];
-  }
-
-  let precompressed: Precompressed[] = [];
-  if (o.precompressed !== undefined && o.precompressed !== false) {
-    const list = o.precompressed;
-    if (
-      !Array.isArray(list) ||
-      !list.every((c) => c === 'br' || c === 'gzip' || c === 'zstd') ||
-      new Set(list).size !== list.length
-    ) {
-      throw bad('precompressed', 'must be a list of distinct codings among "br", "gzip", "zstd"');
-    }
-    precompressed = list as Precompressed[];
-  }
-
-  let cache: Resolved['cache'] = false;
-  const defaults: Required<CacheOptions> = {
-    maxEntries: 1024,
-    ttl: 2000,
-    maxFileSize: 64 * 1024,
-    maxBytes: 16 * 1024 * 1024,
-  };
-  if (o.cache === true) cache = defaults;
-  else if (typeof o.cache === 'object' && o.cache !== null && !Array.isArray(o.cache)) {
-    const c = o.cache as Record<string, unknown>;
-    const floor: Record<string, number> = { maxEntries: 1, ttl: 0, maxFileSize: 0, maxBytes: 0 };
-    for (const key of Object.keys(c))
-      if (!(key in floor)) throw bad('cache', `takes only { ${Object.keys(floor).join(', ')} }`);
-    cache = { ...defaults };
-    for (const key of Object.keys(floor) as (keyof CacheOptions)[]) {
-      if (c[key] !== undefined) cache[key] = count(c[key], `cache.${key}`, floor[key] as number);
-    }
-  } else if (o.cache !== undefined && o.cache !== false)
-    throw bad('cache', 'must be true, false or { maxEntries, ttl, maxFileSize, maxBytes }');
 
   return {
     root,
-    file: file === undefined ? undefined : resolve(file),
-    encoding,
-    contentType: contentType as Resolved['contentType'],
-    defaultType,
-    etag: oneOf('etag', ['strong', 'weak', false] as const, 'strong'),
-    lastModified: bool('lastModified', true),
-    acceptRanges: bool('acceptRanges', true),
-    maxRanges: o.maxRanges === undefined ? 20 : count(o.maxRanges, 'maxRanges', 1),
+    file,
+    encoding: o.encoding ?? 'utf-8',
+    contentType: o.contentType,
+    defaultType: o.defaultType ?? 'text/plain',
+    etag: o.etag ?? 'strong',
+    lastModified: o.lastModified ?? true,
+    acceptRanges: o.acceptRanges ?? true,
+    maxRanges: o.maxRanges ?? 20,
     cacheControl,
-    setHeaders: o.setHeaders as Resolved['setHeaders'],
-    index,
-    redirect: bool('redirect', true),
-    dotfiles: oneOf('dotfiles', ['ignore', 'deny', 'allow'] as const, 'ignore'),
-    followSymlinks: bool('followSymlinks', false),
-    precompressed,
-    cache,
+    setHeaders: o.setHeaders,
+    // directoryApp lists a directory unless told which index files to serve, as Plack's.
+    index: o.index ?? (where === 'directoryApp' ? [] : ['index.html']),
+    redirect: o.redirect ?? true,
+    dotfiles: o.dotfiles ?? 'ignore',
+    followSymlinks: o.followSymlinks ?? false,
+    precompressed: o.precompressed ?? [],
+    cache: resolveCache(where, o.cache),
+    path: o.path,
+    passThrough: o.passThrough ?? false,
+    maxEntries: o.maxEntries ?? 5000,
   };
 }
 
-function isHeaderValue(v: unknown): v is string {
-  return typeof v === 'string' && v !== '' && !/[\0\r\n]/.test(v);
+function resolveCache(where: string, cache: unknown): Resolved['cache'] {
+  if (cache === false) return false;
+  if (cache === undefined || cache === true) return CACHE_DEFAULTS;
+  const c = cache as Record<string, unknown>;
+  const resolved = { ...CACHE_DEFAULTS };
+  for (const key of Object.keys(c)) {
+    const rule = Object.hasOwn(CACHE, key) ? CACHE[key as keyof CacheOptions] : undefined;
+    if (rule === undefined)
+      throw optionError(OPTION_ERROR, where, 'cache', cache, `takes only { ${Object.keys(CACHE).join(', ')} }`);
+    if (c[key] === undefined) continue;
+    const n = rule.parse(c[key]);
+    if (n === undefined) throw optionError(OPTION_ERROR, where, `cache.${key}`, c[key], rule.expected);
+    resolved[key as keyof CacheOptions] = n;
+  }
+  return resolved;
 }
 
 // A missing root is a deployment mistake: say so when the app is built, not as a 404

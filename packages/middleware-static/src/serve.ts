@@ -7,7 +7,7 @@ import { header, type Env, type Headers, type Response } from '@plank/core';
 import { evaluatePreconditions, ifRangeHolds, parseRange, type Validators } from './conditional.js';
 import { multipartByteranges } from './multipart.js';
 import type { Precompressed, Resolved } from './options.js';
-import { createResolver, type FileInfo, type Lookup, type Resolver } from './resolver.js';
+import { createResolver, type FileInfo, type Resolver } from './resolver.js';
 import { plain } from './responses.js';
 import { directoryLocation, hasBadPercent, safePath } from './safe-path.js';
 
@@ -28,6 +28,9 @@ const NOT_IN_304 = [
   'Accept-Ranges',
 ];
 
+/** Where a request path leads below the root, or the status that refuses it. */
+type Located = { fsPath: string; trailingSlash: boolean } | { status: 400 | 403 | 404 };
+
 /** Answers a directory requested with its slash when no index file is there. */
 export type DirectoryHandler = (env: Env, dir: string) => Response | Promise<Response>;
 
@@ -47,13 +50,28 @@ export function createFileServer(o: Resolved, listDirectory?: DirectoryHandler):
     return type;
   }
 
-  function locate(
-    pathInfo: string,
-  ): { fsPath: string; trailingSlash: boolean; lookup: Lookup | Promise<Lookup> } | { status: 400 | 403 | 404 } {
+  // safePath is pure string work, so with the cache on its answer for a path is kept too:
+  // a hot path then skips the checks and reuses one flat file-system path (whose hash V8
+  // keeps) as the cache key. Bounded by the cache's maxEntries; emptied when full, so a
+  // flood of distinct paths costs one clear per maxEntries requests.
+  const located = o.cache === false ? undefined : new Map<string, Located>();
+  const maxLocated = o.cache === false ? 0 : o.cache.maxEntries;
+
+  function locate(pathInfo: string): Located {
+    let where = located?.get(pathInfo);
+    if (where !== undefined) return where;
     const checked = safePath(pathInfo, o.dotfiles);
-    if (!checked.ok) return { status: checked.status };
-    const fsPath = checked.segments.length === 0 ? o.root : `${o.root}/${checked.segments.join('/')}`;
-    return { fsPath, trailingSlash: checked.trailingSlash, lookup: resolver.lookup(fsPath) };
+    where = !checked.ok
+      ? { status: checked.status }
+      : {
+          fsPath: checked.segments.length === 0 ? o.root : `${o.root}/${checked.segments.join('/')}`,
+          trailingSlash: checked.trailingSlash,
+        };
+    if (located !== undefined) {
+      if (located.size >= maxLocated) located.clear();
+      located.set(pathInfo, where);
+    }
+    return where;
   }
 
   function serve(env: Env, pathInfo: string): Response | Promise<Response> {
@@ -66,7 +84,7 @@ export function createFileServer(o: Resolved, listDirectory?: DirectoryHandler):
     const where = locate(pathInfo);
     if ('status' in where) return plain(where.status);
     const { fsPath, trailingSlash } = where;
-    return andThen(where.lookup, (l): Response | Promise<Response> => {
+    return andThen(resolver.lookup(fsPath), (l): Response | Promise<Response> => {
       if (l.kind === 'status') return plain(l.status);
       if (l.kind === 'file') return trailingSlash ? plain(404) : sendFile(env, l.info, fsPath);
       if (!trailingSlash) return o.redirect ? redirectToDirectory(env) : plain(404);

@@ -1,5 +1,5 @@
-import { optionError, type App, type Env, type Middleware } from '@plank/core';
-import { OPTION_ERROR, resolveOptions, STATIC_KEYS, type StaticOptions } from './options.js';
+import type { App, Env, Middleware } from '@plank/core';
+import { resolveOptions, type StaticOptions } from './options.js';
 import { methodNotAllowed } from './responses.js';
 import { createFileServer, andThen } from './serve.js';
 
@@ -22,11 +22,9 @@ type Matcher = (pathInfo: string, env: Env) => string | false;
  * ```
  */
 export function serveStatic(options: StaticOptions = {}): Middleware {
-  const o = resolveOptions('serveStatic', options, STATIC_KEYS);
-  const match = compilePath(options.path);
-  const passThrough = options.passThrough ?? false;
-  if (typeof passThrough !== 'boolean')
-    throw optionError(OPTION_ERROR, 'serveStatic', 'passThrough', passThrough, 'must be true or false');
+  const o = resolveOptions('serveStatic', options);
+  const match = compilePath(o.path);
+  const passThrough = o.passThrough;
   const files = createFileServer(o);
   return function serveStaticMiddleware(app: App): App {
     return function serveStatic(env) {
@@ -40,6 +38,7 @@ export function serveStatic(options: StaticOptions = {}): Middleware {
   };
 }
 
+// `path` was checked with the options: a RegExp, a prefix string starting with `/`, or a function.
 function compilePath(path: StaticOptions['path']): Matcher {
   if (path === undefined) return () => false;
   if (path instanceof RegExp) {
@@ -48,24 +47,15 @@ function compilePath(path: StaticOptions['path']): Matcher {
     return (p) => (re.test(p) ? p : false);
   }
   if (typeof path === 'string') {
-    if (!path.startsWith('/'))
-      throw optionError(OPTION_ERROR, 'serveStatic', 'path', path, 'must start with "/" when it is a prefix string');
     // On a segment boundary: `/static` claims `/static` and `/static/x`, not `/staticky`.
     const base = path.endsWith('/') ? path.slice(0, -1) : path;
-    return (p) => (base === '' || p === base || p.startsWith(`${base}/`) ? p : false);
+    // Built once: every request the app answers (not under the prefix) passes this test.
+    const prefix = `${base}/`;
+    return (p) => (base === '' || p.startsWith(prefix) || p === base ? p : false);
   }
-  if (typeof path === 'function') {
-    return (p, env) => {
-      const out = path(p, env) as unknown;
-      if (typeof out !== 'string') return false;
-      return out.startsWith('/') ? out : `/${out}`;
-    };
-  }
-  throw optionError(
-    OPTION_ERROR,
-    'serveStatic',
-    'path',
-    path,
-    'must be a RegExp, a path prefix string or a function (path, env) => string | false',
-  );
+  return (p, env) => {
+    const out = path(p, env) as unknown;
+    if (typeof out !== 'string') return false;
+    return out.startsWith('/') ? out : `/${out}`;
+  };
 }

@@ -3,7 +3,7 @@ import { closeSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { PlankError } from '@plank/core';
-import { removeStaleSocket } from '@plank/server-node';
+import { createServerHandle, removeStaleSocket } from '@plank/server-node';
 import type { ListenSpec } from '@plank/core';
 
 /**
@@ -68,27 +68,13 @@ export function adoptListeners(listeners: Listener[]): Listener[] {
 }
 
 function adopt(fd: number, fallback: string): Listener {
-  const create = createServerHandle();
-  const handle = create === undefined ? undefined : create(null, 0, 4, fd);
+  const handle = createServerHandle?.(null, 0, 4, fd);
   if (handle === undefined || typeof handle === 'number') return { fd, url: fallback };
   const out: { address?: string; port?: number } = {};
   const named = typeof handle.getsockname === 'function' && handle.getsockname(out) === 0;
   const url = named && out.address !== undefined && out.port !== undefined ? boundUrl(out.address, out.port) : fallback;
   return { fd, url, handle };
 }
-
-type ServerHandle = {
-  fd: number;
-  close(): void;
-  getsockname(out: { address?: string; port?: number }): number;
-};
-type CreateServerHandle = (
-  address: string | null,
-  port: number,
-  addressType: number,
-  fd?: number,
-  flags?: number,
-) => ServerHandle | number;
 
 /**
  * Binds every spec without listening: the first worker's `listen()` turns the socket into a
@@ -107,14 +93,9 @@ export async function openListeners(specs: ListenSpec[]): Promise<Listener[]> {
   return opened;
 }
 
-function createServerHandle(): CreateServerHandle | undefined {
-  const create = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
-  return typeof create === 'function' ? create : undefined;
-}
-
 async function open(spec: ListenSpec): Promise<Listener> {
   if ('fd' in spec) return adopt(spec.fd, `fd:${spec.fd}`);
-  const create = createServerHandle();
+  const create = createServerHandle;
   if (create === undefined)
     throw new PlankError(
       'PLANK_ERR_LISTEN',
@@ -139,7 +120,7 @@ async function open(spec: ListenSpec): Promise<Listener> {
   // libuv defers EADDRINUSE from bind() to listen(); an unbound socket would then listen on
   // a random port, so check the bound port now.
   const out: { address?: string; port?: number } = {};
-  handle.getsockname(out);
+  handle.getsockname?.(out);
   if (out.port === undefined || out.port === 0 || (spec.port !== 0 && out.port !== spec.port)) {
     handle.close();
     throw new PlankError('PLANK_ERR_ADDRESS_IN_USE', `cannot listen on ${target}: address already in use`);

@@ -1,42 +1,18 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { PlankError, sdNotify } from '@plank/core';
-import { WORKERS_FILE_ENV, writeMasterList } from '@plank/scoreboard';
+import { writeMasterList } from '@plank/scoreboard';
 import { backoffDelay, firstLine } from './backoff.js';
+import { armKill, armStartup, configFor, disarm, forkWorker, send, type Worker } from './child.js';
 import { LameDuckHold } from './lame-duck.js';
 import { releaseListeners, type Listener } from './listen.js';
+import { TwoStepStop } from './two-step-stop.js';
 import type { Settings } from './options.js';
-import type { ToMaster, ToWorker, WorkerConfig, WorkerInfo } from './protocol.js';
-
-// Tests run the sources; workers always run the built file.
-const workerPath = fileURLToPath(
-  new URL(import.meta.url.endsWith('.ts') ? '../dist/worker.js' : './worker.js', import.meta.url),
-);
+import type { ToMaster, ToWorker, WorkerInfo } from './protocol.js';
 
 /** A worker that exits sooner than this after it was ready counts as a crash-loop failure. */
 export const STABLE_MS = 5_000;
 /** Live workers (starting, ready and leaving together) never exceed this many times the pool. */
 export const MAX_LIVE_FACTOR = 2;
-/** How long a stop waits for its workers to close their listeners before it drains them anyway. */
-const CLOSE_PHASE_MS = 2_000;
-/** Extra time after the graceful timeout before a worker that has not exited is killed. */
-const KILL_MARGIN_MS = 2_000;
-
-type Worker = {
-  child: ChildProcess;
-  info: WorkerInfo;
-  greeted: boolean;
-  readyAt: number | undefined;
-  /** The master asked it to go, or it announced it is retiring: its exit is no failure. */
-  leaving: boolean;
-  error: string | undefined;
-  /** The error's one-line message, for the start-up failure. */
-  message: string | undefined;
-  fatal: boolean;
-  killTimer: NodeJS.Timeout | undefined;
-  /** Part of a stop whose workers close their listeners first; told to stop once all have. */
-  held: boolean;
-};
 
 type Mode = 'running' | 'slow-stop' | 'stopping' | 'done';
 
@@ -56,9 +32,7 @@ export class Master {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   #slowTimer: NodeJS.Timeout | undefined;
-  /** Workers of a stop that have not yet said `listeners-closed`. */
-  readonly #closing = new Set<Worker>();
-  #closingTimer: NodeJS.Timeout | undefined;
+  readonly #twoStep = new TwoStepStop((w) => this.#send(w, { type: 'stop', timeout: this.#stopTimeout }));
   #stopTimeout: number;
   #onReady: { resolve: () => void; reject: (err: Error) => void } | undefined;
   #onDone: (code: number) => void;
@@ -260,37 +234,13 @@ export class Master {
   }
 
   #spawn(): void {
-    const s = this.#s;
-    const fds = this.#listeners.map((l) => l.fd);
-    const child = fork(workerPath, [], {
-      // 0 closed, 1-2 shared with the master, 3 the IPC channel, the listening sockets from 4.
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...fds],
-      execArgv: s.app.execArgv ?? process.execArgv,
-      env: {
-        ...process.env,
-        [WORKERS_FILE_ENV]: this.#workersFile,
-        PLANK_PREFORK_FDS: fds.map((_, i) => 4 + i).join(','),
-      },
+    const w = forkWorker(this.#s, this.#listeners, this.#workersFile, {
+      slot: this.#freeSlot(),
+      generation: this.#generation,
     });
-    const w: Worker = {
-      child,
-      info: {
-        pid: child.pid ?? 0,
-        slot: this.#freeSlot(),
-        generation: this.#generation,
-        state: 'starting',
-        startedAt: Date.now(),
-      },
-      greeted: false,
-      readyAt: undefined,
-      leaving: false,
-      error: undefined,
-      message: undefined,
-      fatal: false,
-      killTimer: undefined,
-      held: false,
-    };
+    const { child } = w;
     this.#workers.set(child, w);
+    armStartup(w, this.#s.startupTimeout);
     child.on('message', (m: ToMaster) => this.#message(w, m));
     child.on('error', (err) => {
       // Spawning failed (no exit event follows when there is no process).
@@ -302,9 +252,7 @@ export class Master {
   }
 
   #send(w: Worker, message: ToWorker): void {
-    if (!w.child.connected) return;
-    // A worker that has just exited closes the channel under us; its exit event follows.
-    w.child.send(message, undefined, {}, () => {});
+    send(w, message);
   }
 
   #broadcast(): void {
@@ -329,27 +277,14 @@ export class Master {
         w.greeted = true;
         // Replaced or stopped before it said hello: it has nothing to load and nothing to drain.
         if (w.leaving) return this.#send(w, { type: 'stop', timeout: this.#stopTimeout });
-        const max = s.maxReqsPerChild;
-        const min = s.minReqsPerChild;
-        const config: WorkerConfig = {
-          slot: w.info.slot,
-          generation: w.info.generation,
-          source: s.app,
-          fds: this.#listeners.map((_, i) => 4 + i),
-          maxRequests: max > 0 ? min + Math.floor(Math.random() * (max - min + 1)) : 0,
-          keepAliveTimeout: s.keepAliveTimeout,
-          maxKeepAliveReqs: s.maxKeepAliveReqs,
-          timeout: s.timeout,
-          gracefulTimeout: s.gracefulTimeout,
-          workers: this.workers(),
-        };
-        this.#send(w, { type: 'start', config });
+        this.#send(w, { type: 'start', config: configFor(w, s, this.#listeners, this.workers()) });
         // A replacement forked during the lame-duck time is as lame as its siblings.
         if (this.#hold.waiting) this.#send(w, { type: 'lame-duck' });
         return;
       }
       case 'ready': {
         w.readyAt = Date.now();
+        if (w.startTimer) clearTimeout(w.startTimer);
         this.#lameDuckMs = Math.max(this.#lameDuckMs, (m.lameDuck ?? 0) * 1000);
         if (this.#reloading && this.#readyOf(this.#generation) >= this.#desired) {
           this.#reloading = false;
@@ -380,7 +315,7 @@ export class Master {
         w.fatal = m.fatal === true;
         return;
       case 'listeners-closed':
-        this.#listenersClosed(w);
+        this.#twoStep.closed(w);
         return;
       case 'retiring':
         if (w.leaving) return;
@@ -401,16 +336,15 @@ export class Master {
     this.#s.log(
       `prefork: stopping worker ${w.info.pid} (slot ${w.info.slot}, generation ${w.info.generation}): ${why}`,
     );
+    // One still booting has run no app code and never listened: TERM ends it at once (a HUP
+    // storm replaces generations faster than they boot).
     if (w.greeted) this.#send(w, { type: 'stop', timeout });
+    else w.child.kill('SIGTERM');
     this.#armKill(w, timeout);
     this.#broadcast();
   }
 
-  /**
-   * Stops several workers at once in two steps: each closes its listeners first, and only when
-   * all have (or after CLOSE_PHASE_MS) are they told to drain. Until then they answer with
-   * keep-alive, so no client is sent to reconnect while a listener it could land on remains.
-   */
+  /** Stops several workers at once, listeners first (see TwoStepStop). */
   #retireTogether(batch: Worker[], why: string, timeout: number): void {
     for (const w of batch) {
       if (w.leaving) continue;
@@ -419,51 +353,22 @@ export class Master {
       this.#s.log(
         `prefork: stopping worker ${w.info.pid} (slot ${w.info.slot}, generation ${w.info.generation}): ${why}`,
       );
-      if (w.greeted) {
-        w.held = true;
-        this.#closing.add(w);
-        this.#send(w, { type: 'close-listeners' });
-      } else {
-        // Still booting: it has run no app code and never listened, but it holds copies of
-        // the sockets (which keep them open) until it goes. TERM ends it at once.
-        w.child.kill('SIGTERM');
-      }
+      // One still booting holds copies of the sockets (which keep them open) until it goes.
+      if (w.greeted) this.#twoStep.hold(w);
+      else w.child.kill('SIGTERM');
       this.#armKill(w, timeout);
     }
     this.#broadcast();
-    if (this.#closing.size > 0) this.#closingTimer ??= setTimeout(() => this.#releaseHeld(), CLOSE_PHASE_MS);
-  }
-
-  /** A worker of a two-step stop has closed its listeners (or exited). */
-  #listenersClosed(w: Worker): void {
-    if (this.#closing.delete(w) && this.#closing.size === 0) this.#releaseHeld();
-  }
-
-  #releaseHeld(): void {
-    if (this.#closingTimer) clearTimeout(this.#closingTimer);
-    this.#closingTimer = undefined;
-    this.#closing.clear();
-    for (const w of this.#workers.values()) {
-      if (!w.held) continue;
-      w.held = false;
-      this.#send(w, { type: 'stop', timeout: this.#stopTimeout });
-    }
   }
 
   #armKill(w: Worker, timeout: number): void {
-    if (w.killTimer) clearTimeout(w.killTimer);
-    w.killTimer = setTimeout(() => {
-      this.#s.log(
-        `prefork: worker ${w.info.pid} still running ${(timeout + KILL_MARGIN_MS) / 1000} s after it was asked to stop; killing it`,
-      );
-      w.child.kill('SIGKILL');
-    }, timeout + KILL_MARGIN_MS);
+    armKill(w, timeout, this.#s.log);
   }
 
   #exited(w: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     if (!this.#workers.delete(w.child)) return;
-    if (w.killTimer) clearTimeout(w.killTimer);
-    this.#listenersClosed(w);
+    disarm(w);
+    this.#twoStep.gone(w);
     const s = this.#s;
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     const id = `worker ${w.info.pid || '(not spawned)'} (slot ${w.info.slot}, generation ${w.info.generation})`;

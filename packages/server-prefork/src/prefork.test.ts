@@ -3,11 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { socketRequester } from '@plank/test';
-import { adopt, bin, fixtureApp, hooksApp, get, reap, run, startMaster, until, type Proc } from './helpers.fixture.js';
+import { type BoundHandle, createServerHandle } from '@plank/server-node';
+import { socketRequester, until } from '@plank/test';
+import { adopt, bin, fixtureApp, hooksApp, get, reap, run, startMaster, type Proc } from './helpers.fixture.js';
 import type { WorkerInfo } from './protocol.js';
 
+// plankup itself (built like every package before the tests run).
+const plankup = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
 let master: Proc | undefined;
 afterEach(() => reap(master));
 
@@ -44,14 +48,10 @@ describe('plank-prefork', () => {
     await m.waitFor(/(ready \(slot \d, generation 1\)[\s\S]*){3}/);
     // The master tells workers about each other by message, so the worker that answers may
     // hear of the last one to start a moment after its "ready" line.
-    const workers = await until(
-      async () => {
-        const list = await workersOf(m.url);
-        return list.length === 3 ? list : undefined;
-      },
-      10_000,
-      'all three workers in the list',
-    );
+    const workers = await until(async () => {
+      const list = await workersOf(m.url);
+      return list.length === 3 && list.every((w) => w.state === 'ready') ? list : undefined;
+    }, 'all three workers ready in the list');
     expect(workers.map((w) => w.slot).sort()).toEqual([1, 2, 3]);
     expect(workers.every((w) => w.state === 'ready' && w.generation === 1 && w.pid > 0)).toBe(true);
     const reply = await socketRequester(m.port)('/');
@@ -118,7 +118,7 @@ describe('plank-prefork', () => {
     const next = await until(async () => {
       const r = await get(m.url).catch(() => undefined);
       return r?.status === 200 ? r : undefined;
-    });
+    }, 'an answer from the replacement');
     expect(pidOf(next.body)).not.toBe(pidOf(first.body));
   });
 
@@ -138,9 +138,9 @@ describe('plank-prefork', () => {
     const m = await startMaster(['--max-workers=1', fixtureApp]);
     master = m;
     m.child.kill('SIGTTIN');
-    await until(async () => ((await workersOf(m.url)).length === 2 ? true : undefined), 10_000, 'two workers');
+    await until(async () => (await workersOf(m.url)).length === 2, 'two workers');
     m.child.kill('SIGTTOU');
-    await until(async () => ((await workersOf(m.url)).length === 1 ? true : undefined), 10_000, 'one worker');
+    await until(async () => (await workersOf(m.url)).length === 1, 'one worker');
     expect(m.output()).toMatch(/workers 1 -> 2[\s\S]*workers 2 -> 1/);
   });
 
@@ -186,18 +186,46 @@ describe('plank-prefork', () => {
     expect(m.output()).toBe('prefork: no worker could start (3 tries): fixture app is broken: no database\n');
   });
 
+  it('under plankup -s prefork, an app that throws at load is one line on stderr, and --debug adds the stack that points into the app', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
+    const broken = join(dir, 'broken');
+    writeFileSync(broken, 'no database');
+    const args = ['-s', 'prefork', '-o', '127.0.0.1', '-p', '0', '-E', 'deployment', '--max-workers=2', fixtureApp];
+    const quiet = run(process.execPath, [plankup, ...args], { FIXTURE_BROKEN: broken });
+    master = quiet;
+    expect(await quiet.exited).toBe(1);
+    expect(quiet.output()).toMatch(
+      /^plankup: prefork: no worker could start \(3 tries\): cannot load \S+app\.mjs: fixture app is broken: no database\n$/,
+    );
+    const debug = run(process.execPath, [plankup, '--debug', ...args], { FIXTURE_BROKEN: broken });
+    master = debug;
+    expect(await debug.exited).toBe(1);
+    expect(debug.output()).toMatch(
+      /caused by: Error: fixture app is broken: no database\n\s+at file:\S+app\.mjs:\d+:\d+/,
+    );
+  });
+
+  it('kills a worker that hangs while loading the app after --startup-timeout, and gives up after three tries in one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
+    const hang = join(dir, 'hang');
+    writeFileSync(hang, '');
+    const m = run(
+      process.execPath,
+      [bin, '--host=127.0.0.1', '--port=0', '--max-workers=1', '--startup-timeout=0.3', fixtureApp],
+      { FIXTURE_HANG: hang },
+    );
+    master = m;
+    expect(await m.exited).toBe(1);
+    expect(m.output()).toBe(
+      'prefork: no worker could start (3 tries): worker did not start within 0.3 s (startup-timeout); killed\n',
+    );
+  });
+
   it('under Server::Starter serves on the inherited descriptor, and gives up after one failure when the app cannot start', async () => {
     // Bound, not listening, never polled here: as start_server hands it over, minus listen().
-    const create = (
-      net as unknown as {
-        _createServerHandle: (
-          a: string,
-          p: number,
-          t: number,
-        ) => { fd: number; getsockname(o: { port?: number }): void; close(): void };
-      }
-    )._createServerHandle;
-    const held = create('127.0.0.1', 0, 4);
+    const create = createServerHandle;
+    if (create === undefined) throw new Error('this Node has no net._createServerHandle');
+    const held = create('127.0.0.1', 0, 4) as BoundHandle;
     const bound: { port?: number } = {};
     held.getsockname(bound);
     const dir = mkdtempSync(join(tmpdir(), 'prefork-'));

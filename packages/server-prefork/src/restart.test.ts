@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, which } from '@plank/test';
-import { fixtureApp, get, load, reap, run, startMaster, until, type Proc } from './helpers.fixture.js';
+import { freePort, until, which } from '@plank/test';
+import { fixtureApp, get, load, reap, run, startMaster, type Proc } from './helpers.fixture.js';
 import type { WorkerInfo } from './protocol.js';
 
 let procs: Proc[] = [];
@@ -31,8 +31,8 @@ async function restartUnderLoad(
           ? ws.map((w) => w.pid)
           : undefined;
       },
-      15_000,
       `generation ${g} alone`,
+      { timeout: 15_000 },
     );
   const generations = [await gen(1)];
   const traffic = load(master.url, 4);
@@ -95,6 +95,32 @@ describe('graceful restart under load', () => {
   }, 60_000);
 });
 
+describe('a new generation that hangs while loading', () => {
+  it('is killed after --startup-timeout and retried with backoff while the old workers serve, the master staying quiet', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
+    const hang = join(dir, 'hang');
+    // Long enough for the first generation to start on a loaded machine.
+    const master = await startMaster(['--max-workers=1', '--startup-timeout=2', fixtureApp], { FIXTURE_HANG: hang });
+    procs.push(master);
+    const before = (await get(master.url)).body;
+    writeFileSync(hang, '');
+    const { cpuSeconds } = await import('./helpers.fixture.js');
+    const pid = master.child.pid as number;
+    const cpu0 = cpuSeconds(pid);
+    master.child.kill('SIGHUP');
+    await master.waitFor(/failed to start \(signal SIGKILL\):\nError: did not start within 2 s \(startup-timeout\)/);
+    // 2 s to start, then 0.2, 0.4, 0.8 s of backoff between tries.
+    await master.waitFor(/failure 3 in a row, next worker in 0.8 s/, 20_000);
+    expect(master.output()).toMatch(
+      /failure 1 in a row, next worker in 0.2 s[\s\S]*failure 2 in a row, next worker in 0.4 s/,
+    );
+    expect(cpuSeconds(pid) - cpu0).toBeLessThan(1);
+    // The old generation still answers, and is still the only one.
+    expect((await get(master.url)).body).toBe(before);
+    expect((await workersOf(master.url)).filter((w) => w.state === 'ready')).toHaveLength(1);
+  }, 40_000);
+});
+
 const startServer = which('start_server');
 // plankup itself (the lead's @plank/cli, built like every package before the tests run).
 const plankup = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
@@ -133,9 +159,9 @@ describe.skipIf(!startServer && !process.env.CI)('under Server::Starter', () => 
       server.child.kill('SIGHUP');
       // start_server reports the old generation's master gone (USR1, slow stop, exit 0).
       await until(
-        () => ((server.output().match(/old worker \d+ died, status:0/g)?.length ?? 0) > i ? true : undefined),
-        20_000,
+        () => (server.output().match(/old worker \d+ died, status:0/g)?.length ?? 0) > i,
         `generation ${i + 1} gone`,
+        { timeout: 20_000 },
       );
       const bodies = await Promise.all([1, 2, 3, 4, 5, 6].map(() => get(url).then((r) => r.body)));
       expect(bodies.every((b) => b.includes(` ${version} `))).toBe(true);

@@ -1,5 +1,5 @@
-// Static files, 4 KiB and 1 MiB, served by Plank's Static (fileApp on server-node, with and
-// without the metadata cache) next to nginx, Perl Starlet with Plack's Static, @fastify/static,
+// Static files, 4 KiB and 1 MiB, served by Plank's Static (fileApp on server-node, with the
+// cache, its default, and with `cache: false`) next to nginx, Perl Starlet with Plack's Static, @fastify/static,
 // express.static and a plain node:http + fs pipeline. Goals (issue 4): 4 KiB >= 1.5x
 // @fastify/static; 1 MiB >= 1.0x Starlet; both >= 0.5x nginx.
 // npm peers (@fastify/static, express) are resolved with require(): they count as installed

@@ -122,4 +122,32 @@ describe('the start-up line', () => {
       expect(kernelListening(run.pid)).toEqual(['[::]:5000']);
     },
   );
+
+  it('keeps the words of a server that already says where it listens, and adds none of its own', async () => {
+    // A server found by path (`-s +./words.mjs`) whose URLs carry their own note, as prefork's do.
+    const dir = appDir();
+    writeFileSync(
+      join(dir, 'words.mjs'),
+      `let stop;
+       export const plankServer = {
+         name: 'words',
+         async run() {
+           const closed = new Promise((resolve) => (stop = resolve));
+           return { urls: ['http://[::]:5000/ (every interface, IPv4 and IPv6)', 'http://0.0.0.0:5001/'], closed, async close() { stop(0); } };
+         },
+       };\n`,
+    );
+    const child = spawn(process.execPath, [bin, '-s', '+./words.mjs', '-E', 'deployment', 'app.mjs'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(child);
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    await until(() => err.split('\n').filter((l) => l.includes(' listening on ')).length >= 2, 'the start-up lines');
+    expect(err.split('\n').filter((l) => l.includes(' listening on '))).toEqual([
+      'plankup: words server listening on http://[::]:5000/ (every interface, IPv4 and IPv6)',
+      'plankup: words server listening on http://0.0.0.0:5001/ (every IPv4 interface)',
+    ]);
+  });
 });

@@ -266,7 +266,15 @@ async function main() {
     {},
     'pipe',
   );
-  const phase = (name) => load.stdin.write(`phase ${name}\n`);
+  // Each host's own count per phase, from its access log (lines still buffered in a worker
+  // when the phase changes land in the next phase: ± those in flight).
+  const gets = () =>
+    Object.fromEntries(HOSTS.map((h) => [h, accessLines(h).filter((l) => l.includes('"GET / HTTP')).length]));
+  const marks = [];
+  const phase = (name) => {
+    marks.push({ name, at: gets() });
+    load.stdin.write(`phase ${name}\n`);
+  };
   await sleep(2000);
 
   phase('rolling-term');
@@ -294,6 +302,7 @@ async function main() {
   await sleep(1500);
 
   // A quiet moment, so the scraped totals before and after the measured run are exact.
+  marks.push({ name: 'pause', at: gets() });
   load.stdin.write('pause\n');
   await sleep(2500);
   await until('Prometheus to have scraped every host', async () => {
@@ -319,6 +328,12 @@ async function main() {
   // Prometheus's own scrapes of /server-status are requests too: count those between t1 and t2.
   const scrapes = await promQuery(`sum(count_over_time(up{job="plank"}[${t2 - t1}s]))`, t2);
 
+  marks.push({ name: 'end', at: gets() });
+  const perPhase = {};
+  for (let i = 0; i + 1 < marks.length; i++)
+    if (marks[i].name !== 'pause')
+      perPhase[marks[i].name] = Object.fromEntries(HOSTS.map((h) => [h, marks[i + 1].at[h] - marks[i].at[h]]));
+
   // Client addresses through two hops: every generator line on every host says 198.18.0.10.
   const perHost = {};
   for (const h of HOSTS) {
@@ -337,6 +352,7 @@ async function main() {
     seconds: Math.round((Date.now() - started) / 100) / 10,
     phases: figures,
     perHost,
+    perPhase,
     statusShowsClient: status.includes(ADDR.client),
     prometheus: {
       query: 'sum(plank_http_requests_total) at t2 − at t1, − sum(count_over_time(up{job="plank"}[t2−t1]))',
@@ -359,6 +375,8 @@ try {
     log(`run time ${result.seconds} s`);
     for (const [name, p] of Object.entries(result.phases))
       log(`${name}: sent ${p.sent}, failed ${p.failed} ${JSON.stringify(p.errors)}`);
+    for (const [name, hosts] of Object.entries(result.perPhase))
+      log(`${name} per host (access logs): ${JSON.stringify(hosts)}`);
     for (const [h, c] of Object.entries(result.perHost))
       log(`${h}: ${c.requests} requests to /, ${c.fromClient} logged as ${ADDR.client}`);
     log(`status page shows ${ADDR.client}: ${result.statusShowsClient}`);

@@ -33,7 +33,7 @@ Every request passes through this stack, outermost first:</p>
 <ol>
   <li><b>AccessLog</b>: Apache <code>combined</code> lines, timed to the last byte, in
       <code>${escapeHtml(logs)}/access.&lt;date&gt;.log</code> (daily files, 14 kept, <code>access.log</code> links to today's).</li>
-  <li><b>LameDuck</b>: <a href="/health"><code>/health</code></a> answers 200, and 503 for a few seconds once the server is asked to stop or restart.</li>
+  <li><b>LameDuck</b>: <a href="/health"><code>/health</code></a> answers 200, and 503 once the server is asked to stop or restart (for <code>DEMO_LAME_DUCK_SECONDS</code>, 0 by default, before it stops accepting).</li>
   <li><b>ReverseProxy</b>: believes <code>X-Forwarded-*</code> only from ${escapeHtml(trusted.join(', '))} proxies.
       Your address as this app sees it: <code>${escapeHtml(req.remoteAddr)}</code>.</li>
   <li><b>ServerStatus::Lite</b>: <a href="/server-status"><code>/server-status</code></a>, from a scoreboard in
@@ -64,7 +64,9 @@ export default builder(({ enable }) => {
     }),
   );
   // Outermost after the log: a balancer's health checks are answered before anything else runs.
-  enable(lameDuck({ path: '/health', seconds: Number(process.env.DEMO_LAME_DUCK_SECONDS ?? 5) }));
+  // No lame-duck wait by default, so Ctrl-C (and every test that stops the demo) stays instant;
+  // behind a balancer set DEMO_LAME_DUCK_SECONDS (test/lab uses 2).
+  enable(lameDuck({ path: '/health', seconds: Number(process.env.DEMO_LAME_DUCK_SECONDS ?? 0) }));
   enable(reverseProxy({ trusted }));
   enable(
     serverStatusLite({

@@ -2,6 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   describeApp,
+  enterLameDuck,
+  lameDuckSeconds,
+  sdNotify,
   formatStack,
   PlankError,
   type App,
@@ -11,6 +14,7 @@ import {
 } from '@plank/core';
 import { describeListen } from '@plank/server-node';
 import { listenSpecs } from './listen.js';
+import { socketActivation } from './systemd.js';
 import { loadApp, type LoadArgs } from './load.js';
 import { firstLine } from './one-line.js';
 import { parseArgs, type RunnerOptions } from './options.js';
@@ -62,7 +66,12 @@ export class Runner {
   private async serve(opts: RunnerOptions): Promise<number> {
     const args = this.loadArgs(opts);
     const adapter = await this.adapter(opts.server);
-    const listen = listenSpecs(opts);
+    const activated = socketActivation(this.io.env);
+    const listen = activated ?? listenSpecs(opts);
+    if (activated)
+      this.io.stderr.write(
+        `plankup: systemd socket activation: ${activated.length} socket(s) from fd 3 (-o/-p/-S/-l ignored)\n`,
+      );
     // prefork loads the app in its workers; plankup still loads it once here when checking.
     const app = adapter.loadsApp && !opts.check ? undefined : await loadApp(args);
     const source: AppSource = {
@@ -98,11 +107,17 @@ export class Runner {
     });
     for (const url of running.urls)
       this.io.stderr.write(`plankup: ${adapter.name} server listening on ${url}${everywhere(url)}\n`);
+    void sdNotify(
+      ['READY=1', `STATUS=${adapter.name} server listening on ${running.urls.join(' ')}`],
+      this.io.env,
+      this.io.stderr,
+    );
     return await this.untilStopped(running);
   }
 
   private untilStopped(running: RunningServer): Promise<number> {
     let stopping = false;
+    let notified: Promise<void> = Promise.resolve();
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) {
         // A second signal means now.
@@ -110,14 +125,20 @@ export class Runner {
         process.exit(1);
       }
       stopping = true;
-      this.io.stderr.write(`plankup: ${signal}, stopping gracefully\n`);
-      void running.close();
+      // Lame duck first (LameDuck middleware in this process): health checks fail while we still serve.
+      const wait = lameDuckSeconds();
+      this.io.stderr.write(
+        `plankup: ${signal}, ${wait > 0 ? `lame duck for ${wait} s, then ` : ''}stopping gracefully\n`,
+      );
+      notified = sdNotify(['STOPPING=1'], this.io.env, this.io.stderr);
+      void enterLameDuck().then(() => running.close());
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    return running.closed.finally(() => {
+    return running.closed.finally(async () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      await notified;
     });
   }
 

@@ -75,3 +75,5 @@ export { stackTrace, type StackTraceOptions } from './middleware/stack-trace.js'
 export { Request, type RequestOptions } from './request.js';
 export { json, redirect } from './respond.js';
 export { ResponseBuilder, serializeCookie, type CookieOptions } from './response-builder.js';
+export { enterLameDuck, lameDuckSeconds, lameDuckSince, wantLameDuck } from './lame-duck.js';
+export { monotonicUsec, sdNotify } from './sd-notify.js';

@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { PlankError } from '@plank/core';
+import { PlankError, sdNotify } from '@plank/core';
 import { writeMasterList } from '@plank/scoreboard';
 import { backoffDelay, firstLine } from './backoff.js';
 import { armKill, armStartup, configFor, disarm, forkWorker, send, type Worker } from './child.js';
+import { LameDuckHold } from './lame-duck.js';
 import { releaseListeners, type Listener } from './listen.js';
 import { TwoStepStop } from './two-step-stop.js';
 import type { Settings } from './options.js';
@@ -43,6 +44,11 @@ export class Master {
 
   readonly #workersFile: string;
   readonly #startedAt = Date.now();
+  readonly #hold = new LameDuckHold();
+  /** The longest lame-duck time a worker asked for (LameDuck middleware), in ms. */
+  #lameDuckMs = 0;
+  /** A HUP's generation is not all ready yet (systemd hears READY=1 when it is). */
+  #reloading = false;
 
   constructor(s: Settings, listeners: Listener[], startTries: number, workersFile: string) {
     this.#s = s;
@@ -73,10 +79,29 @@ export class Master {
     this.#reconcile();
   }
 
+  /**
+   * Before a stop or restart: every worker enters lame duck (its LameDuck health endpoint
+   * fails) and `act` runs after the longest time a worker asked for; at once when none did.
+   */
+  lameDuck(kind: 'stop' | 'restart', act: () => void): void {
+    if (this.#mode !== 'running') return act();
+    const tell = (): void => {
+      this.#s.log(`prefork: lame duck for ${this.#lameDuckMs / 1000} s before the ${kind}`);
+      for (const w of this.#workers.values()) if (w.greeted) this.#send(w, { type: 'lame-duck' });
+    };
+    this.#hold.hold(kind, this.#lameDuckMs, tell, act);
+  }
+
+  #readyOf(generation: number): number {
+    return [...this.#workers.values()].filter((w) => w.info.generation === generation && w.readyAt !== undefined)
+      .length;
+  }
+
   /** HUP: a new generation replaces every worker; old ones leave as new ones are ready. */
   restart(): void {
     if (this.#mode !== 'running') return;
     this.#generation++;
+    this.#reloading = true;
     // HUPs coalesce: a worker of an earlier generation that is still starting has served
     // nobody, so the newer generation replaces it now instead of after it is ready. Its ready
     // siblings keep serving until the new generation is ready, like every old worker.
@@ -253,11 +278,18 @@ export class Master {
         // Replaced or stopped before it said hello: it has nothing to load and nothing to drain.
         if (w.leaving) return this.#send(w, { type: 'stop', timeout: this.#stopTimeout });
         this.#send(w, { type: 'start', config: configFor(w, s, this.#listeners, this.workers()) });
+        // A replacement forked during the lame-duck time is as lame as its siblings.
+        if (this.#hold.waiting) this.#send(w, { type: 'lame-duck' });
         return;
       }
       case 'ready': {
         w.readyAt = Date.now();
         if (w.startTimer) clearTimeout(w.startTimer);
+        this.#lameDuckMs = Math.max(this.#lameDuckMs, (m.lameDuck ?? 0) * 1000);
+        if (this.#reloading && this.#readyOf(this.#generation) >= this.#desired) {
+          this.#reloading = false;
+          void sdNotify(['READY=1', `STATUS=generation ${this.#generation} ready`], s.env, s.errors);
+        }
         if (!w.leaving) w.info.state = 'ready';
         this.#everReady = true;
         s.log(`prefork: worker ${w.info.pid} ready (slot ${w.info.slot}, generation ${w.info.generation})`);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PlankError } from '@plank/core';
+import { monotonicUsec, PlankError, sdNotify } from '@plank/core';
 import type { RunningServer, ServerAdapter, ServerContext } from '@plank/core';
 import { adoptListeners, closeListeners, openListeners, starterListeners } from './listen.js';
 import { Master } from './master.js';
@@ -64,12 +64,22 @@ async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
   if (s.pidFile !== undefined) writeFileSync(s.pidFile, `${process.pid}\n`);
 
   const handlers: Array<[NodeJS.Signals, () => void]> = [
-    ['SIGHUP', () => master.restart()],
-    ['SIGUSR1', () => master.slowStop()],
+    [
+      'SIGHUP',
+      () => {
+        void sdNotify(['RELOADING=1', monotonicUsec()], s.env, s.errors);
+        master.lameDuck('restart', () => master.restart());
+      },
+    ],
+    ['SIGUSR1', () => master.lameDuck('stop', () => master.slowStop())],
     ['SIGTTIN', () => master.resize(1)],
     ['SIGTTOU', () => master.resize(-1)],
   ];
-  if (s.signals === true) handlers.push(['SIGTERM', () => master.stop()], ['SIGINT', () => master.stop()]);
+  if (s.signals === true)
+    handlers.push(
+      ['SIGTERM', () => master.lameDuck('stop', () => master.stop())],
+      ['SIGINT', () => master.lameDuck('stop', () => master.stop())],
+    );
   const installed =
     s.signals === false
       ? []
@@ -114,7 +124,7 @@ async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
     urls,
     closed,
     close(options) {
-      master.stop(options?.timeout);
+      master.lameDuck('stop', () => master.stop(options?.timeout));
       return closed.then(() => {});
     },
     workers: () => master.workers(),

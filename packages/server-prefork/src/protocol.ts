@@ -32,12 +32,15 @@ export type ToWorker =
   /** Stop accepting but keep answering with keep-alive; the worker replies `listeners-closed`. */
   | { type: 'close-listeners' }
   | { type: 'stop'; timeout: number }
+  /** Enter lame duck: the LameDuck health endpoint fails from now on (a stop or restart follows). */
+  | { type: 'lame-duck' }
   | { type: 'workers'; workers: WorkerInfo[] };
 
 export type ToMaster =
   /** Sent as soon as the worker listens for messages; the master answers with `start`. */
   | { type: 'hello' }
-  | { type: 'ready' }
+  /** `lameDuck`: the seconds the app's LameDuck middleware asked for (core's lameDuckSeconds). */
+  | { type: 'ready'; lameDuck?: number }
   /** `fatal`: retrying cannot help (the socket cannot be listened on). */
   /** `error` is the stack, `message` the error's own one-line message. */
   | { type: 'failed'; error: string; message: string; fatal?: boolean }

@@ -7,7 +7,7 @@ import { Server as NetServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { onFinish, PlankError, show } from '@plank/core';
+import { enterLameDuck, lameDuckSeconds, onFinish, PlankError, show } from '@plank/core';
 import type { App, AppResult, AppSource, Env } from '@plank/core';
 import { serve } from '@plank/server-node';
 import type { ServerHandle } from '@plank/server-node';
@@ -147,7 +147,7 @@ async function start(cfg: WorkerConfig): Promise<void> {
   }
   ready = true;
   if (stopping) return;
-  send({ type: 'ready' });
+  send({ type: 'ready', lameDuck: lameDuckSeconds() });
 }
 
 type TransportServe = (app: App, options: Record<string, unknown>) => Promise<WorkerServer>;
@@ -258,6 +258,7 @@ process.on('message', (message: ToWorker) => {
   if (message.type === 'start' && !config) void start(message.config);
   else if (message.type === 'close-listeners') void closeListeners().then(() => send({ type: 'listeners-closed' }));
   else if (message.type === 'stop') void stop(message.timeout);
+  else if (message.type === 'lame-duck') void enterLameDuck();
   // In place: every env refers to this one array (server-node puts it in the env literal).
   else if (message.type === 'workers') workers.splice(0, workers.length, ...message.workers);
 });

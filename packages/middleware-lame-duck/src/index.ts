@@ -1,0 +1,1 @@
+export { lameDuck, plankMiddleware, type LameDuckOptions } from './lame-duck.js';

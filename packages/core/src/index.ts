@@ -74,6 +74,7 @@ export { runtime, type RuntimeOptions } from './middleware/runtime.js';
 export { stackTrace, type StackTraceOptions } from './middleware/stack-trace.js';
 export { Request, type RequestOptions } from './request.js';
 export { json, redirect } from './respond.js';
+export { isAlive } from './process.js';
 export { ResponseBuilder, serializeCookie, type CookieOptions } from './response-builder.js';
 export { enterLameDuck, lameDuckSeconds, lameDuckSince, wantLameDuck } from './lame-duck.js';
 export { monotonicUsec, sdNotify } from './sd-notify.js';

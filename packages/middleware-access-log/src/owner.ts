@@ -1,16 +1,8 @@
 import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { isAlive } from '@plank/core';
 
 // Exactly one process of those appending to a rotating log prunes old files and moves the
 // symlink: the one whose pid is in a small owner file beside the logs.
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 // The owner file holds a pid. link(2) is atomic and fails on an existing name, so two
 // processes cannot both create it; a file left by a dead process is taken over.
@@ -23,7 +15,7 @@ export function claimOwner(path: string): boolean {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     if (pid === process.pid) return true;
-    if (Number.isInteger(pid) && alive(pid)) return false;
+    if (Number.isInteger(pid) && isAlive(pid)) return false;
     const tmp = `${path}.${process.pid}`;
     writeFileSync(tmp, String(process.pid));
     try {

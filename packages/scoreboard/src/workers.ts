@@ -1,3 +1,4 @@
+import { isAlive } from '@plank/core';
 // The workers file: the prefork master's list of its live workers, for readers in other
 // processes (this package's scoreboard, ServerStatus::Lite, plank-status). Its one format lives
 // here, writer and reader together; @plank/server-prefork writes it through writeMasterList.
@@ -81,20 +82,5 @@ export async function readMasterList(path: string): Promise<MasterList | undefin
   return { master, startedAt, workers: list };
 }
 
-/**
- * Whether a process with this pid exists (a process of another user counts).
- *
- * @example
- * ```ts
- * import { isAlive } from '@plank/scoreboard';
- * if (!isAlive(pid)) console.log(`${pid} is gone`);
- * ```
- */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+// Core's, re-exported: this package exported it first.
+export { isAlive };

@@ -94,7 +94,7 @@ const DIGITS = /^[0-9]+$/;
 function checkEnv(env: Env): void {
   /// The env MUST be an object (not an array, not `null`).
   if (typeof env !== 'object' || env === null || Array.isArray(env)) fail(`env must be an object, got ${show(env)}`);
-  const e = env as Record<string, unknown>;
+  const e = env as unknown as Record<string, unknown>;
 
   /// ### CGI variables
   ///
@@ -458,7 +458,7 @@ function checkBody(body: unknown, status: number, headers: Headers, env: Env): B
     return body as Chunk[];
   }
   if (isFileBody(body)) {
-    checkFileBody(body as unknown as Record<string, unknown>);
+    checkFileBody(body as unknown as unknown as Record<string, unknown>);
     if (empty) fail(`a ${status} response must have an empty body, got a file body ${show(body)}`);
     return body;
   }

@@ -179,7 +179,7 @@ export class Request {
    * answers) when Content-Length or the bytes read exceed `maxBodySize`.
    */
   bytes(): Promise<Buffer> {
-    const env = this.env as Record<string, unknown>;
+    const env = this.env as unknown as Record<string, unknown>;
     let body = env[BODY_KEY] as Promise<Buffer> | undefined;
     if (body === undefined) {
       body = readAll(this.env['psgi.input'], this.#maxBodySize, this.contentLength);

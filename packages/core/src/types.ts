@@ -5,8 +5,20 @@ import type { Duplex, Readable } from 'node:stream';
  * `psgix.*` extensions, as in PSGI. Every CGI-style string is a *byte string*: one
  * character per byte (latin1), exactly as node:http hands header values over. Decode
  * with `Buffer.from(s, 'latin1').toString('utf8')` (the `Request` helper does it for you).
+ *
+ * An interface, so a package or an app types the extension keys it sets by declaration
+ * merging, once:
+ *
+ * @example
+ * ```ts
+ * declare module '@plank/core' {
+ *   interface Env {
+ *     'myapp.user'?: { id: string; name: string };
+ *   }
+ * }
+ * ```
  */
-export type Env = {
+export interface Env {
   REQUEST_METHOD: string;
   /** The mount point the app lives under; `''` at the root, never `'/'`. */
   SCRIPT_NAME: string;
@@ -52,7 +64,7 @@ export type Env = {
   'plank.finish'?: FinishHandler[];
   /** Extensions need a dot in their name, as in PSGI. */
   [extension: `${string}.${string}`]: unknown;
-};
+}
 
 export type ErrorStream = { write(s: string): unknown };
 

@@ -66,7 +66,7 @@ export function errorDocument(options: ErrorDocumentOptions): Middleware {
   const o = checkOptions('ErrorDocument', CODE, options === undefined ? undefined : rest, {
     subrequest: check.boolean,
     documents: check.custom('must be an object of statuses to paths', (v) =>
-      typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined,
+      typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as unknown as Record<string, unknown>) : undefined,
     ),
   });
   const pages = new Map<number, string>();
@@ -166,7 +166,7 @@ function viaSubrequest(paths: Map<number, string>): Middleware {
 function subEnv(env: Env, path: string): Env {
   const sub: Env = { ...env };
   for (const [key, value] of Object.entries(env))
-    if (!key.startsWith('psgi')) (sub as Record<string, unknown>)[`psgix.errordocument.${key}`] = value;
+    if (!key.startsWith('psgi')) (sub as unknown as Record<string, unknown>)[`psgix.errordocument.${key}`] = value;
   sub.REQUEST_METHOD = 'GET';
   sub.PATH_INFO = path;
   sub.REQUEST_URI = `${env.SCRIPT_NAME}${path}`;

@@ -238,7 +238,7 @@ function requestEnv(c: Case): Env {
     },
     { input: Readable.from([]) },
   );
-  if (c.https !== undefined) (env as Record<string, unknown>).HTTPS = c.https;
+  if (c.https !== undefined) (env as unknown as Record<string, unknown>).HTTPS = c.https;
   return env;
 }
 

@@ -108,7 +108,7 @@ export function buildFcgiEnv(params: ReadonlyArray<readonly [string, string]>, o
   env['psgix.cleanup'] = true;
   env['psgix.cleanup.handlers'] = [];
   env['plank.finish'] = [] as FinishHandler[];
-  return env as Env;
+  return env as unknown as Env;
 }
 
 function nonEmpty(value: unknown, fallback: string): string {

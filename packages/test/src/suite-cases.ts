@@ -168,7 +168,7 @@ export function serverSuiteCases(fx: SuiteFixtures): SuiteCase[] {
       app: (env) =>
         text(env.HTTP_COOKIE ?? 'missing', 200, [
           'X-Cookie',
-          (env as Record<string, unknown>).COOKIE === undefined ? '0' : '1',
+          (env as unknown as Record<string, unknown>).COOKIE === undefined ? '0' : '1',
         ]),
       async check({ request }) {
         const res = await request('/', { headers: { Cookie: 'foo=bar' } });

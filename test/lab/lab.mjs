@@ -12,7 +12,7 @@
 // 198.18.0.0/15 (RFC 2544); nothing leaves the lab's namespaces. Needs root, ip, nginx,
 // haproxy, prometheus, promtool. Usage: node test/lab/lab.mjs [--seconds=240] [--json]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +96,27 @@ async function until(what, check, ms = 20_000) {
 }
 
 const hostProcs = {};
+// Each host runs the demo through a one-line wrapper that stamps responses with the version in
+// its folder's version.txt, read when a worker loads the app: so the HUP round can show that the
+// new generation runs new code.
+function hostApp(dir) {
+  const file = join(dir, 'app.ts');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'version.txt'), '1\n');
+    writeFileSync(
+      file,
+      `import { readFileSync } from 'node:fs';
+import { responseCb } from ${JSON.stringify(join(root, 'packages/core/dist/index.js'))};
+import demo from ${JSON.stringify(join(root, 'apps/demo/app.ts'))};
+const version = readFileSync(new URL('./version.txt', import.meta.url), 'utf8').trim();
+export default (env) => responseCb(demo(env), (res) => { res[1].push('X-App-Version', version); });
+`,
+    );
+  }
+  return file;
+}
+
 async function startHost(name) {
   const dir = join(work, name);
   const child = run(
@@ -112,7 +133,7 @@ async function startHost(name) {
       ADDR[name],
       '-p',
       '5000',
-      join(root, 'apps/demo/app.ts'),
+      hostApp(dir),
     ],
     {
       DEMO_LOG_DIR: join(dir, 'logs'),
@@ -286,6 +307,8 @@ async function main() {
   }
   phase('rolling-hup');
   for (const h of HOSTS) {
+    // New code: the next generation's workers load version 2.
+    writeFileSync(join(work, h, 'version.txt'), '2\n');
     hostProcs[h].kill('SIGHUP');
     await until(
       `${h} generation 2`,
@@ -293,6 +316,13 @@ async function main() {
     );
     await sleep(1500);
   }
+  // Every host answers with the new code now (six requests cover three hosts round-robin).
+  const versions = new Set();
+  for (let i = 0; i < 6; i++) {
+    const head = execFileSync('ip', ['netns', 'exec', NS.client, 'curl', '-sfI', `http://${ADDR.lb}/`]).toString();
+    versions.add(/^x-app-version: (\S+)/im.exec(head)?.[1]);
+  }
+  const hupVersions = [...versions];
   phase('kill-9');
   const victim = 'h2';
   for (const pid of ip('netns', 'pids', NS[victim]).split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
@@ -354,6 +384,7 @@ async function main() {
     perHost,
     perPhase,
     statusShowsClient: status.includes(ADDR.client),
+    hupVersions,
     prometheus: {
       query: 'sum(plank_http_requests_total) at t2 − at t1, − sum(count_over_time(up{job="plank"}[t2−t1]))',
       before: promBefore,

@@ -18,6 +18,8 @@ describe.skipIf(!root || needs.some((p) => !which(p)))('the many-hosts lab', () 
     const r = JSON.parse(out.toString().trim().split('\n').pop() as string);
     expect(r.phases['rolling-term']).toMatchObject({ failed: 0, errors: {} });
     expect(r.phases['rolling-hup']).toMatchObject({ failed: 0, errors: {} });
+    // After the HUP round every host serves the code written before its HUP.
+    expect(r.hupVersions).toEqual(['2']);
     expect(r.phases['rolling-term'].sent).toBeGreaterThan(0);
     // At most the generator's concurrency (8) requests were in flight on the killed host.
     expect(r.phases['kill-9'].failed).toBeLessThanOrEqual(8);

@@ -29,15 +29,25 @@ export type FcgiRecord = { type: number; requestId: number; content: Buffer };
 
 /** The records for `content` (split at 65535 bytes, padded to a multiple of 8), as one buffer. */
 export function encodeRecords(type: number, requestId: number, content: Uint8Array): Buffer {
-  if (content.length === 0) return header(type, requestId, 0, 0);
+  return Buffer.concat(recordParts(type, requestId, content));
+}
+
+const PADDING = Buffer.alloc(8);
+
+/**
+ * The same records as headers, content slices and padding, without copying the content: a
+ * body goes to the socket as it is (the socket is corked, so the parts leave together).
+ */
+export function recordParts(type: number, requestId: number, content: Uint8Array): Uint8Array[] {
+  if (content.length === 0) return [header(type, requestId, 0, 0)];
   const parts: Uint8Array[] = [];
   for (let at = 0; at < content.length; at += MAX_CONTENT) {
     const piece = content.subarray(at, Math.min(at + MAX_CONTENT, content.length));
     const padding = (8 - (piece.length % 8)) % 8;
     parts.push(header(type, requestId, piece.length, padding), piece);
-    if (padding > 0) parts.push(Buffer.alloc(padding));
+    if (padding > 0) parts.push(PADDING.subarray(0, padding));
   }
-  return Buffer.concat(parts);
+  return parts;
 }
 
 function header(type: number, requestId: number, length: number, padding: number): Buffer {

@@ -96,7 +96,7 @@ export async function serveFcgi(app: App, options: FcgiServeOptions = {}): Promi
     draining: () => draining,
     onRequest: (o.onRequest as FcgiServeOptions['onRequest']) ?? (() => {}),
   };
-  const server = createServer((socket) => {
+  const server = createServer({ noDelay: true }, (socket) => {
     connections.set(socket, serveConnection(socket, ctx));
     socket.once('close', () => connections.delete(socket));
   });

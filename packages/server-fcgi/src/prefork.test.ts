@@ -33,7 +33,7 @@ describe.skipIf(!nginxPath && !process.env.CI)('FastCGI workers under the prefor
     dir = await mkdtemp(join(here, '.prefork-'));
     await writeFile(
       join(dir, 'app.mjs'),
-      "export default (env) => [200, ['Content-Type', 'text/plain'], [`${process.pid} ${env['psgi.multiprocess']}`]];\n",
+      "export default (env) => [200, ['Content-Type', 'text/plain'], [process.pid + ' ' + env['psgi.multiprocess']]];\n",
     );
     const port = await freePort();
     server = start(join(dir, 'app.mjs'), ['--nproc', '2', '-l', `127.0.0.1:${port}`]);

@@ -6,4 +6,12 @@ export {
   type WorkerSlot,
 } from './scoreboard.js';
 export { slotFileName, type Slot } from './slot.js';
-export { isAlive, readMasterList, type MasterList, type MasterWorker } from './workers.js';
+export {
+  isAlive,
+  readMasterList,
+  WORKERS_FILE_ENV,
+  writeMasterList,
+  type MasterList,
+  type MasterWorker,
+  type WorkerState,
+} from './workers.js';

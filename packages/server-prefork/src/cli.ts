@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { PlankError } from '@plank/core';
 import type { ListenSpec } from '@plank/core';
-import { fromCommandLine } from './options.js';
+import { fromCommandLine, OPTION_CODE } from './options.js';
 import { prefork } from './prefork.js';
 
 const usage = `usage: plank-prefork [--host=H] [--port=N | --socket=PATH] [--export=NAME] [--max-workers=N ...] MODULE
@@ -25,10 +25,7 @@ export async function main(argv: readonly string[], cwd: string = process.cwd())
       const m = /^--(enable-|disable-)?([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(arg);
       if (!m) {
         if (arg.startsWith('-') || module !== undefined)
-          throw new PlankError(
-            'PLANK_ERR_SERVER_OPTION',
-            `plank-prefork: cannot read ${JSON.stringify(arg)}\n${usage}`,
-          );
+          throw new PlankError(OPTION_CODE, `plank-prefork: cannot read ${JSON.stringify(arg)}\n${usage}`);
         module = arg;
         continue;
       }
@@ -41,8 +38,7 @@ export async function main(argv: readonly string[], cwd: string = process.cwd())
       else if (name === 'export') exp = value;
       else rest[name] = value ?? true;
     }
-    if (module === undefined)
-      throw new PlankError('PLANK_ERR_SERVER_OPTION', `plank-prefork: no app module given\n${usage}`);
+    if (module === undefined) throw new PlankError(OPTION_CODE, `plank-prefork: no app module given\n${usage}`);
     const listen: ListenSpec[] =
       socket !== undefined ? [{ socket: resolve(cwd, socket) }] : [{ host, port: port ?? 5000 }];
     const server = await prefork({

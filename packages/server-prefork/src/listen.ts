@@ -1,19 +1,25 @@
 import { lookup } from 'node:dns/promises';
-import { unlinkSync } from 'node:fs';
+import { closeSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
+import { serverHandleFactory } from './node-private.js';
 import { getSystemErrorName } from 'node:util';
 import { PlankError } from '@plank/core';
 import { removeStaleSocket } from '@plank/server-node';
 import type { ListenSpec } from '@plank/core';
 
-/** A socket the master holds for the whole of its life; workers get `fd` as an inherited descriptor. */
+/**
+ * A socket the master holds until a stop begins; workers get `fd` as an inherited descriptor.
+ * `closed` makes the release idempotent: a descriptor number closed twice could be another
+ * file's by then.
+ */
 export type Listener = {
   fd: number;
   url: string;
-  /** The master's handle on a socket it created (closed at exit); none for inherited descriptors. */
+  /** The master's handle on a socket it created; none for inherited descriptors (closed by number). */
   handle?: { close(): void };
   /** A unix socket path the master created and removes at exit. */
   path?: string;
+  closed?: boolean;
 };
 
 /**
@@ -33,27 +39,44 @@ export function starterListeners(value: string): Listener[] {
         `SERVER_STARTER_PORT: cannot read ${JSON.stringify(part)} in ${JSON.stringify(value)} (expected host:port=fd, port=fd or /path=fd)`,
       );
     }
-    listeners.push({ fd: Number(fdText), url: addrUrl(addr) });
+    // Provisional names: adoptListeners() reads the bound address of the TCP ones.
+    const url = addr.startsWith('/') ? `unix:${addr}` : /^\d+$/.test(addr) ? `http://*:${addr}/` : `http://${addr}/`;
+    listeners.push({ fd: Number(fdText), url });
   }
   if (listeners.length === 0)
     throw new PlankError('PLANK_ERR_SERVER_STARTER', `SERVER_STARTER_PORT: no descriptor in ${JSON.stringify(value)}`);
   return listeners;
 }
 
-function addrUrl(addr: string): string {
-  if (addr.startsWith('/')) return `unix:${addr}`;
-  if (/^\d+$/.test(addr)) return `http://127.0.0.1:${addr}/`;
-  return `http://${addr}/`;
+/**
+ * How the start-up line names a bound TCP address: exactly what the kernel shows, and in words
+ * when that is every interface (`::` is dual-stack here: libuv clears IPV6_V6ONLY).
+ */
+export function boundUrl(address: string, port: number): string {
+  if (address === '::') return `http://[::]:${port}/ (every interface, IPv4 and IPv6)`;
+  if (address === '0.0.0.0') return `http://0.0.0.0:${port}/ (every IPv4 interface)`;
+  return `http://${address.includes(':') ? `[${address}]` : address}:${port}/`;
 }
 
-type ServerHandle = { fd: number; close(): void; getsockname(out: { port?: number }): number };
-type CreateServerHandle = (
-  address: string | null,
-  port: number,
-  addressType: number,
-  fd?: number,
-  flags?: number,
-) => ServerHandle | number;
+/**
+ * Listeners on inherited descriptors (Server::Starter, systemd): the master wraps each in a
+ * handle, without listening or polling, to read the address it is bound to (start_server's
+ * `--port=5000` binds every IPv4 interface) and to close its copy when a stop begins. A
+ * descriptor that is no TCP socket (a unix socket) keeps the name it came with.
+ */
+export function adoptListeners(listeners: Listener[]): Listener[] {
+  return listeners.map((l) => adopt(l.fd, l.url));
+}
+
+function adopt(fd: number, fallback: string): Listener {
+  const create = serverHandleFactory();
+  const handle = create === undefined ? undefined : create(null, 0, 4, fd);
+  if (handle === undefined || typeof handle === 'number') return { fd, url: fallback };
+  const out: { address?: string; port?: number } = {};
+  const named = typeof handle.getsockname === 'function' && handle.getsockname(out) === 0;
+  const url = named && out.address !== undefined && out.port !== undefined ? boundUrl(out.address, out.port) : fallback;
+  return { fd, url, handle };
+}
 
 /**
  * Binds every spec without listening: the first worker's `listen()` turns the socket into a
@@ -73,9 +96,9 @@ export async function openListeners(specs: ListenSpec[]): Promise<Listener[]> {
 }
 
 async function open(spec: ListenSpec): Promise<Listener> {
-  if ('fd' in spec) return { fd: spec.fd, url: `fd:${spec.fd}` };
-  const create = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
-  if (typeof create !== 'function')
+  if ('fd' in spec) return adopt(spec.fd, `fd:${spec.fd}`);
+  const create = serverHandleFactory();
+  if (create === undefined)
     throw new PlankError(
       'PLANK_ERR_LISTEN',
       `cannot bind: this Node.js (${process.version}) lacks net._createServerHandle, which node:cluster itself uses`,
@@ -98,14 +121,13 @@ async function open(spec: ListenSpec): Promise<Listener> {
   if (typeof handle === 'number') throw listenError(target, handle);
   // libuv defers EADDRINUSE from bind() to listen(); an unbound socket would then listen on
   // a random port, so check the bound port now.
-  const out: { port?: number } = {};
-  handle.getsockname(out);
+  const out: { address?: string; port?: number } = {};
+  handle.getsockname?.(out);
   if (out.port === undefined || out.port === 0 || (spec.port !== 0 && out.port !== spec.port)) {
     handle.close();
     throw new PlankError('PLANK_ERR_ADDRESS_IN_USE', `cannot listen on ${target}: address already in use`);
   }
-  const host = address === null || address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
-  return { fd: handle.fd, url: `http://${host.includes(':') ? `[${host}]` : host}:${out.port}/`, handle };
+  return { fd: handle.fd, url: boundUrl(out.address ?? address ?? '::', out.port), handle };
 }
 
 function listenError(target: string, errno: number): PlankError {
@@ -114,9 +136,30 @@ function listenError(target: string, errno: number): PlankError {
   return new PlankError(code, `cannot listen on ${target}: ${name}`);
 }
 
-export function closeListeners(listeners: Listener[]): void {
+/**
+ * Closes the master's copy of each socket (once). Workers hold their own copies, so the socket
+ * stays open while any of them still accepts; once the last copy is closed, new connections are
+ * refused by the kernel instead of waiting in a queue nobody reads.
+ */
+export function releaseListeners(listeners: Listener[]): void {
   for (const l of listeners) {
-    l.handle?.close();
+    if (l.closed) continue;
+    l.closed = true;
+    if (l.handle) l.handle.close();
+    else {
+      try {
+        closeSync(l.fd);
+      } catch {
+        // not ours any more (EBADF)
+      }
+    }
+  }
+}
+
+/** Releases the sockets and removes the unix socket paths the master created. */
+export function closeListeners(listeners: Listener[]): void {
+  releaseListeners(listeners);
+  for (const l of listeners) {
     if (l.path !== undefined) {
       try {
         unlinkSync(l.path);

@@ -1,33 +1,17 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { renameSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { PlankError } from '@plank/core';
+import { writeMasterList } from '@plank/scoreboard';
 import { backoffDelay, firstLine } from './backoff.js';
-import type { Listener } from './listen.js';
+import { armKill, armStartup, configFor, disarm, forkWorker, send, type Worker } from './child.js';
+import { releaseListeners, type Listener } from './listen.js';
+import { TwoStepStop } from './two-step-stop.js';
 import type { Settings } from './options.js';
-import type { ToMaster, ToWorker, WorkerConfig, WorkerInfo } from './protocol.js';
-
-// Tests run the sources; workers always run the built file.
-const workerPath = fileURLToPath(
-  new URL(import.meta.url.endsWith('.ts') ? '../dist/worker.js' : './worker.js', import.meta.url),
-);
+import type { ToMaster, ToWorker, WorkerInfo } from './protocol.js';
 
 /** A worker that exits sooner than this after it was ready counts as a crash-loop failure. */
 export const STABLE_MS = 5_000;
-/** Extra time after the graceful timeout before a worker that has not exited is killed. */
-const KILL_MARGIN_MS = 2_000;
-
-type Worker = {
-  child: ChildProcess;
-  info: WorkerInfo;
-  greeted: boolean;
-  readyAt: number | undefined;
-  /** The master asked it to go, or it announced it is retiring: its exit is no failure. */
-  leaving: boolean;
-  error: string | undefined;
-  fatal: boolean;
-  killTimer: NodeJS.Timeout | undefined;
-};
+/** Live workers (starting, ready and leaving together) never exceed this many times the pool. */
+export const MAX_LIVE_FACTOR = 2;
 
 type Mode = 'running' | 'slow-stop' | 'stopping' | 'done';
 
@@ -47,6 +31,7 @@ export class Master {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   #slowTimer: NodeJS.Timeout | undefined;
+  readonly #twoStep = new TwoStepStop((w) => this.#send(w, { type: 'stop', timeout: this.#stopTimeout }));
   #stopTimeout: number;
   #onReady: { resolve: () => void; reject: (err: Error) => void } | undefined;
   #onDone: (code: number) => void;
@@ -92,6 +77,12 @@ export class Master {
   restart(): void {
     if (this.#mode !== 'running') return;
     this.#generation++;
+    // HUPs coalesce: a worker of an earlier generation that is still starting has served
+    // nobody, so the newer generation replaces it now instead of after it is ready. Its ready
+    // siblings keep serving until the new generation is ready, like every old worker.
+    for (const w of this.#workers.values())
+      if (w.readyAt === undefined && w.info.generation < this.#generation)
+        this.#retire(w, 'replaced by a newer restart');
     this.#s.log(
       `prefork: restarting workers (generation ${this.#generation})${this.#s.spawnInterval > 0 ? `, one every ${this.#s.spawnInterval / 1000} s` : ''}`,
     );
@@ -112,6 +103,7 @@ export class Master {
     if (this.#mode !== 'running') return;
     this.#mode = 'slow-stop';
     this.#clearTimer();
+    this.#stopAccepting();
     this.#s.log(
       `prefork: stopping workers ${this.#s.spawnInterval > 0 ? `one every ${this.#s.spawnInterval / 1000} s` : 'now'}`,
     );
@@ -120,7 +112,7 @@ export class Master {
       if (this.#mode !== 'slow-stop') return;
       const stayers = [...this.#workers.values()].filter((w) => !w.leaving);
       const batch = this.#s.spawnInterval > 0 ? stayers.slice(0, 1) : stayers;
-      for (const w of batch) this.#retire(w, 'stop (USR1)');
+      this.#retireTogether(batch, 'stop (USR1)', this.#s.gracefulTimeout);
       if (stayers.length > batch.length) this.#slowTimer = setTimeout(next, this.#s.spawnInterval);
       this.#finishIfEmpty();
     };
@@ -133,12 +125,26 @@ export class Master {
     this.#mode = 'stopping';
     this.#stopTimeout = timeout;
     this.#clearTimer();
+    this.#stopAccepting();
     if (this.#slowTimer) clearTimeout(this.#slowTimer);
-    for (const w of this.#workers.values()) {
-      if (w.leaving) this.#armKill(w, timeout);
-      else this.#retire(w, 'stop', timeout);
-    }
+    for (const w of this.#workers.values()) if (w.leaving) this.#armKill(w, timeout);
+    this.#retireTogether(
+      [...this.#workers.values()].filter((w) => !w.leaving),
+      'stop',
+      timeout,
+    );
     this.#finishIfEmpty();
+  }
+
+  /**
+   * A stop closes the master's copy of every listening socket at once: each worker closes its
+   * own as it is told to go, so once the last one has, the kernel refuses new connections
+   * instead of completing handshakes into a queue no process will read (those were reset when
+   * the master exited). Under Server::Starter, start_server and the new generation keep the
+   * socket open, so nothing is refused there.
+   */
+  #stopAccepting(): void {
+    releaseListeners(this.#listeners);
   }
 
   #reconcile(): void {
@@ -161,6 +167,10 @@ export class Master {
       this.#retire(old.shift() as Worker, 'restart');
 
     for (let missing = this.#desired - current.length; missing > 0; missing--) {
+      // The bound on live processes, whatever the signal rate: leaving workers count until
+      // they have exited (each exit reconciles again), so a HUP storm or a restart while old
+      // workers drain waits for room instead of stacking generations.
+      if (this.#workers.size >= MAX_LIVE_FACTOR * this.#desired) break;
       const wait = this.#nextSpawnAt - Date.now();
       if (wait > 0) {
         this.#schedule(wait);
@@ -199,31 +209,13 @@ export class Master {
   }
 
   #spawn(): void {
-    const s = this.#s;
-    const fds = this.#listeners.map((l) => l.fd);
-    const child = fork(workerPath, [], {
-      // 0 closed, 1-2 shared with the master, 3 the IPC channel, the listening sockets from 4.
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...fds],
-      execArgv: s.app.execArgv ?? process.execArgv,
-      env: { ...process.env, PLANK_PREFORK_WORKERS: this.#workersFile },
+    const w = forkWorker(this.#s, this.#listeners, this.#workersFile, {
+      slot: this.#freeSlot(),
+      generation: this.#generation,
     });
-    const w: Worker = {
-      child,
-      info: {
-        pid: child.pid ?? 0,
-        slot: this.#freeSlot(),
-        generation: this.#generation,
-        state: 'starting',
-        startedAt: Date.now(),
-      },
-      greeted: false,
-      readyAt: undefined,
-      leaving: false,
-      error: undefined,
-      fatal: false,
-      killTimer: undefined,
-    };
+    const { child } = w;
     this.#workers.set(child, w);
+    armStartup(w, this.#s.startupTimeout);
     child.on('message', (m: ToMaster) => this.#message(w, m));
     child.on('error', (err) => {
       // Spawning failed (no exit event follows when there is no process).
@@ -235,9 +227,7 @@ export class Master {
   }
 
   #send(w: Worker, message: ToWorker): void {
-    if (!w.child.connected) return;
-    // A worker that has just exited closes the channel under us; its exit event follows.
-    w.child.send(message, undefined, {}, () => {});
+    send(w, message);
   }
 
   #broadcast(): void {
@@ -248,10 +238,8 @@ export class Master {
 
   /** The list for readers in other processes (the scoreboard): replaced whole, never seen half-written. */
   #writeList(): void {
-    const tmp = `${this.#workersFile}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify({ master: process.pid, startedAt: this.#startedAt, workers: this.workers() }));
-      renameSync(tmp, this.#workersFile);
+      writeMasterList(this.#workersFile, { master: process.pid, startedAt: this.#startedAt, workers: this.workers() });
     } catch (err) {
       this.#s.errors.write(`prefork: cannot write the worker list ${this.#workersFile}: ${(err as Error).message}\n`);
     }
@@ -262,26 +250,14 @@ export class Master {
     switch (m.type) {
       case 'hello': {
         w.greeted = true;
-        const max = s.maxReqsPerChild;
-        const min = s.minReqsPerChild;
-        const config: WorkerConfig = {
-          slot: w.info.slot,
-          generation: w.info.generation,
-          source: s.app,
-          fds: this.#listeners.map((_, i) => 4 + i),
-          maxRequests: max > 0 ? min + Math.floor(Math.random() * (max - min + 1)) : 0,
-          keepAliveTimeout: s.keepAliveTimeout,
-          maxKeepAliveReqs: s.maxKeepAliveReqs,
-          timeout: s.timeout,
-          gracefulTimeout: s.gracefulTimeout,
-          workers: this.workers(),
-        };
-        this.#send(w, { type: 'start', config });
-        if (w.leaving) this.#send(w, { type: 'stop', timeout: this.#stopTimeout });
+        // Replaced or stopped before it said hello: it has nothing to load and nothing to drain.
+        if (w.leaving) return this.#send(w, { type: 'stop', timeout: this.#stopTimeout });
+        this.#send(w, { type: 'start', config: configFor(w, s, this.#listeners, this.workers()) });
         return;
       }
       case 'ready': {
         w.readyAt = Date.now();
+        if (w.startTimer) clearTimeout(w.startTimer);
         if (!w.leaving) w.info.state = 'ready';
         this.#everReady = true;
         s.log(`prefork: worker ${w.info.pid} ready (slot ${w.info.slot}, generation ${w.info.generation})`);
@@ -303,7 +279,11 @@ export class Master {
       }
       case 'failed':
         w.error = m.error;
+        w.message = m.message;
         w.fatal = m.fatal === true;
+        return;
+      case 'listeners-closed':
+        this.#twoStep.closed(w);
         return;
       case 'retiring':
         if (w.leaving) return;
@@ -329,19 +309,32 @@ export class Master {
     this.#broadcast();
   }
 
-  #armKill(w: Worker, timeout: number): void {
-    if (w.killTimer) clearTimeout(w.killTimer);
-    w.killTimer = setTimeout(() => {
+  /** Stops several workers at once, listeners first (see TwoStepStop). */
+  #retireTogether(batch: Worker[], why: string, timeout: number): void {
+    for (const w of batch) {
+      if (w.leaving) continue;
+      w.leaving = true;
+      w.info.state = 'retiring';
       this.#s.log(
-        `prefork: worker ${w.info.pid} still running ${(timeout + KILL_MARGIN_MS) / 1000} s after it was asked to stop; killing it`,
+        `prefork: stopping worker ${w.info.pid} (slot ${w.info.slot}, generation ${w.info.generation}): ${why}`,
       );
-      w.child.kill('SIGKILL');
-    }, timeout + KILL_MARGIN_MS);
+      // One still booting has run no app code and never listened, but holds copies of the
+      // sockets (which keep them open) until it goes: TERM ends it at once.
+      if (w.greeted) this.#twoStep.hold(w);
+      else w.child.kill('SIGTERM');
+      this.#armKill(w, timeout);
+    }
+    this.#broadcast();
+  }
+
+  #armKill(w: Worker, timeout: number): void {
+    armKill(w, timeout, this.#s.log);
   }
 
   #exited(w: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     if (!this.#workers.delete(w.child)) return;
-    if (w.killTimer) clearTimeout(w.killTimer);
+    disarm(w);
+    this.#twoStep.gone(w);
     const s = this.#s;
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
     const id = `worker ${w.info.pid || '(not spawned)'} (slot ${w.info.slot}, generation ${w.info.generation})`;
@@ -360,13 +353,16 @@ export class Master {
           `prefork: ${id} ${what} (${how}):\n${w.error ?? '(no error reported; see the worker output above)'}\n`,
         );
       if (!this.#everReady && (w.fatal || this.#streak >= this.#startTries)) {
-        const cause = w.error === undefined ? how : firstLine(w.error);
-        this.#fail(
-          new PlankError(
-            'PLANK_ERR_PREFORK_START',
-            `prefork: no worker could start (${this.#streak} ${this.#streak === 1 ? 'try' : 'tries'}): ${cause}`,
-          ),
+        const cause = w.message ?? (w.error === undefined ? how : firstLine(w.error));
+        const err = new PlankError(
+          'PLANK_ERR_PREFORK_START',
+          `prefork: no worker could start (${this.#streak} ${this.#streak === 1 ? 'try' : 'tries'}): ${cause}`,
         );
+        // The worker's stack is the one that says where the app failed (plankup --debug prints it).
+        if (w.error !== undefined)
+          err.stack = `${err.name}: ${err.message}
+worker ${w.info.pid}: ${w.error}`;
+        this.#fail(err);
         return;
       }
       s.log(

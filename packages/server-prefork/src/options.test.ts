@@ -40,20 +40,21 @@ describe('fromCommandLine', () => {
     expect(fromCommandLine({ keepalive: false })).toEqual({ maxKeepAliveReqs: 1 });
   });
 
-  it('rejects an unknown option or a bad value with PLANK_ERR_SERVER_OPTION naming both', () => {
-    expect(() => fromCommandLine({ 'max-wrokers': '4' })).toThrow(
-      expect.objectContaining({ code: 'PLANK_ERR_SERVER_OPTION', message: expect.stringContaining('--max-wrokers') }),
-    );
-    expect(() => fromCommandLine({ 'max-workers': 'many' })).toThrow(
-      expect.objectContaining({ code: 'PLANK_ERR_SERVER_OPTION', message: expect.stringContaining('"many"') }),
-    );
-    expect(() => fromCommandLine({ 'max-workers': '0' })).toThrow(/--max-workers must be at least 1, got "0"/);
-    expect(() => fromCommandLine({ 'spawn-interval': '-1' })).toThrow(
-      /--spawn-interval must be a number of seconds, got "-1"/,
-    );
-    expect(() => fromCommandLine({ 'max-workers': true })).toThrow(/--max-workers needs a value, got true/);
-    expect(() => fromCommandLine({ 'min-reqs-per-child': '9', 'max-reqs-per-child': '3' })).toThrow(
-      /--min-reqs-per-child must be at most --max-reqs-per-child/,
+  it('rejects an unknown option or a bad value with PLANK_ERR_SERVER_PREFORK_OPTION naming both', () => {
+    const bad = (options: Record<string, string | boolean>, text: RegExp): void =>
+      expect(() => fromCommandLine(options)).toThrow(
+        expect.objectContaining({ code: 'PLANK_ERR_SERVER_PREFORK_OPTION', message: expect.stringMatching(text) }),
+      );
+    bad({ 'max-wrokers': '4' }, /unknown option "max-wrokers" \(did you mean "max-workers"\?/);
+    bad({ 'max-workers': 'many' }, /option "max-workers" must be an integer >= 1, got "many"/);
+    bad({ 'max-workers': '0' }, /option "max-workers" must be an integer >= 1, got "0"/);
+    bad({ 'spawn-interval': '-1' }, /option "spawn-interval" must be a number of seconds .*, got "-1"/);
+    bad({ 'graceful-timeout': '1e3' }, /option "graceful-timeout" must be a number of seconds .*, got "1e3"/);
+    bad({ 'max-workers': true }, /option "max-workers" must be an integer >= 1, got true/);
+    bad({ keepalive: 'maybe' }, /option "keepalive" must be a boolean/);
+    bad(
+      { 'min-reqs-per-child': '9', 'max-reqs-per-child': '3' },
+      /"min-reqs-per-child" must be at most "max-reqs-per-child"/,
     );
   });
 });
@@ -73,17 +74,18 @@ describe('settings', () => {
     });
   });
 
-  it('rejects bad options with PLANK_ERR_PREFORK_OPTION naming the option and value', () => {
+  it('rejects bad options with PLANK_ERR_SERVER_PREFORK_OPTION naming the option and value', () => {
     const bad = (options: object, text: RegExp): void =>
       expect(() => settings({ app, ...options })).toThrow(
-        expect.objectContaining({ code: 'PLANK_ERR_PREFORK_OPTION', message: expect.stringMatching(text) }),
+        expect.objectContaining({ code: 'PLANK_ERR_SERVER_PREFORK_OPTION', message: expect.stringMatching(text) }),
       );
     bad({ workers: 0 }, /"workers" must be an integer >= 1, got 0/);
     bad({ spawnInterval: -5 }, /"spawnInterval" .* got -5/);
     bad({ minReqsPerChild: 5 }, /"minReqsPerChild" must be at most maxReqsPerChild \(0\)/);
-    bad({ listen: [{ port: 70000 }] }, /"listen" .* got \{"port":70000\}/);
+    bad({ listen: [{ port: 70000 }] }, /"listen" .* got \[\{"port":70000\}\]/);
     bad({ signals: 'yes' }, /"signals" .* got "yes"/);
-    bad({ wrokers: 2 }, /unknown option "wrokers"/);
+    bad({ wrokers: 2 }, /unknown option "wrokers" \(did you mean "workers"\?/);
+    bad({ app: { module: './app.js', execArgv: '--import tsx' } }, /"app" must be an AppSource/);
     expect(() => settings({ app: { module: '' } })).toThrow(/"app" must be an AppSource/);
   });
 });
@@ -92,7 +94,7 @@ describe('starterListeners', () => {
   it('reads every form of SERVER_STARTER_PORT', () => {
     expect(starterListeners('127.0.0.1:5000=3;8080=4;/tmp/app.sock=5')).toEqual([
       { fd: 3, url: 'http://127.0.0.1:5000/' },
-      { fd: 4, url: 'http://127.0.0.1:8080/' },
+      { fd: 4, url: 'http://*:8080/' },
       { fd: 5, url: 'unix:/tmp/app.sock' },
     ]);
   });

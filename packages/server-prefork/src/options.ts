@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { optionError, PlankError, show } from '@plank/core';
+import { check, checkOptions, optionError, PlankError } from '@plank/core';
 import type { AppSource, ErrorStream, ListenSpec } from '@plank/core';
+import { WORKERS_FILE_ENV } from '@plank/scoreboard';
 
 /** Options of {@link prefork}. Durations are milliseconds here; on the command line they are seconds, as in Starlet. */
 export type PreforkOptions = {
@@ -24,6 +25,12 @@ export type PreforkOptions = {
   timeout?: number;
   /** How long a stopping worker may finish its requests before its connections are cut. @default 30000 */
   gracefulTimeout?: number;
+  /**
+   * A worker not ready this long after it was forked (loading the app, running its start
+   * hooks) is killed and counts as a failed start (with the backoff); 0 waits forever.
+   * @default 60000 (Passenger's PassengerStartTimeout is 90 s, systemd's TimeoutStartSec 90 s)
+   */
+  startupTimeout?: number;
   /** Write the master's pid to this file while it runs. */
   pidFile?: string;
   /**
@@ -54,206 +61,164 @@ export type Settings = Required<Omit<PreforkOptions, 'listen' | 'pidFile' | 'wor
   env: Record<string, string | undefined>;
 };
 
-const where = 'prefork()';
-const CODE = 'PLANK_ERR_PREFORK_OPTION';
+/** Every bad option of this package, `prefork()`'s and the command line's (`--max-workers=0`). */
+export const OPTION_CODE = 'PLANK_ERR_SERVER_PREFORK_OPTION';
 
-function count(options: PreforkOptions, name: keyof PreforkOptions, min: number): void {
-  const v = options[name];
-  if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min)) {
-    throw optionError(CODE, where, name, v, `must be an integer >= ${min}`);
-  }
+const ms = check.number({ min: 0 });
+// node's server timers take at most 2^31-1 ms; beyond that they fire at once.
+const seconds = check.custom('must be a number of seconds from 0 to 2147483', (v) => {
+  const n = check.seconds.parse(v);
+  return n !== undefined && n <= 2_147_483 ? Math.round(n * 1000) : undefined;
+});
+
+const listenSpecs = check.custom(
+  'must be a non-empty array of ListenSpec: { host?, port } (port 0-65535), { socket } or { fd }',
+  (v) => (Array.isArray(v) && v.length > 0 && v.every(isListenSpec) ? (v as ListenSpec[]) : undefined),
+);
+
+function isListenSpec(spec: unknown): boolean {
+  const s = spec as Record<string, unknown> | null;
+  if (typeof s !== 'object' || s === null) return false;
+  if ('port' in s)
+    return (
+      check.integer({ min: 0, max: 65535 }).parse(s.port) !== undefined &&
+      typeof s.port === 'number' &&
+      (s.host === undefined || (typeof s.host === 'string' && s.host !== ''))
+    );
+  if ('socket' in s) return check.path.parse(s.socket) !== undefined;
+  return typeof s.fd === 'number' && Number.isInteger(s.fd) && s.fd >= 0;
 }
 
-function ms(options: PreforkOptions, name: keyof PreforkOptions): void {
-  const v = options[name];
-  if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
-    throw optionError(CODE, where, name, v, 'must be a number of milliseconds >= 0');
-  }
-}
+const appSource = check.custom(
+  'must be an AppSource { module, export?, args?, execArgv? } (module a non-empty string, export a non-empty string, execArgv an array of strings)',
+  (v) => {
+    const a = v as AppSource | null;
+    if (typeof a !== 'object' || a === null || check.path.parse(a.module) === undefined) return undefined;
+    if (a.export !== undefined && (typeof a.export !== 'string' || a.export === '')) return undefined;
+    if (a.execArgv !== undefined && check.array(check.string).parse(a.execArgv) === undefined) return undefined;
+    return a;
+  },
+);
 
-const known = new Set<string>([
-  'app',
-  'listen',
-  'workers',
-  'maxReqsPerChild',
-  'minReqsPerChild',
-  'spawnInterval',
-  'keepAliveTimeout',
-  'maxKeepAliveReqs',
-  'timeout',
-  'gracefulTimeout',
-  'pidFile',
-  'workersFile',
-  'log',
-  'errors',
-  'signals',
-  'env',
-]);
+const schema = {
+  app: appSource,
+  listen: listenSpecs,
+  workers: check.integer({ min: 1 }),
+  maxReqsPerChild: check.integer({ min: 0 }),
+  minReqsPerChild: check.integer({ min: 0 }),
+  spawnInterval: ms,
+  keepAliveTimeout: ms,
+  maxKeepAliveReqs: check.integer({ min: 0 }),
+  timeout: ms,
+  gracefulTimeout: ms,
+  startupTimeout: ms,
+  pidFile: check.path,
+  workersFile: check.path,
+  log: check.function,
+  errors: check.custom('must have a write(string) method', (v) =>
+    typeof (v as ErrorStream | null)?.write === 'function' ? (v as ErrorStream) : undefined,
+  ),
+  signals: check.oneOf(true, false, 'control'),
+  env: check.custom('must be an object of strings', (v) =>
+    typeof v === 'object' && v !== null ? (v as Record<string, string | undefined>) : undefined,
+  ),
+};
 
-/** Validates {@link PreforkOptions} and fills in the defaults; throws `PLANK_ERR_PREFORK_OPTION`. */
+/** Validates {@link PreforkOptions} once and fills in the defaults; throws `PLANK_ERR_SERVER_PREFORK_OPTION`. */
 export function settings(options: PreforkOptions): Settings {
-  if (typeof options !== 'object' || options === null)
-    throw optionError(CODE, where, 'options', options, 'must be an object');
-  for (const key of Object.keys(options)) {
-    if (!known.has(key))
-      throw new PlankError(
-        CODE,
-        `${where}: unknown option "${key}", got ${show((options as Record<string, unknown>)[key])}`,
-      );
-  }
-  const app = options.app as unknown;
-  if (
-    typeof app !== 'object' ||
-    app === null ||
-    typeof (app as AppSource).module !== 'string' ||
-    (app as AppSource).module === ''
-  ) {
-    throw optionError(CODE, where, 'app', app, 'must be an AppSource { module, export?, args?, execArgv? }');
-  }
-  const { export: exp, execArgv } = app as AppSource;
-  if (exp !== undefined && (typeof exp !== 'string' || exp === ''))
-    throw optionError(CODE, where, 'app.export', exp, 'must be a non-empty string');
-  if (execArgv !== undefined && (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== 'string'))) {
-    throw optionError(CODE, where, 'app.execArgv', execArgv, 'must be an array of strings');
-  }
-  count(options, 'workers', 1);
-  count(options, 'maxReqsPerChild', 0);
-  count(options, 'minReqsPerChild', 0);
-  count(options, 'maxKeepAliveReqs', 0);
-  for (const name of ['spawnInterval', 'keepAliveTimeout', 'timeout', 'gracefulTimeout'] as const) ms(options, name);
-  const max = options.maxReqsPerChild ?? 0;
-  const min = options.minReqsPerChild ?? max;
-  if (options.minReqsPerChild !== undefined && (max === 0 || min > max)) {
+  const where = 'prefork()';
+  const o = checkOptions(where, OPTION_CODE, options, schema);
+  if (o.app === undefined)
+    throw optionError(OPTION_CODE, where, 'app', undefined, 'is required: an AppSource { module }');
+  const max = o.maxReqsPerChild ?? 0;
+  const min = o.minReqsPerChild ?? max;
+  if (o.minReqsPerChild !== undefined && (max === 0 || min > max)) {
     throw optionError(
-      CODE,
+      OPTION_CODE,
       where,
       'minReqsPerChild',
       min,
       `must be at most maxReqsPerChild (${max}), which must be set`,
     );
   }
-  for (const name of ['pidFile', 'workersFile'] as const) {
-    const v = options[name];
-    if (v !== undefined && (typeof v !== 'string' || v === ''))
-      throw optionError(CODE, where, name, v, 'must be a non-empty path');
-  }
-  if (options.log !== undefined && typeof options.log !== 'function')
-    throw optionError(CODE, where, 'log', options.log, 'must be a function (line) => void');
-  if (options.errors !== undefined && typeof options.errors?.write !== 'function') {
-    throw optionError(CODE, where, 'errors', options.errors, 'must have a write(string) method');
-  }
-  if (
-    options.signals !== undefined &&
-    options.signals !== true &&
-    options.signals !== false &&
-    options.signals !== 'control'
-  ) {
-    throw optionError(CODE, where, 'signals', options.signals, "must be true, false or 'control'");
-  }
-  const listen = options.listen ?? [{ port: 5000 }];
-  if (!Array.isArray(listen) || listen.length === 0)
-    throw optionError(CODE, where, 'listen', listen, 'must be a non-empty array of ListenSpec');
-  for (const spec of listen) checkListen(spec);
-  const errors = options.errors ?? process.stderr;
+  const env = o.env ?? process.env;
+  const errors = o.errors ?? process.stderr;
   return {
-    app: app as AppSource,
-    listen,
-    workers: options.workers ?? availableParallelism(),
+    app: o.app,
+    listen: o.listen ?? [{ port: 5000 }],
+    workers: o.workers ?? availableParallelism(),
     maxReqsPerChild: max,
     minReqsPerChild: min,
-    spawnInterval: options.spawnInterval ?? 0,
-    keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
-    maxKeepAliveReqs: options.maxKeepAliveReqs ?? 0,
-    timeout: options.timeout ?? 300_000,
-    gracefulTimeout: options.gracefulTimeout ?? 30_000,
-    pidFile: options.pidFile,
-    workersFile: options.workersFile ?? (options.env ?? process.env).PLANK_PREFORK_WORKERS,
-    log: options.log ?? ((line: string) => void errors.write(`${line}\n`)),
+    spawnInterval: o.spawnInterval ?? 0,
+    keepAliveTimeout: o.keepAliveTimeout ?? 5_000,
+    maxKeepAliveReqs: o.maxKeepAliveReqs ?? 0,
+    timeout: o.timeout ?? 300_000,
+    gracefulTimeout: o.gracefulTimeout ?? 30_000,
+    startupTimeout: o.startupTimeout ?? 60_000,
+    pidFile: o.pidFile,
+    workersFile: o.workersFile ?? env[WORKERS_FILE_ENV],
+    log: o.log ?? ((line: string) => void errors.write(`${line}\n`)),
     errors,
-    signals: options.signals ?? true,
-    env: options.env ?? process.env,
+    signals: o.signals ?? true,
+    env,
   };
 }
 
-function checkListen(spec: unknown): void {
-  const s = spec as Record<string, unknown> | null;
-  const ok =
-    typeof s === 'object' &&
-    s !== null &&
-    ((typeof s.port === 'number' &&
-      Number.isInteger(s.port) &&
-      s.port >= 0 &&
-      s.port <= 65535 &&
-      (s.host === undefined || (typeof s.host === 'string' && s.host !== ''))) ||
-      (typeof s.socket === 'string' && s.socket !== '') ||
-      (typeof s.fd === 'number' && Number.isInteger(s.fd) && s.fd >= 0));
-  if (!ok)
-    throw optionError(CODE, where, 'listen', spec, 'entries must be { host?, port } (0-65535), { socket } or { fd }');
-}
-
-/** Command-line names (Starlet's, with Starman's aliases) → option, and how to read the value. */
-const cliNames: Record<string, [keyof PreforkOptions, 'count' | 'seconds' | 'path' | 'flag']> = {
-  'max-workers': ['workers', 'count'],
-  workers: ['workers', 'count'],
-  'max-reqs-per-child': ['maxReqsPerChild', 'count'],
-  'max-requests': ['maxReqsPerChild', 'count'],
-  'min-reqs-per-child': ['minReqsPerChild', 'count'],
-  'spawn-interval': ['spawnInterval', 'seconds'],
-  'keepalive-timeout': ['keepAliveTimeout', 'seconds'],
-  'max-keepalive-reqs': ['maxKeepAliveReqs', 'count'],
-  keepalive: ['maxKeepAliveReqs', 'flag'],
-  timeout: ['timeout', 'seconds'],
-  'graceful-timeout': ['gracefulTimeout', 'seconds'],
-  'pid-file': ['pidFile', 'path'],
-  pid: ['pidFile', 'path'],
-  'workers-file': ['workersFile', 'path'],
+// Command-line names (Starlet's, with Starman's aliases), each read once into the option it sets:
+// counts as integers, durations as seconds (turned into the milliseconds prefork() takes).
+const count = check.integer({ min: 0 });
+const cliSchema = {
+  'max-workers': check.integer({ min: 1 }),
+  workers: check.integer({ min: 1 }),
+  'max-reqs-per-child': count,
+  'max-requests': count,
+  'min-reqs-per-child': count,
+  'spawn-interval': seconds,
+  'keepalive-timeout': seconds,
+  'max-keepalive-reqs': count,
+  // --enable-keepalive / --disable-keepalive (Starman): off is one request per connection.
+  keepalive: check.boolean,
+  timeout: seconds,
+  'graceful-timeout': seconds,
+  'startup-timeout': seconds,
+  'pid-file': check.path,
+  pid: check.path,
+  'workers-file': check.path,
+};
+const cliTarget: Record<keyof typeof cliSchema, keyof PreforkOptions> = {
+  'max-workers': 'workers',
+  workers: 'workers',
+  'max-reqs-per-child': 'maxReqsPerChild',
+  'max-requests': 'maxReqsPerChild',
+  'min-reqs-per-child': 'minReqsPerChild',
+  'spawn-interval': 'spawnInterval',
+  'keepalive-timeout': 'keepAliveTimeout',
+  'max-keepalive-reqs': 'maxKeepAliveReqs',
+  keepalive: 'maxKeepAliveReqs',
+  timeout: 'timeout',
+  'graceful-timeout': 'gracefulTimeout',
+  'startup-timeout': 'startupTimeout',
+  'pid-file': 'pidFile',
+  pid: 'pidFile',
+  'workers-file': 'workersFile',
 };
 
 /**
  * Reads the pass-through options plankup hands a server (`--max-workers=4` → `{ 'max-workers': '4' }`)
- * into {@link PreforkOptions}; throws `PLANK_ERR_SERVER_OPTION` naming the option and value.
+ * into {@link PreforkOptions}; throws `PLANK_ERR_SERVER_PREFORK_OPTION` naming the option and value.
  */
 export function fromCommandLine(options: Record<string, string | boolean>): Partial<PreforkOptions> {
+  const o = checkOptions('prefork', OPTION_CODE, options, cliSchema);
   const out: Partial<Record<keyof PreforkOptions, unknown>> = {};
-  for (const [name, value] of Object.entries(options)) {
-    const entry = cliNames[name];
-    const bad = (expected: string): PlankError =>
-      new PlankError('PLANK_ERR_SERVER_OPTION', `prefork: option --${name} ${expected}, got ${show(value)}`);
-    if (!entry) {
-      throw new PlankError(
-        'PLANK_ERR_SERVER_OPTION',
-        `prefork: unknown option --${name} (known: ${Object.keys(cliNames)
-          .map((n) => `--${n}`)
-          .join(', ')})`,
-      );
-    }
-    const [key, kind] = entry;
-    if (kind === 'flag') {
-      // --disable-keepalive (Starman): one request per connection.
-      if (typeof value !== 'boolean') throw bad('takes no value (use --enable-keepalive or --disable-keepalive)');
-      out[key] = value ? 0 : 1;
-      continue;
-    }
-    if (typeof value !== 'string' || value === '') throw bad('needs a value');
-    if (kind === 'path') {
-      out[key] = value;
-    } else if (kind === 'count') {
-      if (!/^\d+$/.test(value)) throw bad('must be a whole number');
-      const n = Number(value);
-      if (key === 'workers' && n < 1) throw bad('must be at least 1');
-      out[key] = n;
-    } else {
-      if (!/^\d+(\.\d+)?$/.test(value)) throw bad('must be a number of seconds');
-      out[key] = Math.round(Number(value) * 1000);
-    }
+  for (const [name, value] of Object.entries(o) as Array<[keyof typeof cliSchema, unknown]>) {
+    out[cliTarget[name]] = name === 'keepalive' ? (value ? 0 : 1) : value;
   }
-  if (
-    out.minReqsPerChild !== undefined &&
-    (out.maxReqsPerChild === undefined || (out.minReqsPerChild as number) > (out.maxReqsPerChild as number))
-  ) {
+  const max = out.maxReqsPerChild as number | undefined;
+  const min = out.minReqsPerChild as number | undefined;
+  if (min !== undefined && (max === undefined || min > max)) {
     throw new PlankError(
-      'PLANK_ERR_SERVER_OPTION',
-      `prefork: option --min-reqs-per-child must be at most --max-reqs-per-child, got ${show(options['min-reqs-per-child'])} with ${show(options['max-reqs-per-child'] ?? options['max-requests'])}`,
+      OPTION_CODE,
+      `prefork: option "min-reqs-per-child" must be at most "max-reqs-per-child", got ${min} with ${max ?? 'none'}`,
     );
   }
   return out as Partial<PreforkOptions>;

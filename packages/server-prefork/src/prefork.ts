@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlankError } from '@plank/core';
 import type { RunningServer, ServerAdapter, ServerContext } from '@plank/core';
-import { closeListeners, openListeners, starterListeners } from './listen.js';
+import { adoptListeners, closeListeners, openListeners, starterListeners } from './listen.js';
 import { Master } from './master.js';
 import { fromCommandLine, settings, type PreforkOptions, type Settings } from './options.js';
 import type { WorkerInfo } from './protocol.js';
@@ -36,17 +36,29 @@ export async function prefork(options: PreforkOptions): Promise<PreforkServer> {
 
 async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
   const starter = s.env.SERVER_STARTER_PORT;
-  const listeners = starter !== undefined ? starterListeners(starter) : await openListeners(s.listen);
+  const listeners = starter !== undefined ? adoptListeners(starterListeners(starter)) : await openListeners(s.listen);
   const urls = listeners.map((l) => l.url);
   if (starter !== undefined) {
     s.log(
       `prefork: Server::Starter generation ${s.env.SERVER_STARTER_GENERATION ?? '(unset)'}, inherited ${starter} (--port/--listen ignored)`,
     );
   }
+  // Until a worker is ready, the master's lines are held back: a start that fails is reported
+  // as one line (the rejection; plankup --debug adds the worker's stack), a start that
+  // succeeds after failures prints them all.
+  const held: Array<() => void> = [];
+  let holding = true;
+  const quiet: Settings = {
+    ...s,
+    log: (line) => (holding ? held.push(() => s.log(line)) : s.log(line)),
+    errors: {
+      write: (text: string) => (holding ? held.push(() => s.errors.write(text)) : s.errors.write(text)),
+    },
+  };
   // Under Server::Starter a new generation must fail fast, before start_server gives up on the old one.
   const tempDir = s.workersFile === undefined ? mkdtempSync(join(tmpdir(), 'plank-prefork-')) : undefined;
   const workersFile = s.workersFile ?? join(tempDir as string, 'workers.json');
-  const master = new Master(s, listeners, starter !== undefined ? 1 : 3, workersFile);
+  const master = new Master(quiet, listeners, starter !== undefined ? 1 : 3, workersFile);
   if (s.pidFile !== undefined) writeFileSync(s.pidFile, `${process.pid}\n`);
 
   const handlers: Array<[NodeJS.Signals, () => void]> = [
@@ -62,7 +74,7 @@ async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
       : handlers.map(([signal, act]): [NodeJS.Signals, () => void] => [
           signal,
           () => {
-            s.log(`prefork: ${signal} received`);
+            quiet.log(`prefork: ${signal} received`);
             act();
           },
         ]);
@@ -70,7 +82,7 @@ async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
 
   const closed = master.closed.then((code) => {
     for (const [signal, handler] of installed) process.off(signal, handler);
-    if (starter === undefined) closeListeners(listeners);
+    closeListeners(listeners);
     // A list left behind would show dead workers as live.
     for (const file of [s.pidFile, workersFile]) {
       if (file === undefined) continue;
@@ -81,7 +93,7 @@ async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
       }
     }
     if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
-    s.log(`prefork: master ${process.pid} exiting (${code})`);
+    quiet.log(`prefork: master ${process.pid} exiting (${code})`);
     return code;
   });
 
@@ -92,6 +104,8 @@ async function start(s: Settings, announce: boolean): Promise<PreforkServer> {
     await closed;
     throw err;
   }
+  holding = false;
+  for (const line of held.splice(0)) line();
   s.log(`prefork: master ${process.pid} running ${s.workers} worker${s.workers === 1 ? '' : 's'}`);
   if (announce) for (const url of urls) s.log(`Plank: listening on ${url}`);
   return {

@@ -1,16 +1,11 @@
 import type { AppSource } from '@plank/core';
+import type { MasterWorker } from '@plank/scoreboard';
 
-/** One live worker, as the master lists them (`env['plank.workers']`). */
-export type WorkerInfo = {
-  pid: number;
-  /** Stable while the worker lives; the smallest number no other live worker holds, from 1. */
-  slot: number;
-  /** Bumped by every HUP; workers of older generations are on their way out. */
-  generation: number;
-  state: 'starting' | 'ready' | 'retiring';
-  /** When the master forked it (ms since the epoch). */
-  startedAt: number;
-};
+/**
+ * One live worker, as the master lists it (`env['plank.workers']` and the workers file): the
+ * workers file's own type, owned by `@plank/scoreboard`, which reads it.
+ */
+export type WorkerInfo = MasterWorker;
 
 /** What the master tells a new worker in its first message. */
 export type WorkerConfig = {
@@ -31,6 +26,8 @@ export type WorkerConfig = {
 /** `stop.timeout`: ms before the worker cuts the connections still open. */
 export type ToWorker =
   | { type: 'start'; config: WorkerConfig }
+  /** Stop accepting but keep answering with keep-alive; the worker replies `listeners-closed`. */
+  | { type: 'close-listeners' }
   | { type: 'stop'; timeout: number }
   | { type: 'workers'; workers: WorkerInfo[] };
 
@@ -39,5 +36,7 @@ export type ToMaster =
   | { type: 'hello' }
   | { type: 'ready' }
   /** `fatal`: retrying cannot help (the socket cannot be listened on). */
-  | { type: 'failed'; error: string; fatal?: boolean }
-  | { type: 'retiring'; reason: string };
+  /** `error` is the stack, `message` the error's own one-line message. */
+  | { type: 'failed'; error: string; message: string; fatal?: boolean }
+  | { type: 'retiring'; reason: string }
+  | { type: 'listeners-closed' };

@@ -95,6 +95,32 @@ describe('graceful restart under load', () => {
   }, 60_000);
 });
 
+describe('a new generation that hangs while loading', () => {
+  it('is killed after --startup-timeout and retried with backoff while the old workers serve, the master staying quiet', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
+    const hang = join(dir, 'hang');
+    // Long enough for the first generation to start on a loaded machine.
+    const master = await startMaster(['--max-workers=1', '--startup-timeout=2', fixtureApp], { FIXTURE_HANG: hang });
+    procs.push(master);
+    const before = (await get(master.url)).body;
+    writeFileSync(hang, '');
+    const { cpuSeconds } = await import('./helpers.fixture.js');
+    const pid = master.child.pid as number;
+    const cpu0 = cpuSeconds(pid);
+    master.child.kill('SIGHUP');
+    await master.waitFor(/failed to start \(signal SIGKILL\):\nError: did not start within 2 s \(startup-timeout\)/);
+    // 2 s to start, then 0.2, 0.4, 0.8 s of backoff between tries.
+    await master.waitFor(/failure 3 in a row, next worker in 0.8 s/, 20_000);
+    expect(master.output()).toMatch(
+      /failure 1 in a row, next worker in 0.2 s[\s\S]*failure 2 in a row, next worker in 0.4 s/,
+    );
+    expect(cpuSeconds(pid) - cpu0).toBeLessThan(1);
+    // The old generation still answers, and is still the only one.
+    expect((await get(master.url)).body).toBe(before);
+    expect((await workersOf(master.url)).filter((w) => w.state === 'ready')).toHaveLength(1);
+  }, 40_000);
+});
+
 const startServer = which('start_server');
 // plankup itself (the lead's @plank/cli, built like every package before the tests run).
 const plankup = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));

@@ -1,6 +1,9 @@
 // The entry point of every prefork worker: the master forks this file, hands it the listening
 // sockets as inherited descriptors and a `start` message; the worker loads the app itself and
 // accepts on the shared sockets with server-node (no master hop per connection).
+import { closeSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,12 +14,21 @@ import type { ServerHandle } from '@plank/server-node';
 import { hooks, type WorkerHookInfo } from './hooks.js';
 import type { ToMaster, ToWorker, WorkerConfig, WorkerInfo } from './protocol.js';
 
+// The listening sockets this worker inherited (descriptor numbers), whether or not it ever
+// listens on them; not passed on to the app's own child processes.
+const inherited = (process.env.PLANK_PREFORK_FDS ?? '').split(',').filter(Boolean).map(Number);
+delete process.env.PLANK_PREFORK_FDS;
 let config: WorkerConfig | undefined;
 let info: WorkerHookInfo | undefined;
 const workers: WorkerInfo[] = [];
 const handles: ServerHandle[] = [];
 let ready = false;
 let stopping: Promise<void> | undefined;
+/** Set while start() opens the listeners, so a stop that arrives meanwhile closes all of them. */
+let listening: Promise<void> | undefined;
+let closingListeners: Promise<void> | undefined;
+/** Settle when each server has closed its listener and its last connection has ended. */
+const drained: Promise<void>[] = [];
 let served = 0;
 
 function send(message: ToMaster, then?: () => void): void {
@@ -25,7 +37,15 @@ function send(message: ToMaster, then?: () => void): void {
 }
 
 function describe(err: unknown): string {
-  return err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : `Error: ${show(err)}`;
+  if (!(err instanceof Error)) return `Error: ${show(err)}`;
+  const text = err.stack ?? `${err.name}: ${err.message}`;
+  // A loader that wraps the app's error keeps the stack that points into the app as its cause.
+  return err.cause === undefined ? text : `${text}\ncaused by: ${describe(err.cause)}`;
+}
+
+function failure(err: unknown, fatal?: boolean): ToMaster {
+  const message = err instanceof Error ? err.message : show(err);
+  return { type: 'failed', error: describe(err), message, ...(fatal === undefined ? {} : { fatal }) };
 }
 
 /** Imports the module named by `source` and returns its app (a default export, or what the named loader returns). */
@@ -85,6 +105,10 @@ async function start(cfg: WorkerConfig): Promise<void> {
   } catch (err) {
     return fail(err, false);
   }
+  // Told to stop while loading: never listen, so no connection is taken only to be dropped.
+  if (closingListeners) return;
+  let opened!: () => void;
+  listening = new Promise<void>((resolve) => (opened = resolve));
   try {
     for (const fd of cfg.fds) {
       const handle = await serve(app, {
@@ -102,6 +126,8 @@ async function start(cfg: WorkerConfig): Promise<void> {
     }
   } catch (err) {
     return fail(err, true);
+  } finally {
+    opened();
   }
   ready = true;
   if (stopping) return;
@@ -109,15 +135,50 @@ async function start(cfg: WorkerConfig): Promise<void> {
 }
 
 function fail(err: unknown, fatal: boolean): void {
-  send({ type: 'failed', error: describe(err), fatal }, () => process.exit(1));
+  send(failure(err, fatal), () => process.exit(1));
 }
 
-/** Stops accepting, lets in-flight requests finish, runs the exit hooks, exits. */
+/**
+ * Stops accepting; the connections already open are still answered, with keep-alive. The
+ * master asks every worker of a stop to do this before any of them drains: a `Connection:
+ * close` sent while another worker still listens sends its client there, to be reset if that
+ * worker closes with the connection still in its queue.
+ */
+function closeListeners(): Promise<void> {
+  closingListeners ??= (async () => {
+    await listening;
+    if (handles.length === 0) {
+      // Never listened: the copies this process holds would keep the socket open (and the
+      // kernel queueing connections nobody takes) until it exits.
+      for (const fd of inherited) {
+        try {
+          closeSync(fd);
+        } catch {
+          // already closed
+        }
+      }
+      return;
+    }
+    await quiesce(handles.map((h) => h.server));
+    for (const { server } of handles)
+      drained.push(new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve())));
+  })();
+  return closingListeners;
+}
+
+/** Stops accepting, lets in-flight requests finish (`Connection: close`), runs the exit hooks, exits. */
 function stop(timeout?: number): Promise<void> {
   stopping ??= (async () => {
-    // server-node's close() closes only the listener and answers what is in flight with
-    // `Connection: close`; the master's descriptor keeps the socket open for the others.
-    await Promise.all(handles.map((h) => h.close({ timeout: timeout ?? config?.gracefulTimeout ?? 30_000 })));
+    await closeListeners();
+    const ms = timeout ?? config?.gracefulTimeout ?? 30_000;
+    // server-node's close() turns on its draining flag (every response says `Connection:
+    // close`); its listener is closed already, so the wait for the last connection is ours.
+    await Promise.all(handles.map((h) => h.close({ timeout: ms })));
+    const deadline = setTimeout(() => {
+      for (const { server } of handles) server.closeAllConnections();
+    }, ms);
+    await Promise.all(drained);
+    clearTimeout(deadline);
     if (info && ready) {
       for (const hook of hooks().exit) {
         try {
@@ -132,6 +193,30 @@ function stop(timeout?: number): Promise<void> {
   return stopping;
 }
 
+/**
+ * Waits for an event-loop turn in which the listeners accepted nothing (at most 20 turns).
+ * The `stop` message can be handled in the same turn as, and before, a listener that has
+ * connections waiting; closing the last copy of the socket right then resets them (seen under
+ * CPU starvation: three queued connections reset at once). After a turn with no accept, the
+ * queue was empty a moment ago, so the close races only what arrives in that moment.
+ */
+async function quiesce(servers: Server[]): Promise<void> {
+  let accepted = 0;
+  const count = (): void => {
+    accepted++;
+  };
+  for (const server of servers) server.on('connection', count);
+  try {
+    for (let turn = 0; turn < 20; turn++) {
+      const before = accepted;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (accepted === before) break;
+    }
+  } finally {
+    for (const server of servers) server.off('connection', count);
+  }
+}
+
 function retire(reason: string): Promise<void> {
   if (!stopping) send({ type: 'retiring', reason });
   return stop();
@@ -139,6 +224,7 @@ function retire(reason: string): Promise<void> {
 
 process.on('message', (message: ToWorker) => {
   if (message.type === 'start' && !config) void start(message.config);
+  else if (message.type === 'close-listeners') void closeListeners().then(() => send({ type: 'listeners-closed' }));
   else if (message.type === 'stop') void stop(message.timeout);
   // In place: every env refers to this one array (server-node puts it in the env literal).
   else if (message.type === 'workers') workers.splice(0, workers.length, ...message.workers);
@@ -151,7 +237,7 @@ process.on('SIGTERM', () => void stop());
 // Orphaned (the master was killed): finish what is in flight and go.
 process.on('disconnect', () => void stop());
 process.on('uncaughtException', (err) => {
-  send({ type: 'failed', error: describe(err) }, () => process.exit(1));
+  send(failure(err), () => process.exit(1));
   setTimeout(() => process.exit(1), 1000).unref();
 });
 send({ type: 'hello' });

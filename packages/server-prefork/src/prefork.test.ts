@@ -3,12 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { socketRequester } from '@plank/test';
 import { adopt, bin, fixtureApp, hooksApp, get, reap, run, startMaster, until, type Proc } from './helpers.fixture.js';
 import { type BoundHandle, serverHandleFactory } from './node-private.js';
 import type { WorkerInfo } from './protocol.js';
 
+// plankup itself (built like every package before the tests run).
+const plankup = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
 let master: Proc | undefined;
 afterEach(() => reap(master));
 
@@ -185,6 +188,25 @@ describe('plank-prefork', () => {
     expect(await m.exited).toBe(1);
     // Nothing but the reason: no stack, no line per try (they show once a worker has run).
     expect(m.output()).toBe('prefork: no worker could start (3 tries): fixture app is broken: no database\n');
+  });
+
+  it('under plankup -s prefork, an app that throws at load is one line on stderr, and --debug adds the stack that points into the app', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
+    const broken = join(dir, 'broken');
+    writeFileSync(broken, 'no database');
+    const args = ['-s', 'prefork', '-o', '127.0.0.1', '-p', '0', '-E', 'deployment', '--max-workers=2', fixtureApp];
+    const quiet = run(process.execPath, [plankup, ...args], { FIXTURE_BROKEN: broken });
+    master = quiet;
+    expect(await quiet.exited).toBe(1);
+    expect(quiet.output()).toMatch(
+      /^plankup: prefork: no worker could start \(3 tries\): cannot load \S+app\.mjs: fixture app is broken: no database\n$/,
+    );
+    const debug = run(process.execPath, [plankup, '--debug', ...args], { FIXTURE_BROKEN: broken });
+    master = debug;
+    expect(await debug.exited).toBe(1);
+    expect(debug.output()).toMatch(
+      /caused by: Error: fixture app is broken: no database\n\s+at file:\S+app\.mjs:\d+:\d+/,
+    );
   });
 
   it('kills a worker that hangs while loading the app after --startup-timeout, and gives up after three tries in one line', async () => {

@@ -33,6 +33,8 @@ export type ServeOptions = {
   /** `plank.worker` / `plank.workers` in every env (multi-process servers; keep the array and update it in place). */
   worker?: unknown;
   workers?: readonly unknown[];
+  /** The listen queue's length (`listen(2)`'s backlog), where connections wait for `accept`. @default 511 (node's) */
+  backlog?: number;
 };
 
 export type ServerHandle = {
@@ -124,7 +126,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
   const spec: ListenSpec =
     fd !== undefined ? { fd } : socket !== undefined ? { socket } : { host, port: wanted ?? 5000 };
   try {
-    await listenOn(server, spec);
+    await listenOn(server, spec, options.backlog);
   } catch (err) {
     stopWatching();
     throw err;

@@ -2,9 +2,11 @@ import { availableParallelism } from 'node:os';
 import { check, checkOptions, optionError, PlankError } from '@plank/core';
 import type { AppSource, ErrorStream, ListenSpec } from '@plank/core';
 import { WORKERS_FILE_ENV } from '@plank/scoreboard';
+import { poolCliSchema, poolCliTarget, type PoolOptions, poolPolicy, poolSchema } from './pool-options.js';
+import type { PoolPolicy } from './pool.js';
 
 /** Options of {@link prefork}. Durations are milliseconds here; on the command line they are seconds, as in Starlet. */
-export type PreforkOptions = {
+export type PreforkOptions = PoolOptions & {
   /** Where each worker loads the app from, after it starts. */
   app: AppSource;
   /** Where to listen; ignored when `SERVER_STARTER_PORT` is set. @default [{ port: 5000 }] (all interfaces) */
@@ -54,8 +56,13 @@ export type PreforkOptions = {
 };
 
 /** Every option with its default applied, as the master uses them. */
-export type Settings = Required<Omit<PreforkOptions, 'listen' | 'pidFile' | 'workersFile' | 'env'>> & {
+export type Settings = Required<
+  Omit<PreforkOptions, keyof PoolOptions | 'listen' | 'pidFile' | 'workersFile' | 'env'>
+> & {
   listen: ListenSpec[];
+  /** The adaptive pool's policy; undefined for a fixed pool of `workers`. */
+  pool: PoolPolicy | undefined;
+  backlog: number | undefined;
   pidFile: string | undefined;
   workersFile: string | undefined;
   env: Record<string, string | undefined>;
@@ -122,6 +129,7 @@ const schema = {
   env: check.custom('must be an object of strings', (v) =>
     typeof v === 'object' && v !== null ? (v as Record<string, string | undefined>) : undefined,
   ),
+  ...poolSchema,
 };
 
 /** Validates {@link PreforkOptions} once and fills in the defaults; throws `PLANK_ERR_SERVER_PREFORK_OPTION`. */
@@ -143,10 +151,13 @@ export function settings(options: PreforkOptions): Settings {
   }
   const env = o.env ?? process.env;
   const errors = o.errors ?? process.stderr;
+  const workers = o.workers ?? availableParallelism();
   return {
     app: o.app,
     listen: o.listen ?? [{ port: 5000 }],
-    workers: o.workers ?? availableParallelism(),
+    workers,
+    pool: poolPolicy(OPTION_CODE, where, o, workers),
+    backlog: o.backlog,
     maxReqsPerChild: max,
     minReqsPerChild: min,
     spawnInterval: o.spawnInterval ?? 0,
@@ -184,8 +195,10 @@ const cliSchema = {
   'pid-file': check.path,
   pid: check.path,
   'workers-file': check.path,
+  ...poolCliSchema,
 };
 const cliTarget: Record<keyof typeof cliSchema, keyof PreforkOptions> = {
+  ...poolCliTarget,
   'max-workers': 'workers',
   workers: 'workers',
   'max-reqs-per-child': 'maxReqsPerChild',

@@ -12,6 +12,7 @@ import type { App, AppResult, AppSource, Env } from '@plank/core';
 import { serve } from '@plank/server-node';
 import type { ServerHandle } from '@plank/server-node';
 import { hooks, type WorkerHookInfo } from './hooks.js';
+import { watchLoad } from './load.js';
 import type { ToMaster, ToWorker, WorkerConfig, WorkerInfo } from './protocol.js';
 
 // The listening sockets this worker inherited (descriptor numbers), whether or not it ever
@@ -120,6 +121,7 @@ async function start(cfg: WorkerConfig): Promise<void> {
         keepAliveTimeout: cfg.keepAliveTimeout,
         timeout: cfg.timeout,
         gracefulTimeout: cfg.gracefulTimeout,
+        backlog: cfg.backlog,
       });
       if (cfg.maxKeepAliveReqs > 0) handle.server.maxRequestsPerSocket = cfg.maxKeepAliveReqs;
       handles.push(handle);
@@ -132,6 +134,10 @@ async function start(cfg: WorkerConfig): Promise<void> {
   ready = true;
   if (stopping) return;
   send({ type: 'ready' });
+  watchLoad(
+    handles.map((h) => h.server),
+    (r) => send({ type: 'load', ...r }),
+  );
 }
 
 function fail(err: unknown, fatal: boolean): void {

@@ -66,6 +66,14 @@ describe('Pool', () => {
     expect(pool.tick(4000, 5, busy(5)).spawn).toBe(4);
   });
 
+  it('keeps the ramp through the second a new worker is ready but has not reported its load yet', () => {
+    const pool = new Pool(policy());
+    expect(pool.tick(0, 2, busy(2)).spawn).toBe(1);
+    const silent = { pid: 9, starting: false, load: undefined, inFlight: 0 };
+    expect(pool.tick(1000, 3, [...busy(2), silent]).spawn).toBe(0);
+    expect(pool.tick(2000, 3, busy(3)).spawn).toBe(2);
+  });
+
   it('does not grow for many requests in flight on an idle event loop', () => {
     const pool = new Pool(policy());
     const waiting = busy(2, 0.05).map((w) => ({ ...w, inFlight: 150 }));

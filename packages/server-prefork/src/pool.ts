@@ -76,10 +76,12 @@ export class Pool {
       this.#rate = Math.min(this.#rate * 2, p.maxSpawnRate);
       return { spawn, retire: undefined, spare };
     }
-    // Short but for the workers still loading: an Apache child starts in milliseconds, a Node
-    // worker in about a second, so waiting for them must not count as the shortage being over
-    // (the ramp would never get past 1). The rate is kept, not doubled, until they are ready.
-    const loading = workers.filter((w) => w.starting).length + Math.max(0, size - workers.length);
+    // Short but for the workers still loading or not yet measured (a worker reports its first
+    // second a second after it is ready): an Apache child starts in milliseconds, a Node worker
+    // in about a second, so waiting for them must not count as the shortage being over (the ramp
+    // would never get past 1). The rate is kept, not doubled, until they have reported.
+    const loading =
+      workers.filter((w) => w.starting || w.load === undefined).length + Math.max(0, size - workers.length);
     if (loading > 0 && spare - loading < p.minSpare) {
       this.#surplusSince = undefined;
       return { spawn: 0, retire: undefined, spare };

@@ -138,6 +138,21 @@ describe('the adaptive pool', () => {
     for (const w of during.workers) expect(w.load).toBeLessThan(0.5);
   }, 30_000);
 
+  it('stops slowly on USR1 under a CPU-bound load, without starting workers on the way out', async () => {
+    const { master } = await adaptive(['--max-workers=1', '--max-pool-size=3', '--spawn-interval=0.3']);
+    const cpu = load(`${master.url}?spin=5`, 6);
+    await master.waitFor(/pool spare capacity [\d.]+ < 1: starting 1 more/, 20_000);
+    master.child.kill('SIGUSR1');
+    await master.waitFor(/stopping workers one every 0.3 s/);
+    const log = master.output().length;
+    expect(await master.exited).toBe(0);
+    await cpu.stop();
+    // A worker forked before the USR1 may still become ready (and is stopped in turn); the
+    // pool decides nothing more.
+    expect(master.output().slice(log)).not.toMatch(/pool spare capacity/);
+    expect(master.output()).toMatch(/master \d+ exiting \(0\)/);
+  }, 40_000);
+
   it('keeps within its maximum through TTIN, TTOU, HUP, recycling and harakiri under CPU load, and stops on TERM', async () => {
     const { master, list } = await adaptive([
       '--max-workers=2',

@@ -1,4 +1,5 @@
-export { Runner, type RunnerIO } from './runner.js';
+export type { RunnerIO } from './io.js';
+export { Runner } from './runner.js';
 export { parseArgs, type RunnerOptions } from './options.js';
 export { listenSpecs } from './listen.js';
 export { loadApp, type LoadArgs } from './load.js';

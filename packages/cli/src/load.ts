@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
-import { extname, isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { builder, header, PlankError, responseCb, show, type App, type BuilderDSL } from '@plank/core';
+import { isAbsolute, resolve } from 'node:path';
+import { builder, checkOptions, header, PlankError, responseCb, show, type App, type BuilderDSL } from '@plank/core';
+import { loadArgs as schema } from './checks.js';
+import { importFile } from './import-file.js';
+import { firstLine, loadFailure } from './one-line.js';
 import { resolveFrom } from './resolve.js';
 
 /**
@@ -13,20 +15,19 @@ export type LoadArgs = {
   app?: string | undefined;
   /** `-e` code: a builder block body; without an app file, an expression or mount() calls. */
   eval?: string | undefined;
-  /** `-M` modules to import first (paths or package names, resolved from `cwd`). */
-  modules: string[];
-  /** `-E`: `development` adds AccessLog, StackTrace and Lint unless `defaultMiddleware` is false. */
-  env: string;
-  defaultMiddleware: boolean;
+  /** `-M` modules to import first (paths or package names, resolved from `cwd`). @default [] */
+  modules?: string[] | undefined;
+  /** `-E`: `development` adds AccessLog, StackTrace and Lint unless `defaultMiddleware` is false. @default 'development' */
+  env?: string | undefined;
+  /** @default true */
+  defaultMiddleware?: boolean | undefined;
   /** `--access-log FILE`: an AccessLog to that file, in every environment. */
   accessLog?: string | undefined;
   /** `--path /mount`: serve the app under this prefix. */
   path?: string | undefined;
-  cwd: string;
+  /** Where `-M` names and `accessLog` are resolved from. @default process.cwd() */
+  cwd?: string | undefined;
 };
-
-const tsExtensions = new Set(['.ts', '.mts', '.cts', '.tsx']);
-let tsxRegistered = false;
 
 /**
  * Loads and wraps the app as plankup would, without serving it.
@@ -38,24 +39,26 @@ let tsxRegistered = false;
  * ```
  */
 export async function loadApp(args: LoadArgs): Promise<App> {
-  process.env.PLANK_ENV = args.env;
-  const modules = args.modules.map((m) => resolveModule(m, args.cwd));
-  if ([args.app, ...modules].some((f) => f !== undefined && tsExtensions.has(extname(f)))) await registerTs();
-  for (const file of modules) await import(pathToFileURL(file).href);
+  // Checked here, not only by the command line: prefork workers call this with data that
+  // crossed a process boundary, and other tools may call it directly.
+  const o = checkOptions('loadApp', 'PLANK_ERR_CLI_OPTION', args, schema);
+  const { modules = [], env = 'development', defaultMiddleware = true, cwd = process.cwd(), accessLog } = o;
+  process.env.PLANK_ENV = env;
+  for (const file of modules.map((m) => resolveModule(m, cwd))) await load(file, 'PLANK_ERR_MODULE');
 
-  const fileApp = args.app === undefined ? undefined : await importApp(args.app);
-  let app = args.eval === undefined ? (fileApp as App) : evalApp(args.eval, fileApp);
-  if (args.path !== undefined) {
+  const fileApp = o.app === undefined ? undefined : await importApp(o.app);
+  let app = o.eval === undefined ? (fileApp as App) : evalApp(o.eval, fileApp);
+  if (o.path !== undefined) {
     const inner = app;
-    const at = args.path;
+    const at = o.path;
     app = builder(({ mount: m }) => m(at, inner));
   }
   const inner = app;
-  const development = args.env === 'development' && args.defaultMiddleware;
-  if (!development && args.accessLog === undefined) return app;
+  const development = env === 'development' && defaultMiddleware;
+  if (!development && accessLog === undefined) return app;
   return builder(
     ({ enable: e }) => {
-      if (args.accessLog !== undefined) e('AccessLog', { file: resolve(args.cwd, args.accessLog) });
+      if (accessLog !== undefined) e('AccessLog', { file: resolve(cwd, accessLog) });
       else e('AccessLog', { logger: (line: string) => process.stderr.write(line) });
       if (development) {
         e('StackTrace');
@@ -63,26 +66,22 @@ export async function loadApp(args: LoadArgs): Promise<App> {
       }
       return inner;
     },
-    { resolveFrom: [args.cwd, import.meta.dirname] },
+    { resolveFrom: [cwd, import.meta.dirname] },
   );
 }
 
-async function registerTs(): Promise<void> {
-  if (tsxRegistered) return;
-  const { register } = await import('tsx/esm/api');
-  register();
-  tsxRegistered = true;
+/** Loads an app or `-M` file; any failure becomes one line naming the file (and the position of a syntax error). */
+async function load(file: string, code: string): Promise<unknown> {
+  try {
+    return await importFile(file);
+  } catch (err) {
+    throw new PlankError(code, `cannot load ${file}: ${await loadFailure(err, file)}`, { cause: err });
+  }
 }
 
 async function importApp(file: string): Promise<App> {
   if (!existsSync(file)) throw new PlankError('PLANK_ERR_APP_NOT_FOUND', `app file not found: ${file}`);
-  let mod: { default?: unknown };
-  try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-  } catch (err) {
-    throw new PlankError('PLANK_ERR_APP_LOAD', `cannot load ${file}: ${firstLine(err)}`, { cause: err });
-  }
-  const app = await mod.default;
+  const app = await load(file, 'PLANK_ERR_APP_LOAD');
   if (typeof app !== 'function') {
     throw new PlankError(
       'PLANK_ERR_APP_EXPORT',
@@ -121,20 +120,4 @@ function resolveModule(spec: string, cwd: string): string {
   } catch (err) {
     throw new PlankError('PLANK_ERR_MODULE', `-M ${spec}: cannot find module from ${cwd}`, { cause: err });
   }
-}
-
-/** One line saying what went wrong, with the file position when the error has one. */
-export function firstLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const lines = message
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  // esbuild (through tsx) puts the useful part on a line of its own: "file.ts:3:9: ERROR: ...".
-  const located = lines.find((l) => /:\d+:\d+: ERROR: /.test(l));
-  if (located) return located;
-  const first = lines[0] ?? 'unknown error';
-  // A SyntaxError from node names the file and line as the first line of its stack.
-  const where = err instanceof SyntaxError ? /^(file:\/\/\S+|\/\S+):(\d+)$/m.exec(err.stack ?? '') : null;
-  return where ? `${where[1]?.replace(/^file:\/\//, '')}:${where[2]}: ${first}` : first;
 }

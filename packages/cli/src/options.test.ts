@@ -47,6 +47,17 @@ describe('plankup options (Plack::Runner table)', () => {
     expect(parse('--max-workers=4', 'app.ts').app).toBe('app.ts');
   });
 
+  it('listens on $PORT when no -p, -l or -S says otherwise, and never reads $HOST', () => {
+    const env = { PORT: '8080', HOST: 'my-laptop' };
+    expect(listenSpecs(parseArgs([], env))).toEqual([{ port: 8080 }]);
+    expect(listenSpecs(parseArgs(['-o', '127.0.0.1'], env))).toEqual([{ host: '127.0.0.1', port: 8080 }]);
+    expect(listenSpecs(parseArgs(['-p', '9000'], env))).toEqual([{ port: 9000 }]);
+    expect(listenSpecs(parseArgs(['-l', ':7000'], env))).toEqual([{ port: 7000 }]);
+    expect(listenSpecs(parseArgs(['-S', '/tmp/a.sock'], env))).toEqual([{ socket: '/tmp/a.sock' }]);
+    expect(listenSpecs(parseArgs([], { PORT: '' }))).toEqual([{ port: 5000 }]);
+    expect(() => parseArgs([], { PORT: 'eighty' })).toThrow(/^\$PORT must be a port number \(0-65535\), got "eighty"$/);
+  });
+
   it('lets PLANK_ENV win over -E, as PLACK_ENV does', () => {
     expect(parse('-E', 'deployment').env).toBe('deployment');
     expect(parseArgs(['-E', 'deployment'], { PLANK_ENV: 'staging' }).env).toBe('staging');
@@ -88,5 +99,19 @@ describe('plankup options (Plack::Runner table)', () => {
     expect(() => listen('-l', 'host:port')).toThrow(/expected HOST:PORT/);
     expect(() => parse('--check=yes')).toThrow(/takes no value/);
     expect(() => parse('--workers')).toThrow(/server option --workers needs a value/);
+  });
+
+  it("says which of plankup's own options a near miss meant, instead of passing it to the server", () => {
+    expect(() => parse('--chek')).toThrow(/^unknown option --chek \(did you mean --check\?\)$/);
+    expect(() => parse('--sever=prefork')).toThrow(/^unknown option --sever \(did you mean --server\?\)$/);
+    expect(() => parse('--acess-log', 'x.log')).toThrow(/did you mean --access-log\?/);
+    expect(() => parse('--no-default-middlware')).toThrow(/did you mean --no-default-middleware\?/);
+    // Server options stay the server's, however short or long.
+    expect(parse('--max-workers=4', '--timeout=5', '--enable-logger', '--spawn-interval', '1').serverOptions).toEqual({
+      'max-workers': '4',
+      timeout: '5',
+      logger: true,
+      'spawn-interval': '1',
+    });
   });
 });

@@ -1,4 +1,5 @@
-import { PlankError } from '@plank/core';
+import { didYouMean, PlankError, show } from '@plank/core';
+import { mountPath, port } from './checks.js';
 
 /** Everything plankup understood from its command line. */
 export type RunnerOptions = {
@@ -58,6 +59,8 @@ const specs: Record<string, Spec> = {
   v: { key: 'version', value: 'flag' },
   version: { key: 'version', value: 'flag' },
 };
+
+const longNames = [...Object.keys(specs).filter((n) => n.length > 1), 'no-default-middleware'];
 
 /**
  * Parses plankup's command line the way Plack::Runner does: known options first (`-p 5000`,
@@ -142,6 +145,10 @@ export function parseArgs(
       continue;
     }
     if (!long && name.length === 1) throw cliError(`unknown option ${arg} (see plankup --help)`);
+    // A near miss of plankup's own long options is a typo, not a server option: `--chek`
+    // would otherwise reach the server and fail there with a message about the server.
+    const near = long && name.length >= 4 ? didYouMean(name, longNames) : undefined;
+    if (near !== undefined) throw cliError(`unknown option --${name} (did you mean --${near}?)`);
     // Everything else belongs to the server, as in Plack::Runner.
     const key = name.replace(/_/g, '-');
     if (inline !== undefined) opts.serverOptions[key] = inline;
@@ -162,10 +169,14 @@ export function parseArgs(
     opts.app = positional[0];
   }
   if (environment.PLANK_ENV) opts.env = environment.PLANK_ENV;
+  // $PORT, as Heroku, Render, Cloud Run, Fly.io and most PaaS set it, when no -p says otherwise.
+  // $HOST is not read: zsh and other shells set HOST to the machine's name, not an interface.
+  if (opts.port === undefined && environment.PORT !== undefined && environment.PORT !== '')
+    set(opts, specs.port as Spec, '$PORT', environment.PORT);
   if (opts.watch.length > 0) opts.reload = true;
   opts.watch = opts.watch.flatMap((w) => w.split(',')).filter(Boolean);
-  if (opts.path !== undefined && !/^\/./.test(opts.path))
-    throw cliError(`--path must be a mount path like /app, got ${JSON.stringify(opts.path)}`);
+  if (opts.path !== undefined && mountPath.parse(opts.path) === undefined)
+    throw cliError(`--path ${mountPath.expected}, got ${show(opts.path)}`);
   return opts;
 }
 
@@ -176,10 +187,10 @@ function set(opts: RunnerOptions, spec: Spec, arg: string, value: string | boole
       (record[spec.key] as string[]).push(value as string);
       break;
     case 'port': {
-      const port = Number(value);
-      if (!/^\d+$/.test(String(value)) || port > 65535)
-        throw cliError(`option ${arg} must be a port number (0-65535), got ${JSON.stringify(value)}`);
-      record[spec.key] = port;
+      const number = port.parse(value);
+      if (number === undefined)
+        throw cliError(`${arg.startsWith('$') ? '' : 'option '}${arg} ${port.expected}, got ${show(value)}`);
+      record[spec.key] = number;
       break;
     }
     default:

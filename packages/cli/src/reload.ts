@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { watch, type FSWatcher } from 'node:fs';
-import type { RunnerIO } from './runner.js';
+import type { RunnerIO } from './io.js';
 
 const ignored = /(^|[/\\])(node_modules|\.git|dist|logs|coverage)([/\\]|$)|\.log$|~$|\.swp$/;
 

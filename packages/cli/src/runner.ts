@@ -11,21 +11,13 @@ import {
 } from '@plank/core';
 import { describeListen } from '@plank/server-node';
 import { listenSpecs } from './listen.js';
-import { firstLine, loadApp, type LoadArgs } from './load.js';
+import { loadApp, type LoadArgs } from './load.js';
+import { firstLine } from './one-line.js';
 import { parseArgs, type RunnerOptions } from './options.js';
+import type { RunnerIO } from './io.js';
 import { superviseReload } from './reload.js';
 import { resolveFrom } from './resolve.js';
 import { usage } from './usage.js';
-
-/** Where the Runner reads and writes; tests give their own. */
-export type RunnerIO = {
-  stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown };
-  env: Record<string, string | undefined>;
-  cwd: string;
-  /** The plankup bin, for re-running itself under `-r`. @default the current process's script */
-  bin?: string;
-};
 
 const defaultAppFiles = ['app.ts', 'app.js', 'app.mjs'];
 const builtinServers: Record<string, string> = {
@@ -104,7 +96,8 @@ export class Runner {
       log: (line) => this.io.stderr.write(`${line}\n`),
       errors: process.stderr,
     });
-    for (const url of running.urls) this.io.stderr.write(`plankup: ${adapter.name} server listening on ${url}\n`);
+    for (const url of running.urls)
+      this.io.stderr.write(`plankup: ${adapter.name} server listening on ${url}${everywhere(url)}\n`);
     return await this.untilStopped(running);
   }
 
@@ -158,13 +151,16 @@ export class Runner {
     const pkg = name.startsWith('+') ? name.slice(1) : (builtinServers[name] ?? `@plank/server-${name}`);
     let path: string;
     try {
+      // The app's project first (where `npm install @plank/server-prefork` puts it), then plankup's own.
       path = resolveFrom(pkg, [this.io.cwd, import.meta.dirname]);
     } catch (err) {
-      throw new PlankError(
-        'PLANK_ERR_CLI_SERVER',
-        `unknown server ${JSON.stringify(name)}: package ${pkg} is not installed`,
-        { cause: err },
-      );
+      // Only node comes with plankup (a light default install); the others are found by name,
+      // as Plack::Loader finds Plack::Handler::<Name>, so a missing one says how to get it.
+      const message =
+        name in builtinServers || name.startsWith('+')
+          ? `server "${name}" needs ${pkg}, which is not installed: npm install ${pkg}`
+          : `unknown server "${name}": no package ${pkg} is installed (servers: ${Object.keys(builtinServers).join(', ')}, or +package)`;
+      throw new PlankError('PLANK_ERR_CLI_SERVER', message, { cause: err });
     }
     const adapter = ((await import(path)) as { plankServer?: ServerAdapter }).plankServer;
     if (!adapter || typeof adapter.run !== 'function')
@@ -196,7 +192,11 @@ export class Runner {
     if (sys?.code === 'EADDRINUSE') message = `cannot listen on ${where ?? 'that address'}: address already in use`;
     else if (sys?.code === 'EACCES') message = `cannot listen on ${where ?? 'that address'}: permission denied`;
     this.io.stderr.write(`plankup: ${message}\n`);
-    if (debug && err instanceof Error && err.stack) this.io.stderr.write(`${err.stack}\n`);
+    if (debug) {
+      // The stack, and the stack of what caused it (a load error keeps the compiler's error).
+      for (let e: unknown = err; e instanceof Error; e = e.cause)
+        this.io.stderr.write(`${e === err ? '' : 'Caused by: '}${e.stack ?? e.message}\n`);
+    }
     return code === 'PLANK_ERR_CLI_OPTION' ? 2 : 1;
   }
 }
@@ -204,4 +204,15 @@ export class Runner {
 function version(): string {
   return (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string })
     .version;
+}
+
+/**
+ * Says so when a start-up URL is a wildcard: the server answers on every interface, not one.
+ * A server that already says it in its own words (prefork's URLs carry the same note) keeps them.
+ */
+function everywhere(url: string): string {
+  if (/\s\(/.test(url)) return '';
+  if (url.includes('//[::]:')) return ' (every interface, IPv4 and IPv6)';
+  if (url.includes('//0.0.0.0:')) return ' (every IPv4 interface)';
+  return '';
 }

@@ -6,7 +6,7 @@ Runs a Plank app (the default export of the app file; default app.ts, then app.j
 Options:
   -a, --app FILE          the app file (same as the argument)
   -o, --host HOST         interface to bind (default: all interfaces)
-  -p, --port PORT         TCP port (default 5000)
+  -p, --port PORT         TCP port (default: $PORT, else 5000)
   -S, --socket PATH       listen on a unix socket
   -l, --listen ADDR       HOST:PORT, :PORT or a socket path; repeatable
   -s, --server NAME       node (default), fastify, prefork, or +package

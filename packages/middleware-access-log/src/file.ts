@@ -1,21 +1,9 @@
-import {
-  closeSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join, basename } from 'node:path';
+import { claimOwner, releaseOwner } from './owner.js';
+import { type Rotate, parseRotate, periodAt } from './period.js';
+import { datedFiles, prune, relink } from './retention.js';
 import type { ErrorReporter, Sink } from './sink.js';
-
-/** A rotation period: `daily`, `hourly`, `Nh`, `Nm` or (mostly for tests) `Ns`. */
-export type Rotate = 'daily' | 'hourly' | `${number}h` | `${number}m` | `${number}s`;
+import { appendWriter, type Target } from './writer.js';
 
 export type FileSinkOptions = {
   /** Path; `%DATE%` is replaced by the period's start (`YYYY-MM-DD`, `-HH`, `HHmm`, `HHmmss` as the period needs). */
@@ -28,80 +16,9 @@ export type FileSinkOptions = {
   utc?: boolean | undefined;
   /** File mode for new files. */
   mode?: number | undefined;
+  /** Bytes of lines that may wait while writing fails (tests lower it). @default MAX_PENDING_BYTES */
+  maxPending?: number | undefined;
 };
-
-type Period = { unit: 'd' | 'h' | 'm' | 's'; n: number };
-
-/** Parses a rotate option; undefined when it is not one. */
-export function parseRotate(rotate: string): Period | undefined {
-  if (rotate === 'daily') return { unit: 'd', n: 1 };
-  if (rotate === 'hourly') return { unit: 'h', n: 1 };
-  const m = /^([1-9]\d*)([hms])$/.exec(rotate);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2] as 'h' | 'm' | 's';
-  const perDay = unit === 'h' ? 24 : unit === 'm' ? 1440 : 86_400;
-  return n <= perDay ? { unit, n } : undefined;
-}
-
-const p2 = (n: number): string => String(n).padStart(2, '0');
-
-type Clock = { Y: number; M: number; D: number; h: number; m: number; s: number };
-function clock(ms: number, utc: boolean): Clock {
-  const d = new Date(ms);
-  return utc
-    ? {
-        Y: d.getUTCFullYear(),
-        M: d.getUTCMonth(),
-        D: d.getUTCDate(),
-        h: d.getUTCHours(),
-        m: d.getUTCMinutes(),
-        s: d.getUTCSeconds(),
-      }
-    : { Y: d.getFullYear(), M: d.getMonth(), D: d.getDate(), h: d.getHours(), m: d.getMinutes(), s: d.getSeconds() };
-}
-function at(c: Clock, utc: boolean): number {
-  return utc ? Date.UTC(c.Y, c.M, c.D, c.h, c.m, c.s) : new Date(c.Y, c.M, c.D, c.h, c.m, c.s).getTime();
-}
-
-/**
- * The period holding `ms`: its name (what replaces %DATE%) and when the next one starts.
- * Periods are aligned on the day, so every process computes the same names.
- */
-export function periodAt(ms: number, period: Period, utc: boolean): { name: string; next: number } {
-  const c = clock(ms, utc);
-  const day = `${c.Y}-${p2(c.M + 1)}-${p2(c.D)}`;
-  const midnight = at({ ...c, D: c.D + 1, h: 0, m: 0, s: 0 }, utc);
-  if (period.unit === 'd') return { name: day, next: midnight };
-  if (period.unit === 'h') {
-    const h = c.h - (c.h % period.n);
-    return { name: `${day}-${p2(h)}`, next: Math.min(midnight, at({ ...c, h: h + period.n, m: 0, s: 0 }, utc)) };
-  }
-  if (period.unit === 'm') {
-    const of = c.h * 60 + c.m;
-    const start = of - (of % period.n);
-    return {
-      name: `${day}-${p2(Math.floor(start / 60))}${p2(start % 60)}`,
-      next: Math.min(midnight, at({ ...c, h: 0, m: start + period.n, s: 0 }, utc)),
-    };
-  }
-  const of = c.h * 3600 + c.m * 60 + c.s;
-  const start = of - (of % period.n);
-  const name = `${day}-${p2(Math.floor(start / 3600))}${p2(Math.floor(start / 60) % 60)}${p2(start % 60)}`;
-  return { name, next: Math.min(midnight, at({ ...c, h: 0, m: 0, s: start + period.n }, utc)) };
-}
-
-const live = new Set<FileSinkState>();
-let exitHook = false;
-// A process that exits (even through process.exit()) still writes what it has: the
-// batch is one synchronous write, so there is nothing in flight to lose.
-function onExit(): void {
-  for (const s of live) s.flushSync();
-}
-
-type FileSinkState = { flushSync(): void };
-
-const MAX_PENDING = 16 * 1024 * 1024;
 
 /**
  * Appends lines to a file opened with O_APPEND, one synchronous write per event-loop turn,
@@ -109,252 +26,67 @@ const MAX_PENDING = 16 * 1024 * 1024;
  * processes append to the same file. With `rotate`, the file name follows the clock; each
  * process switches files on its own at the first batch after the boundary, and one process
  * (elected through an owner file beside the logs) prunes old files and moves the symlink.
+ * Nothing is created before the first line is written.
  */
 export function fileSink(options: FileSinkOptions, report: ErrorReporter): Sink {
-  const { path: template, utc = false, mode = 0o644 } = options;
+  const { path: template, utc = false, mode = 0o644, keep } = options;
   const period = options.rotate ? parseRotate(options.rotate) : undefined;
   const dir = dirname(template);
-  const base = basename(template);
   const linkPath =
     options.symlink === true
       ? template.replace(/[.\-_]?%DATE%/, '')
       : typeof options.symlink === 'string'
         ? options.symlink
         : undefined;
-  const ownerPath = join(dir, `.${base.replace(/%DATE%/g, 'DATE')}.owner`);
-  const [before, after] = base.split('%DATE%') as [string, string | undefined];
-  const matcher =
-    after === undefined
-      ? undefined
-      : new RegExp(`^${escapeRe(before)}(\\d{4}-\\d{2}-\\d{2}(?:-\\d{2,6})?)${escapeRe(after)}$`);
-
-  let fd = -1;
-  let current = '';
-  let next = Number.POSITIVE_INFINITY;
-  let pending: string[] = [];
-  let pendingBytes = 0;
-  let scheduled = false;
+  const ownerPath = join(dir, `.${basename(template).replace(/%DATE%/g, 'DATE')}.owner`);
+  const matcher = datedFiles(template);
   let closed = false;
-  let lastErrorCode: string | undefined;
   let owner = false;
 
-  const fail = (err: unknown): void => {
-    const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
-    // One report per kind of failure, not one per batch.
-    if (code !== lastErrorCode) {
-      lastErrorCode = code;
-      report(err as Error);
-    }
-  };
-
-  function open(now: number): void {
-    let name = template;
-    if (period) {
-      const p = periodAt(now, period, utc);
-      name = template.replace(/%DATE%/g, p.name);
-      next = p.next;
-    }
-    if (name === current && fd >= 0) return;
-    mkdirSync(dirname(name), { recursive: true });
-    const nfd = openSync(name, 'a', mode);
-    if (fd >= 0) closeSync(fd);
-    fd = nfd;
-    current = name;
-    if (period || linkPath) housekeep(now);
-  }
-
-  function housekeep(now: number): void {
+  // After each switch to a new file: the owner, and only it, moves the link and prunes.
+  function housekeep(current: string, now: number): void {
     try {
       owner = claimOwner(ownerPath);
       if (!owner) return;
       if (linkPath && linkPath !== current) relink(linkPath, current);
-      if (matcher && options.keep !== undefined) prune(now);
+      if (matcher && keep !== undefined) prune({ dir, matcher, keep, current, utc }, now, report);
     } catch (err) {
-      fail(err);
+      report(err as Error);
     }
   }
 
-  function prune(now: number): void {
-    const files = readdirSync(dir)
-      .map((f) => [f, matcher?.exec(f)?.[1]] as const)
-      .filter((x): x is readonly [string, string] => x[1] !== undefined)
-      .sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-    const keep = options.keep as number | string;
-    let doomed: string[];
-    if (typeof keep === 'number') {
-      doomed = files.slice(0, Math.max(0, files.length - keep)).map((f) => f[0]);
-    } else {
-      const cutoff = periodAt(now - Number.parseInt(keep, 10) * 86_400_000, { unit: 'd', n: 1 }, utc).name;
-      doomed = files.filter((f) => f[1].slice(0, 10) < cutoff).map((f) => f[0]);
-    }
-    for (const f of doomed) {
-      if (join(dir, f) === current) continue;
-      try {
-        unlinkSync(join(dir, f));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') fail(err);
-      }
-    }
-  }
-
-  function writeAll(text: string): void {
-    const written = writeSync(fd, text);
-    const total = Buffer.byteLength(text);
-    if (written === total) return;
-    // A short write (a full disk, a signal): finish the rest from the bytes.
-    const data = Buffer.from(text, 'utf8');
-    let off = written;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-  }
-
-  function flushSync(): void {
-    scheduled = false;
-    if (pending.length === 0) return;
-    try {
-      const now = Date.now();
-      if (fd < 0 || now >= next) open(now);
-      writeAll(pending.length === 1 ? (pending[0] as string) : pending.join(''));
-      pending = [];
-      pendingBytes = 0;
-      lastErrorCode = undefined;
-    } catch (err) {
-      fail(err);
-      // Keep the lines for the next turn (the disk may come back), within a bound.
-      if (pendingBytes > MAX_PENDING) {
-        report(
-          new Error(`accessLog: dropped ${pending.length} lines that could not be written to ${current || template}`),
-        );
-        pending = [];
-        pendingBytes = 0;
-      }
-      if (fd >= 0) {
-        try {
-          closeSync(fd);
-        } catch {
-          // already unusable
-        }
-        fd = -1;
-      }
-    }
-  }
-
-  const state: FileSinkState = { flushSync };
-  live.add(state);
-  if (!exitHook) {
-    exitHook = true;
-    process.on('exit', onExit);
-  }
-  try {
-    open(Date.now());
-  } catch (err) {
-    fail(err);
-  }
+  const target: Target = {
+    next: Number.POSITIVE_INFINITY,
+    name: template,
+    mode,
+    pathAt(now) {
+      if (!period) return template;
+      const p = periodAt(now, period, utc);
+      target.next = p.next;
+      return template.replace(/%DATE%/g, p.name);
+    },
+    opened(path, now) {
+      if (period || linkPath) housekeep(path, now);
+    },
+  };
+  const writer = appendWriter(target, report, options.maxPending);
 
   return {
     write(line) {
-      if (closed) {
-        // A late request after close(): append directly rather than lose it.
-        pending.push(line);
-        flushSync();
-        return;
-      }
-      pending.push(line);
-      pendingBytes += line.length;
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flushSync);
-      }
+      writer.write(line);
+      // A late request after close(): append directly rather than lose it.
+      if (closed) writer.close();
     },
     flush() {
-      flushSync();
+      writer.flushSync();
       return Promise.resolve();
     },
     close() {
-      flushSync();
       closed = true;
-      live.delete(state);
-      if (fd >= 0) {
-        try {
-          closeSync(fd);
-        } catch (err) {
-          fail(err);
-        }
-        fd = -1;
-        current = '';
-      }
+      writer.close();
       if (owner) releaseOwner(ownerPath);
+      owner = false;
       return Promise.resolve();
     },
   };
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-// The owner file holds a pid. link(2) is atomic and fails on an existing name, so two
-// processes cannot both create it; a file left by a dead process is taken over.
-function claimOwner(path: string): boolean {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    let pid = Number.NaN;
-    try {
-      pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    if (pid === process.pid) return true;
-    if (Number.isInteger(pid) && alive(pid)) return false;
-    const tmp = `${path}.${process.pid}`;
-    writeFileSync(tmp, String(process.pid));
-    try {
-      if (Number.isInteger(pid)) {
-        // Stale: replace it; whoever renames last wins, and the loser sees a live pid next time.
-        renameSync(tmp, path);
-      } else {
-        linkSync(tmp, path);
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // renamed away
-      }
-    }
-  }
-  try {
-    return Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid;
-  } catch {
-    return false;
-  }
-}
-
-function releaseOwner(path: string): void {
-  try {
-    if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) unlinkSync(path);
-  } catch {
-    // gone already
-  }
-}
-
-// A new link is made beside the old one and renamed over it, so readers never see no link.
-function relink(link: string, target: string): void {
-  const tmp = `${link}.${process.pid}.tmp`;
-  try {
-    unlinkSync(tmp);
-  } catch {
-    // none left over
-  }
-  symlinkSync(dirname(link) === dirname(target) ? basename(target) : target, tmp);
-  renameSync(tmp, link);
 }

@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Env } from '@plank/core';
-import { compileFormat, type LogRecord } from './format.js';
+import { compileFormat } from './compile.js';
+import type { LogRecord } from './format.js';
 import { escapeLogItem } from './escape.js';
 import { strftime } from './strftime.js';
 
@@ -192,6 +193,24 @@ describe('compileFormat', () => {
     expect(line(rec({ env: env({ HTTP_X_FORWARDED_FOR: 'herp derp', HTTP_X_RAND_R: 'station' }) }))).toBe(
       'GET herp derp station -',
     );
+  });
+  it('compiles to one function whose source holds no format text or argument as code', () => {
+    // Quotes, backslashes, U+2028 and code-like text in literals and arguments stay data.
+    const e = env({ 'HTTP_X"]);THROW(1);//': 'v', HTTP_X_A: 'ok' } as Partial<Env>);
+    expect(fmt('"); throw 1; (" \u2028 %{X"]);throw(1);//}i %{X-A}i %400{X-A}i %!400{X-A}i', rec({ env: e }))).toBe(
+      '"); throw 1; (" \u2028 v ok - ok',
+    );
+    // A template-literal look-alike in the format must stay text in the generated source.
+    const template = ['`$', '{x}`'].join('');
+    expect(fmt(`\u2028 ${template}%h`)).toBe(`\u2028 ${template}192.0.2.7`);
+  });
+  it('says whether the format needs the time of the last byte, so the clock is read once otherwise', () => {
+    expect(compileFormat('combined').needsEnd).toBe(false);
+    expect(compileFormat('common').needsEnd).toBe(false);
+    expect(compileFormat('%D').needsEnd).toBe(true);
+    expect(compileFormat('%{ms}T').needsEnd).toBe(true);
+    expect(compileFormat('%{end:sec}t').needsEnd).toBe(true);
+    expect(compileFormat('%h', { charHandlers: { z: () => 1 } }).needsEnd).toBe(true);
   });
   it('turns httpd backslash escapes in literal text into characters', () => {
     expect(fmt('%s\\t%s\\\\')).toBe('200\t200\\');

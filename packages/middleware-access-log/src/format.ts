@@ -36,7 +36,7 @@ export type CompileOptions = {
   utc?: boolean;
 };
 
-type Field = (r: LogRecord) => string;
+export type Field = (r: LogRecord) => string;
 
 /** The two named formats, as Apache's sample configuration and Plack define them. */
 export const FORMATS: Record<string, string> = {
@@ -50,11 +50,11 @@ const connections = new WeakMap<object, number>();
 type SocketLike = { localAddress?: string; localPort?: number };
 const socketOf = (env: Env): SocketLike | undefined => env['psgix.io'] as SocketLike | undefined;
 
-function formatError(format: string, message: string): PlankError {
+export function formatError(format: string, message: string): PlankError {
   return new PlankError('PLANK_ERR_ACCESS_LOG_FORMAT', `accessLog: format ${JSON.stringify(format)}: ${message}`);
 }
 
-function envKeyForHeader(name: string): string {
+export function envKeyForHeader(name: string): string {
   const key = name.toUpperCase().replace(/-/g, '_');
   return key === 'CONTENT_TYPE' || key === 'CONTENT_LENGTH' ? key : `HTTP_${key}`;
 }
@@ -70,7 +70,7 @@ function cookie(env: Env, name: string): string | undefined {
   return undefined;
 }
 
-const microseconds = (r: LogRecord): number => Math.max(0, Math.round((r.end - r.start) * 1000));
+export const microseconds = (r: LogRecord): number => Math.max(0, Math.round((r.end - r.start) * 1000));
 
 function timeField(arg: string, utc: boolean, format: string): Field {
   let when: (r: LogRecord) => number = (r) => r.start;
@@ -102,7 +102,14 @@ function timeField(arg: string, utc: boolean, format: string): Field {
   }
 }
 
-function statusOf(r: LogRecord): string {
+/** `%u`: `-` when unset, `""` when empty, as httpd. */
+export function remoteUser(env: Env): string {
+  const user = env['REMOTE_USER' as `${string}.${string}`] as string | undefined;
+  if (user === undefined || user === null) return '-';
+  return user === '' ? '""' : escapeLogItem(user);
+}
+
+export function statusOf(r: LogRecord): string {
   return r.status > 0 ? String(r.status) : '-';
 }
 
@@ -128,7 +135,7 @@ function requestBytes(env: Env): number {
   return n;
 }
 
-function directive(ch: string, arg: string | undefined, options: CompileOptions, format: string): Field {
+export function directive(ch: string, arg: string | undefined, options: CompileOptions, format: string): Field {
   const a = arg ?? '';
   switch (ch) {
     case '%':
@@ -225,11 +232,7 @@ function directive(ch: string, arg: string | undefined, options: CompileOptions,
     case 't':
       return timeField(a, options.utc === true, format);
     case 'u':
-      return (r) => {
-        const user = r.env['REMOTE_USER' as `${string}.${string}`] as string | undefined;
-        if (user === undefined || user === null) return '-';
-        return user === '' ? '""' : escapeLogItem(user);
-      };
+      return (r) => remoteUser(r.env);
     case 'U':
       return (r) => escapeLogItem(r.env.SCRIPT_NAME + r.env.PATH_INFO) || '-';
     case 'v':
@@ -260,92 +263,3 @@ function directive(ch: string, arg: string | undefined, options: CompileOptions,
   }
   throw formatError(format, `unknown directive %${arg !== undefined ? `{${arg}}` : ''}${ch}`);
 }
-
-// Literal text takes httpd's backslash escapes (\n \r \t \\); others stay as written.
-function literal(text: string): string {
-  return text.replace(/\\([\\nrt])/g, (_, c: string) =>
-    c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : '\\',
-  );
-}
-
-/**
- * Compiles a mod_log_config format (or `combined` / `common`) once into a function from a
- * finished request to its log line (without the newline). Unknown directives, unterminated
- * `{` and a trailing `%` throw a `PLANK_ERR_ACCESS_LOG_FORMAT` naming the culprit.
- */
-export function compileFormat(format: string, options: CompileOptions = {}): CompiledFormat {
-  const source = FORMATS[format] ?? format;
-  const parts: Array<string | Field> = [];
-  let needsResponse = false;
-  let i = 0;
-  while (i < source.length) {
-    const pct = source.indexOf('%', i);
-    if (pct < 0) {
-      parts.push(literal(source.slice(i)));
-      break;
-    }
-    if (pct > i) parts.push(literal(source.slice(i, pct)));
-    i = pct + 1;
-    // httpd's parse_log_item: !, <, >, commas, status codes and {arg} in any order, then the letter.
-    let negate = false;
-    const statuses: number[] = [];
-    let arg: string | undefined;
-    for (;;) {
-      if (i >= source.length)
-        throw formatError(format, `"%" at the end needs a directive (write %% for a percent sign)`);
-      const c = source[i] as string;
-      if (c === '!') negate = true;
-      else if (c === '<' || c === '>' || c === ',') {
-        // no internal redirects here: %<s and %>s are the same status
-      } else if (c === '{') {
-        const close = source.indexOf('}', i + 1);
-        if (close < 0) throw formatError(format, `unterminated "{" at offset ${i}`);
-        arg = source.slice(i + 1, close);
-        i = close;
-      } else if (c >= '0' && c <= '9') {
-        let j = i;
-        while (j < source.length && (source[j] as string) >= '0' && (source[j] as string) <= '9') j++;
-        statuses.push(Number(source.slice(i, j)));
-        i = j - 1;
-      } else {
-        let field = directive(c, arg, options, format);
-        if (c === 'o' || c === 'f' || c === 'X') needsResponse = true;
-        if (statuses.length > 0) {
-          const inner = field;
-          const set = new Set(statuses);
-          field = negate ? (r) => (set.has(r.status) ? '-' : inner(r)) : (r) => (set.has(r.status) ? inner(r) : '-');
-        }
-        parts.push(field);
-        i++;
-        break;
-      }
-      i++;
-    }
-  }
-  // Adjacent literals merge so the per-request loop touches as few parts as possible.
-  const merged: Array<string | Field> = [];
-  for (const p of parts) {
-    const last = merged[merged.length - 1];
-    if (typeof p === 'string' && typeof last === 'string') merged[merged.length - 1] = last + p;
-    else merged.push(p);
-  }
-  const n = merged.length;
-  const logLine = function logLine(record: LogRecord): string {
-    let line = '';
-    for (let k = 0; k < n; k++) {
-      const p = merged[k] as string | Field;
-      line += typeof p === 'string' ? p : p(record);
-    }
-    return line;
-  } as CompiledFormat;
-  // Only %o, %f and %X (and custom handlers, which may look) read the response itself; without
-  // them the middleware need not touch the response at all.
-  logLine.needsResponse = needsResponse || Boolean(options.charHandlers || options.blockHandlers);
-  return logLine;
-}
-
-/** A compiled format: record in, line (without newline) out. */
-export type CompiledFormat = ((record: LogRecord) => string) & {
-  /** Whether any directive reads the response's headers or body. */
-  needsResponse: boolean;
-};

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -328,13 +328,18 @@ describe('accessLog: stream output', () => {
 describe('accessLog: options are checked when the factory is called', () => {
   const cases: Array<[string, AccessLogOptions, string, RegExp]> = [
     ['an unknown directive', { format: '%h %J' }, 'PLANK_ERR_ACCESS_LOG_FORMAT', /%J/],
-    ['an empty format', { format: '' }, 'PLANK_ERR_ACCESS_LOG_FORMAT', /"format"/],
-    ['two outputs', { logger: () => {}, stream: process.stdout }, 'PLANK_ERR_ACCESS_LOG_OUTPUT', /logger and stream/],
-    ['rotate without a file', { rotate: 'daily' }, 'PLANK_ERR_ACCESS_LOG_OUTPUT', /"rotate" needs the "file"/],
-    ['a bad rotate', { file: '/tmp/x.%DATE%', rotate: 'weekly' as 'daily' }, 'PLANK_ERR_ACCESS_LOG_ROTATE', /"weekly"/],
-    ['rotate without %DATE%', { file: '/tmp/x.log', rotate: 'daily' }, 'PLANK_ERR_ACCESS_LOG_ROTATE', /%DATE%/],
-    ['a bad keep', { file: '/tmp/x.%DATE%', keep: 0 }, 'PLANK_ERR_ACCESS_LOG_KEEP', /"keep".*0/],
-    ['an unknown option', { formta: 'common' } as AccessLogOptions, 'PLANK_ERR_ACCESS_LOG_OPTION', /"formta"/],
+    ['an empty format', { format: '' }, 'PLANK_ERR_ACCESS_LOG_OPTION', /"format"/],
+    ['two outputs', { logger: () => {}, stream: process.stdout }, 'PLANK_ERR_ACCESS_LOG_OPTION', /logger and stream/],
+    ['rotate without a file', { rotate: 'daily' }, 'PLANK_ERR_ACCESS_LOG_OPTION', /"rotate" needs the "file"/],
+    ['a bad rotate', { file: '/tmp/x.%DATE%', rotate: 'weekly' as 'daily' }, 'PLANK_ERR_ACCESS_LOG_OPTION', /"weekly"/],
+    ['rotate without %DATE%', { file: '/tmp/x.log', rotate: 'daily' }, 'PLANK_ERR_ACCESS_LOG_OPTION', /%DATE%/],
+    ['a bad keep', { file: '/tmp/x.%DATE%', keep: 0 }, 'PLANK_ERR_ACCESS_LOG_OPTION', /"keep".*0/],
+    [
+      'an unknown option',
+      { formta: 'common' } as AccessLogOptions,
+      'PLANK_ERR_ACCESS_LOG_OPTION',
+      /^AccessLog: unknown option "formta" \(did you mean "format"\?; known options: format, logger, /,
+    ],
     [
       'a logger that is not a function',
       { logger: 'x' as unknown as () => void },
@@ -356,6 +361,21 @@ describe('accessLog: options are checked when the factory is called', () => {
       );
     });
   }
+
+  it('takes keep and utc as plankup passes them, as strings', async () => {
+    const d = mkdtempSync(join(tmp, 'cli-'));
+    const strings = { keep: '3', utc: 'true' } as unknown as AccessLogOptions;
+    const log = accessLog({ format: '%{%H}t', file: join(d, 'a.%DATE%.log'), ...strings });
+    await testApp(log(ok), async (request) => {
+      await request('/');
+    });
+    await log.close();
+    const [name] = readdirSync(d).filter((f) => f.startsWith('a.'));
+    expect(name).toBe(`a.${new Date().toISOString().slice(0, 10)}.log`);
+    expect(() => accessLog({ file: join(d, 'a.%DATE%.log'), keep: '0' as unknown as number })).toThrow(
+      expect.objectContaining({ code: 'PLANK_ERR_ACCESS_LOG_OPTION', message: expect.stringMatching(/"keep".*"0"/) }),
+    );
+  });
 
   it('reports the failing option through enable() by name too', () => {
     expect(() => builder(({ enable }) => enable('AccessLog', { format: '%!' }), { resolveFrom: pkgDir })).toThrow(

@@ -16,7 +16,7 @@ const MONTHS = [
   'December',
 ];
 
-type Parts = {
+export type Parts = {
   Y: number;
   m: number;
   d: number;
@@ -28,7 +28,7 @@ type Parts = {
   epoch: number;
 };
 
-function parts(ms: number, utc: boolean): Parts {
+export function parts(ms: number, utc: boolean): Parts {
   const t = new Date(ms);
   if (utc) {
     return {

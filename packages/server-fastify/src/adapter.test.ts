@@ -36,21 +36,22 @@ describe('plankServer (plankup -s fastify)', () => {
     expect(adapterOptions({ logger: true })).toEqual({ fastify: { logger: true } });
   });
 
-  it('rejects unknown options and bad values with PLANK_ERR_SERVER_OPTION, naming both', () => {
+  it('rejects unknown options and bad values with PLANK_ERR_SERVER_FASTIFY_OPTION, naming both', () => {
     const cases: Array<[Record<string, string | boolean>, string]> = [
-      [{ 'max-workers': '4' }, 'unknown option --max-workers=4 (known: --keepalive-timeout, '],
-      [{ 'keepalive-timeout': 'soon' }, '--keepalive-timeout=soon must be a number of seconds >= 0, got "soon"'],
-      [{ 'graceful-timeout': '' }, '--graceful-timeout= must be a number of seconds'],
-      [{ timeout: true }, '--enable-timeout must be a number of seconds'],
-      [{ logger: 'yes' }, '--logger=yes takes no value'],
+      [{ 'max-workers': '4' }, 'unknown option --max-workers (known options: logger, keepalive-timeout, '],
+      [{ 'keepalive-timeout': 'soon' }, 'option --keepalive-timeout must be a number of seconds >= 0, got "soon"'],
+      [{ 'graceful-timeout': '' }, 'option --graceful-timeout must be a number of seconds'],
+      [{ timeout: true }, 'option --timeout must be a number of seconds'],
+      [{ 'body-limit': '1.5' }, 'option --body-limit must be an integer >= 0, got "1.5"'],
+      [{ logger: 'yes' }, 'option --logger must be a boolean'],
     ];
     for (const [options, message] of cases) {
       expect(() => plankServer.validate?.(context({ options }))).toThrow(
-        expect.objectContaining({ code: 'PLANK_ERR_SERVER_OPTION', message: expect.stringContaining(message) }),
+        expect.objectContaining({ code: 'PLANK_ERR_SERVER_FASTIFY_OPTION', message: expect.stringContaining(message) }),
       );
     }
     expect(() => plankServer.validate?.(context({ listen: [{ port: 99999 }] }))).toThrow(
-      expect.objectContaining({ code: 'PLANK_ERR_FASTIFY_OPTION' }),
+      expect.objectContaining({ code: 'PLANK_ERR_SERVER_FASTIFY_OPTION' }),
     );
   });
 

@@ -1,64 +1,19 @@
-import type { Server } from 'node:http';
-import { PlankError, show } from '@plank/core';
+import { check, PlankError } from '@plank/core';
 import type { ListenSpec, RunningServer, ServerAdapter, ServerContext } from '@plank/core';
-import { listenSpecsOf, serve } from './serve.js';
+import { serverArgs, urlOf } from '@plank/server-node';
+import { listenSpecsOf, OPTION_ERROR, serve } from './serve.js';
 import type { FastifyServeOptions } from './serve.js';
 
-const seconds = {
-  'keepalive-timeout': 'keepAliveTimeout',
-  'headers-timeout': 'headersTimeout',
-  'request-timeout': 'requestTimeout',
-  timeout: 'timeout',
-  'graceful-timeout': 'gracefulTimeout',
-} as const;
-
-// The option as it was written on the command line.
-function given(name: string, value: string | boolean): string {
-  return typeof value === 'boolean' ? `--${value ? 'enable' : 'disable'}-${name}` : `--${name}=${value}`;
-}
-
-function optionFail(name: string, value: string | boolean, expected: string): PlankError {
-  return new PlankError(
-    'PLANK_ERR_SERVER_OPTION',
-    `fastify server: option ${given(name, value)} ${expected}, got ${show(value)}`,
-  );
-}
+const where = 'fastify server';
 
 /**
- * Turns plankup's pass-through options into serve() options: the timeouts in seconds, as
- * Starlet takes them (`--keepalive-timeout=5`), and `--enable-logger` for fastify's logger.
+ * Turns plankup's pass-through options into serve() options: server-node's (the timeouts
+ * in seconds, as Starlet takes them, `--keepalive-timeout=5`, and `--body-limit` in bytes),
+ * and `--enable-logger` for fastify's logger.
  */
-export function adapterOptions(options: Record<string, string | boolean>): FastifyServeOptions {
-  const out: FastifyServeOptions = {};
-  for (const [name, value] of Object.entries(options)) {
-    if (Object.hasOwn(seconds, name)) {
-      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-      if (!Number.isFinite(n) || n < 0) throw optionFail(name, value, 'must be a number of seconds >= 0');
-      out[seconds[name as keyof typeof seconds]] = n * 1000;
-    } else if (name === 'logger') {
-      if (typeof value !== 'boolean')
-        throw optionFail(name, value, 'takes no value (use --enable-logger or --disable-logger)');
-      out.fastify = { logger: value };
-    } else {
-      const known = [...Object.keys(seconds).map((k) => `--${k}`), '--enable-logger'].join(', ');
-      throw new PlankError(
-        'PLANK_ERR_SERVER_OPTION',
-        `fastify server: unknown option ${given(name, value)} (known: ${known})`,
-      );
-    }
-  }
-  return out;
-}
-
-function portOf(server: Server | undefined): number | undefined {
-  const address = server?.address();
-  return typeof address === 'object' && address !== null ? address.port : undefined;
-}
-
-function urlOf(spec: ListenSpec, url: string, port: number | undefined): string {
-  if ('socket' in spec) return `unix:${spec.socket}`;
-  if ('fd' in spec) return `fd:${spec.fd} (${url})`;
-  return spec.host === undefined ? `http://0.0.0.0:${port}/` : url;
+export function adapterOptions(args: Record<string, string | boolean>): FastifyServeOptions {
+  const { options, rest } = serverArgs(where, OPTION_ERROR, args, { logger: check.boolean });
+  return rest.logger === undefined ? options : { ...options, fastify: { logger: rest.logger } };
 }
 
 /**
@@ -95,7 +50,7 @@ export const plankServer: ServerAdapter = {
       settle = resolve;
     });
     return {
-      urls: ctx.listen.map((spec, i) => urlOf(spec, handle.urls[i] as string, portOf(handle.servers[i]))),
+      urls: handle.servers.map((server, i) => urlOf(server, ctx.listen[i] as ListenSpec).shown),
       closed,
       async close(closeOptions) {
         await handle.close(closeOptions);

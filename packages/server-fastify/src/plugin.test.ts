@@ -185,7 +185,8 @@ describe('plankPlugin', () => {
       [{ prefix: '/user/:id' }, '"/user/:id"'],
       [{ errors: 'stderr' }, 'option "errors" must have a write(string) method, got "stderr"'],
       [{ methods: ['get'] }, 'option "methods"'],
-      ['/x', 'option "options" must be an object'],
+      ['/x', 'options must be an object'],
+      [{ prefx: '/x' }, 'unknown option "prefx" (did you mean "prefix"?'],
     ];
     for (const [options, message] of bad) {
       let error: unknown;
@@ -195,7 +196,7 @@ describe('plankPlugin', () => {
         error = err;
       }
       expect(error).toBeInstanceOf(PlankError);
-      expect(error).toMatchObject({ code: 'PLANK_ERR_FASTIFY_OPTION' });
+      expect(error).toMatchObject({ code: 'PLANK_ERR_SERVER_FASTIFY_OPTION' });
       expect((error as Error).message).toContain(message);
     }
     expect(() => plankPlugin('app.ts' as never)).toThrow(expect.objectContaining({ code: 'PLANK_ERR_FASTIFY_APP' }));
@@ -204,6 +205,6 @@ describe('plankPlugin', () => {
   it('fails registration when the register prefix holds route parameters', async () => {
     fastify = Fastify();
     fastify.register(plankPlugin(echo), { prefix: '/t/:tenant' });
-    await expect(fastify.ready()).rejects.toMatchObject({ code: 'PLANK_ERR_FASTIFY_OPTION' });
+    await expect(fastify.ready()).rejects.toMatchObject({ code: 'PLANK_ERR_SERVER_FASTIFY_OPTION' });
   });
 });

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { optionError, PlankError, urlMap } from '@plank/core';
+import { check, checkOptions, optionError, PlankError, urlMap } from '@plank/core';
 import type { App, ErrorStream } from '@plank/core';
-import { createHandler } from '@plank/server-node';
+import { createHandler, httpServerChecks } from '@plank/server-node';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Options of {@link plankPlugin}. */
@@ -25,54 +25,46 @@ export type PlankPluginOptions = {
 type Forward = (request: FastifyRequest, reply: FastifyReply) => void;
 
 const where = 'plankPlugin()';
-const code = 'PLANK_ERR_FASTIFY_OPTION';
+const code = 'PLANK_ERR_SERVER_FASTIFY_OPTION';
 // fastify reads these as route syntax (`:param`, `*`, regex groups), so a prefix holding
 // them would route something else than it says; `?`/`#` can never be part of a path.
 const routeSyntax = /[:*()?#\s]/;
 
-/**
- * Checks a mount prefix; used for the plugin option and for fastify's register prefix. One
- * trailing slash is allowed where `directory` says the plugin's own prefix ends with one.
- */
-export function checkPrefix(prefix: unknown, option: string, directory = true): string {
-  const bare = typeof prefix === 'string' && directory && prefix.length > 1 ? prefix.replace(/\/$/, '') : prefix;
-  if (
-    typeof bare !== 'string' ||
-    (bare !== '' && (!bare.startsWith('/') || bare.endsWith('/') || routeSyntax.test(bare)))
-  ) {
-    throw optionError(
-      code,
-      where,
-      option,
-      prefix,
-      'must be "" or a path starting with "/" (one trailing "/" mounts a directory), without any of : * ( ) ? #',
-    );
-  }
-  return prefix as string;
+// One trailing slash is allowed where `directory` says the plugin's own prefix ends with one.
+function validPrefix(prefix: string, directory = true): boolean {
+  const bare = directory && prefix.length > 1 ? prefix.replace(/\/$/, '') : prefix;
+  return bare === '' || (bare.startsWith('/') && !bare.endsWith('/') && !routeSyntax.test(bare));
 }
 
-function validate(app: unknown, options: PlankPluginOptions): void {
+const PREFIX_RULE =
+  'must be "" or a path starting with "/" (one trailing "/" mounts a directory), without any of : * ( ) ? #';
+
+/** Checks a mount prefix; used for the plugin option and for fastify's register prefix. */
+export function checkPrefix(prefix: unknown, option: string, directory = true): string {
+  if (typeof prefix !== 'string' || !validPrefix(prefix, directory)) {
+    throw optionError(code, where, option, prefix, PREFIX_RULE);
+  }
+  return prefix;
+}
+
+const schema = {
+  prefix: check.custom(PREFIX_RULE, (v) => (typeof v === 'string' && validPrefix(v) ? v : undefined)),
+  errors: httpServerChecks.errors,
+  multiprocess: check.boolean,
+  methods: check.custom('must be a non-empty array of upper-case method names', (v) =>
+    Array.isArray(v) && v.length > 0 && v.every((m) => typeof m === 'string' && /^[A-Z-]+$/.test(m))
+      ? (v as string[])
+      : undefined,
+  ),
+};
+
+function validate(app: unknown, options: PlankPluginOptions): PlankPluginOptions {
   if (typeof app !== 'function')
     throw new PlankError(
       'PLANK_ERR_FASTIFY_APP',
       `${where}: the app must be a function (env) => response, got ${typeof app}`,
     );
-  if (typeof options !== 'object' || options === null)
-    throw optionError(code, where, 'options', options, 'must be an object');
-  if (options.prefix !== undefined) checkPrefix(options.prefix, 'prefix');
-  if (options.errors !== undefined && typeof options.errors?.write !== 'function')
-    throw optionError(code, where, 'errors', options.errors, 'must have a write(string) method');
-  if (options.multiprocess !== undefined && typeof options.multiprocess !== 'boolean')
-    throw optionError(code, where, 'multiprocess', options.multiprocess, 'must be a boolean');
-  const methods = options.methods;
-  if (
-    methods !== undefined &&
-    (!Array.isArray(methods) ||
-      methods.length === 0 ||
-      !methods.every((m) => typeof m === 'string' && /^[A-Z-]+$/.test(m)))
-  ) {
-    throw optionError(code, where, 'methods', methods, 'must be a non-empty array of upper-case method names');
-  }
+  return checkOptions(where, code, options, schema);
 }
 
 /**
@@ -93,9 +85,8 @@ function validate(app: unknown, options: PlankPluginOptions): void {
  * ```
  */
 export function plankPlugin(app: App, pluginOptions: PlankPluginOptions = {}): FastifyPluginCallback {
-  validate(app, pluginOptions);
-  // A copy: the caller changing its object after this call changes nothing.
-  const options = { ...pluginOptions };
+  // A checked copy: the caller changing its object after this call changes nothing.
+  const options = validate(app, pluginOptions);
   const local = options.prefix ?? '';
   return function plank(instance: FastifyInstance, _opts: unknown, done: (err?: Error) => void): void {
     let forward: Forward;

@@ -195,7 +195,7 @@ describe('serve', () => {
       [{ port: 70000 }, 'option "port" must be an integer from 0 to 65535, got 70000'],
       [{ gracefulTimeout: -1 }, 'option "gracefulTimeout" must be a number of milliseconds >= 0, got -1'],
       [{ listen: [] }, 'option "listen" must be a non-empty array'],
-      [{ listen: [{ fd: -2 }] }, 'option "listen[0].fd"'],
+      [{ listen: [{ fd: -2 }] }, 'option "listen" must be a non-empty array of listen specs'],
       [{ fastify: { https: {} } }, 'option "fastify.https" is not supported'],
       [
         { fastify: { keepAliveTimeout: 1000 } },
@@ -212,7 +212,7 @@ describe('serve', () => {
     ];
     for (const [options, message] of bad) {
       await expect(serve(echo, options)).rejects.toThrow(message);
-      await expect(serve(echo, options)).rejects.toMatchObject({ code: 'PLANK_ERR_FASTIFY_OPTION' });
+      await expect(serve(echo, options)).rejects.toMatchObject({ code: 'PLANK_ERR_SERVER_FASTIFY_OPTION' });
     }
     await expect(serve('nope' as never, { port: 0 })).rejects.toMatchObject({ code: 'PLANK_ERR_FASTIFY_APP' });
   });

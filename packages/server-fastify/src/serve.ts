@@ -1,43 +1,39 @@
-import { createServer, METHODS, ServerResponse } from 'node:http';
+import { METHODS, ServerResponse } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
-import { optionError, PlankError, show } from '@plank/core';
-import type { App, ErrorStream, ListenSpec } from '@plank/core';
+import { check, checkOptions, optionError, PlankError } from '@plank/core';
+import type { App, ListenSpec } from '@plank/core';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { drain, listenOn, urlOf, watchInactivity } from '@plank/server-node';
+import {
+  createHttpServer,
+  drain,
+  httpServerChecks,
+  listenChecks,
+  listenOn,
+  listenSpecsOf as specsOf,
+  msCheck,
+  type ServeOptions,
+  urlOf,
+} from '@plank/server-node';
 import { forwarder, leaveBodiesUnread } from './plugin.js';
 
-/** Options of {@link serve}. Listening and timeouts mean what they mean in server-node's `serve()`. */
-export type FastifyServeOptions = {
-  /** Interface to listen on. @default all interfaces, as plackup */
-  host?: string;
-  /** TCP port; `0` picks a free one. @default 5000 */
-  port?: number;
-  /** Listen on this unix socket path instead of a TCP port. A stale socket file (nothing listening) is removed first. */
-  socket?: string;
-  /** Listen on an inherited, already bound descriptor (Server::Starter, systemd). */
-  fd?: number;
-  /** Several places to listen at once (plankup's `-l`); instead of host/port/socket/fd. */
-  listen?: ListenSpec[];
-  /** `psgi.errors`. @default process.stderr */
-  errors?: ErrorStream;
-  /** `psgi.multiprocess`. @default false */
-  multiprocess?: boolean;
-  /** How long `close()` waits for in-flight requests before cutting connections, in ms. @default 30000 */
-  gracefulTimeout?: number;
-  /** Idle time before a keep-alive connection is closed, in ms. @default 5000 */
-  keepAliveTimeout?: number;
-  /** Time allowed to receive the request headers, in ms. @default 20000 */
-  headersTimeout?: number;
-  /** Time allowed to receive the whole request, in ms; 0 disables. @default 120000 */
-  requestTimeout?: number;
-  /**
-   * A connection whose response is under way (the app working, or the body going out) is
-   * closed when no byte moved either way for this long, in ms: slow readers, stuck apps.
-   * Idle connections are left to `keepAliveTimeout`, unfinished requests to
-   * `headersTimeout`/`requestTimeout`. 0 disables. @default 60000
-   */
-  timeout?: number;
+/** Options of {@link serve}: server-node's `serve()` options for listening, timeouts and limits (same meaning, same defaults), and `fastify`. */
+export type FastifyServeOptions = Pick<
+  ServeOptions,
+  | 'host'
+  | 'port'
+  | 'socket'
+  | 'fd'
+  | 'listen'
+  | 'errors'
+  | 'multiprocess'
+  | 'gracefulTimeout'
+  | 'keepAliveTimeout'
+  | 'headersTimeout'
+  | 'requestTimeout'
+  | 'timeout'
+  | 'bodyLimit'
+> & {
   /**
    * Options for the fastify instance (`logger`, `genReqId`, ...). Those fastify applies to
    * the HTTP server or its closing are refused, since serve() creates the servers and drains
@@ -69,8 +65,8 @@ export type FastifyServerHandle = {
 };
 
 const where = 'serve()';
-const code = 'PLANK_ERR_FASTIFY_OPTION';
-const msOptions = ['gracefulTimeout', 'keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'timeout'] as const;
+/** server-fastify's error code for every bad option, by the rule PLANK_ERR_<PACKAGE>_OPTION. */
+export const OPTION_ERROR = 'PLANK_ERR_SERVER_FASTIFY_OPTION';
 // fastify reads these only when it creates the server itself, or serve() sets them: given
 // to serve(), they would be dropped without a word.
 const createsServers = 'is not supported: serve() creates the HTTP servers';
@@ -90,61 +86,26 @@ const ignoredFastifyOptions: ReadonlyArray<readonly [string, string]> = [
   ['return503OnClosing', 'is not supported: close() drains as server-node does'],
 ];
 
-// `at` is how the spec's fields are named in messages: '' for top-level options, 'listen[0].'.
-function checkSpec(spec: unknown, at: string): ListenSpec {
-  const s = spec as Record<string, unknown>;
-  if (typeof spec !== 'object' || spec === null)
-    throw optionError(code, where, at.slice(0, -1), spec, 'must be { host?, port }, { socket } or { fd }');
-  if ('fd' in s) {
-    if (!Number.isInteger(s.fd) || (s.fd as number) < 0)
-      throw optionError(code, where, `${at}fd`, s.fd, 'must be a descriptor number >= 0');
-  } else if ('socket' in s) {
-    if (typeof s.socket !== 'string' || s.socket === '')
-      throw optionError(code, where, `${at}socket`, s.socket, 'must be a non-empty path');
-  } else {
-    if (!Number.isInteger(s.port) || (s.port as number) < 0 || (s.port as number) > 65535)
-      throw optionError(code, where, `${at}port`, s.port, 'must be an integer from 0 to 65535');
-    if (s.host !== undefined && (typeof s.host !== 'string' || s.host === ''))
-      throw optionError(code, where, `${at}host`, s.host, 'must be a non-empty string');
-  }
-  return spec as ListenSpec;
-}
+const fastifyOptions = check.custom('must be an object of fastify options', (v) =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as FastifyServerOptions) : undefined,
+);
 
-/** Validates the options and turns them into the list of places to listen. */
+const schema = {
+  ...listenChecks,
+  ...httpServerChecks,
+  gracefulTimeout: msCheck,
+  multiprocess: check.boolean,
+  fastify: fastifyOptions,
+};
+
+/** Checks the options (server-node's rules for what they share) and turns them into the list of places to listen. */
 export function listenSpecsOf(options: FastifyServeOptions): ListenSpec[] {
-  if (typeof options !== 'object' || options === null)
-    throw optionError(code, where, 'options', options, 'must be an object');
-  const { host, port, socket, fd, listen } = options;
-  const given = [listen, socket, fd, port ?? host].filter((v) => v !== undefined).length;
-  if (given > 1)
-    throw new PlankError(
-      code,
-      `${where}: give one of "port"/"host", "socket", "fd" or "listen", got ${show({ port, host, socket, fd, listen })}`,
-    );
-  for (const name of msOptions) {
-    const v = options[name];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0))
-      throw optionError(code, where, name, v, 'must be a number of milliseconds >= 0');
+  const o = checkOptions(where, OPTION_ERROR, options, schema);
+  for (const [name, why] of ignoredFastifyOptions) {
+    const value = (o.fastify as Record<string, unknown> | undefined)?.[name];
+    if (value !== undefined) throw optionError(OPTION_ERROR, where, `fastify.${name}`, value, why);
   }
-  if (options.errors !== undefined && typeof options.errors?.write !== 'function')
-    throw optionError(code, where, 'errors', options.errors, 'must have a write(string) method');
-  const fo = options.fastify;
-  if (fo !== undefined) {
-    if (typeof fo !== 'object' || fo === null)
-      throw optionError(code, where, 'fastify', fo, 'must be an object of fastify options');
-    for (const [name, why] of ignoredFastifyOptions) {
-      if ((fo as Record<string, unknown>)[name] !== undefined)
-        throw optionError(code, where, `fastify.${name}`, (fo as Record<string, unknown>)[name], why);
-    }
-  }
-  if (listen !== undefined) {
-    if (!Array.isArray(listen) || listen.length === 0)
-      throw optionError(code, where, 'listen', listen, 'must be a non-empty array of listen specs');
-    return listen.map((s, i) => checkSpec(s, `listen[${i}].`));
-  }
-  if (socket !== undefined) return [checkSpec({ socket }, '')];
-  if (fd !== undefined) return [checkSpec({ fd }, '')];
-  return [checkSpec(host === undefined ? { port: port ?? 5000 } : { host, port: port ?? 5000 }, '')];
+  return specsOf(o, where, OPTION_ERROR);
 }
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -188,27 +149,19 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
       'PLANK_ERR_FASTIFY_APP',
       `${where}: the app must be a function (env) => response, got ${typeof app}`,
     );
-  const headersTimeout = options.headersTimeout ?? 20_000;
-  const requestTimeout = options.requestTimeout ?? 120_000;
   const drainState = { draining: false };
   const Response = drainAwareResponse(drainState);
-  const makeServer = (listener: Listener): Server => {
-    const server = createServer(
-      {
-        ServerResponse: Response,
-        // node checks header/request deadlines on this interval only (30 s by default).
-        connectionsCheckingInterval: Math.max(250, Math.min(2_000, headersTimeout || 2_000)),
-        headersTimeout,
-        requestTimeout: requestTimeout === 0 ? 0 : Math.max(requestTimeout, headersTimeout),
-      },
-      listener,
-    );
-    server.keepAliveTimeout = options.keepAliveTimeout ?? 5_000;
-    // Inactivity is server-node's sweep (below), not node's per-socket timer: the same
-    // connections are cut as on server-node, and no timer is re-armed per request.
-    server.timeout = 0;
-    return server;
+  const serverOptions = {
+    errors: options.errors,
+    keepAliveTimeout: options.keepAliveTimeout,
+    headersTimeout: options.headersTimeout,
+    requestTimeout: options.requestTimeout,
+    timeout: options.timeout,
+    bodyLimit: options.bodyLimit,
+    ServerResponse: Response,
   };
+  // server-node's construction (timeouts, inactivity sweep, request checks, client errors).
+  const makeServer = (listener: Listener): Server => createHttpServer(listener, serverOptions);
 
   const plankOptions = {
     ...(options.errors ? { errors: options.errors } : {}),
@@ -257,12 +210,10 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
   const servers: Server[] = [fastify.server as Server];
   const handler = listener as Listener;
   for (let i = 1; i < specs.length; i++) servers.push(makeServer(handler));
-  const stopWatching = servers.map((s) => watchInactivity(s, options.timeout ?? 60_000));
   try {
     for (let i = 0; i < specs.length; i++) await listenOn(servers[i] as Server, specs[i] as ListenSpec);
   } catch (err) {
     await Promise.all(servers.map((s) => drain(s, 0)));
-    for (const stop of stopWatching) stop();
     await fastify.close();
     throw err;
   }
@@ -281,7 +232,6 @@ export async function serve(app: App, options: FastifyServeOptions = {}): Promis
         drainState.draining = true;
         const timeout = closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000;
         await Promise.all(servers.map((s) => drain(s, timeout)));
-        for (const stop of stopWatching) stop();
         await fastify.close();
       })();
       return closing;

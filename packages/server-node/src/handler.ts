@@ -12,11 +12,13 @@ import type {
   Responder,
   Response,
   StreamingResponse,
-  Writer,
 } from '@plank/core';
 import { buildEnv } from './env.js';
 import type { BuildEnvOptions } from './env.js';
+import { byteLength, finishLater, logError, watchClose } from './finish.js';
+import { noteQueued, whenSending } from './pipelined.js';
 import { sendFileBody, type Progress } from './send-file.js';
+import { closedWriter, NodeWriter } from './writer.js';
 
 export type HandlerOptions = {
   /** `psgi.errors`: where app errors and their stacks go. @default process.stderr */
@@ -61,6 +63,8 @@ export function handlerState(app: App, options: HandlerOptions): HandlerState {
 
 export function handlerFor(state: HandlerState): (req: IncomingMessage, res: ServerResponse) => void {
   return function plankHandler(req, res) {
+    // A pipelined request's response waits behind the one before it (see pipelined.ts).
+    if (res.socket === null) noteQueued(req.socket, res);
     const env = buildEnv(req, state.envOptions);
     let result: AppResult | Promise<AppResult>;
     try {
@@ -178,6 +182,23 @@ function sendResponse(state: HandlerState, env: Env, res: ServerResponse, respon
   // a counting stage in every pipeline would cost every download.
   const fin = env['plank.finish'];
   const count = fin !== undefined && fin.length > 0;
+  watchClose(env, res, progress);
+  // A body starts (a file is opened, a stream read) only once its response has the socket,
+  // and is let go unread if the connection closes before.
+  whenSending(
+    res,
+    () => sendBody(env, res, body, progress, count),
+    () => release(body),
+  );
+}
+
+function sendBody(
+  env: Env,
+  res: ServerResponse,
+  body: Exclude<Body, Chunk[]>,
+  progress: Progress,
+  count: boolean,
+): void {
   const done = (err: Error | null): void => {
     if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') logError(env, err);
   };
@@ -196,7 +217,6 @@ function sendResponse(state: HandlerState, env: Env, res: ServerResponse, respon
   } else {
     pipeline(body as AsyncIterable<Chunk>, res, done);
   }
-  watchClose(env, res, progress);
 }
 
 /** True when the app already chose the framing (Content-Length or Transfer-Encoding). */
@@ -221,12 +241,6 @@ function sameLower(s: string, lower: string): boolean {
     if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== lower.charCodeAt(i)) return false;
   }
   return true;
-}
-
-function byteLength(chunk: Chunk): number {
-  if (typeof chunk === 'string') return Buffer.byteLength(chunk, 'utf8');
-  // Not a valid chunk: node will refuse it after the headers; count nothing.
-  return chunk instanceof Uint8Array ? chunk.byteLength : 0;
 }
 
 function countingTransform(progress: Progress): (source: AsyncIterable<Chunk>) => AsyncGenerator<Chunk> {
@@ -260,64 +274,6 @@ function release(body: Body): void {
   }
 }
 
-/** Runs the finish and cleanup handlers once the response is over, if anyone registered any. */
-function finishLater(env: Env, res: ServerResponse, bytes: number, body?: Chunk[]): void {
-  const fin = env['plank.finish'];
-  const cleanup = env['psgix.cleanup.handlers'];
-  if ((fin === undefined || fin.length === 0) && (cleanup === undefined || cleanup.length === 0)) return;
-  // Counting is deferred to here so the common case (nobody listening) never pays for it.
-  if (bytes < 0 && body) {
-    bytes = 0;
-    for (let i = 0; i < body.length; i++) bytes += byteLength(body[i] as Chunk);
-  }
-  const progress: Progress = { bytes, aborted: false, done: false, wake: undefined };
-  if (res.writableFinished) runFinish(env, res, progress);
-  else watchClose(env, res, progress);
-}
-
-function watchClose(env: Env, res: ServerResponse, progress: Progress): void {
-  // 'close' comes once per response: on() spares the wrapper once() allocates each time.
-  res.on('close', () => {
-    if (!res.writableFinished) progress.aborted = true;
-    const wake = progress.wake;
-    progress.wake = undefined;
-    if (wake) wake();
-    runFinish(env, res, progress);
-  });
-}
-
-function runFinish(env: Env, res: ServerResponse, progress: Progress): void {
-  if (progress.done) return;
-  progress.done = true;
-  const fin = env['plank.finish'];
-  if (fin && fin.length > 0) {
-    const header = (res as unknown as { _header?: string | null })._header;
-    const info = {
-      status: res.statusCode,
-      bodyBytes: progress.bytes,
-      headerBytes: header ? header.length : 0,
-      aborted: progress.aborted,
-    };
-    for (const handler of fin) {
-      try {
-        handler(info);
-      } catch (err) {
-        logError(env, err);
-      }
-    }
-  }
-  const cleanup = env['psgix.cleanup.handlers'];
-  if (cleanup && cleanup.length > 0) {
-    for (const handler of cleanup) {
-      try {
-        handler(env);
-      } catch (err) {
-        logError(env, err);
-      }
-    }
-  }
-}
-
 function streaming(state: HandlerState, env: Env, res: ServerResponse, app: StreamingResponse): void {
   const progress: Progress = { bytes: 0, aborted: false, done: false, wake: undefined };
   let responded = false;
@@ -344,76 +300,6 @@ function streaming(state: HandlerState, env: Env, res: ServerResponse, app: Stre
   }
 }
 
-const closedWriter: Writer = {
-  aborted: false,
-  write: () => Promise.resolve(),
-  close: () => Promise.resolve(),
-};
-
-class NodeWriter implements Writer {
-  readonly #res: ServerResponse;
-  readonly #progress: Progress;
-  readonly #drop: boolean;
-  #closing: Promise<void> | undefined;
-  #corked = false;
-
-  // Chunks written in one turn of the event loop (a loop of awaited writes that never
-  // waits for the network, then close()) leave in one packet instead of one each.
-  static #uncork(writer: NodeWriter): void {
-    if (!writer.#corked) return;
-    writer.#corked = false;
-    writer.#res.uncork();
-  }
-
-  constructor(res: ServerResponse, progress: Progress, drop: boolean) {
-    this.#res = res;
-    this.#progress = progress;
-    this.#drop = drop;
-  }
-
-  get aborted(): boolean {
-    return this.#progress.aborted;
-  }
-
-  write(chunk: Chunk): Promise<void> {
-    const progress = this.#progress;
-    if (progress.aborted || this.#drop || this.#closing) return Promise.resolve();
-    const n = chunkLength(chunk);
-    if (n === 0) return Promise.resolve();
-    progress.bytes += n;
-    const res = this.#res;
-    if (!this.#corked) {
-      this.#corked = true;
-      res.cork();
-      setImmediate(NodeWriter.#uncork, this);
-    }
-    if (res.write(chunk)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const wake = (): void => {
-        res.removeListener('drain', wake);
-        if (progress.wake === wake) progress.wake = undefined;
-        resolve();
-      };
-      progress.wake = wake;
-      res.once('drain', wake);
-    });
-  }
-
-  close(): Promise<void> {
-    if (this.#closing) return this.#closing;
-    const res = this.#res;
-    this.#closing = new Promise<void>((resolve) => {
-      if (res.closed) return resolve();
-      res.once('close', () => resolve());
-      // Uncork before end(): Node 24's end() on a corked response sends the chunks written
-      // since cork() after the terminating chunk (the client sees data after the end).
-      NodeWriter.#uncork(this);
-      if (!res.writableEnded) res.end();
-    });
-    return this.#closing;
-  }
-}
-
 function abortAfterHeaders(env: Env, res: ServerResponse, err: unknown): void {
   logError(env, err);
   // The status line is gone: destroying the connection is the only way to tell the
@@ -424,7 +310,9 @@ function abortAfterHeaders(env: Env, res: ServerResponse, err: unknown): void {
 const errorBody = 'Internal Server Error';
 
 function sendError(state: HandlerState, env: Env, res: ServerResponse, err: unknown): void {
-  logError(env, err);
+  // A body over the server's limit was the client's fault, answered and logged as such
+  // (guard.ts); the app that failed to read it has nothing to add.
+  if ((err as { code?: unknown } | null)?.code !== 'PLANK_ERR_BODY_LIMIT') logError(env, err);
   if (res.headersSent) {
     if (!res.writableFinished) res.destroy();
     return;
@@ -441,13 +329,4 @@ function sendError(state: HandlerState, env: Env, res: ServerResponse, err: unkn
     return;
   }
   finishLater(env, res, env.REQUEST_METHOD === 'HEAD' ? 0 : errorBody.length);
-}
-
-function logError(env: Env, err: unknown): void {
-  const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : `Error: ${String(err)}`;
-  try {
-    (env['psgi.errors'] ?? process.stderr).write(`${text}\n`);
-  } catch {
-    process.stderr.write(`${text}\n`);
-  }
 }

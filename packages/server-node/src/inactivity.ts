@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { responseUnderWay } from './node-private.js';
 
 type Seen = { read: number; written: number; since: number };
 
@@ -38,7 +39,7 @@ export function watchInactivity(server: Server, timeout: number): () => void {
     () => {
       const now = Date.now();
       for (const [socket, seen] of sockets) {
-        const busy = (socket as Socket & { _httpMessage?: unknown })._httpMessage != null;
+        const busy = responseUnderWay(socket);
         const read = socket.bytesRead;
         const written = socket.bytesWritten;
         if (!busy || read !== seen.read || written !== seen.written) {

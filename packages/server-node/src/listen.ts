@@ -35,16 +35,67 @@ export function listenOn(server: Server, spec: ListenSpec, backlog?: number): Pr
   });
 }
 
-/** A client-usable URL for a listening server: a wildcard listener is reached on loopback. */
-export function urlOf(server: Server, spec: ListenSpec): { url: string; port: number | undefined } {
+/** Where a listening server is, for clients and for people. */
+export type ServerAddress = {
+  /** What a client uses: `http://127.0.0.1:PORT/` (a wildcard listener is reached on loopback), `http+unix://<encoded path>/`. */
+  url: string;
+  /** The bound TCP port; undefined on a unix socket. */
+  port: number | undefined;
+  /** What plankup prints: `http://0.0.0.0:PORT/` for a wildcard listener, `unix:/path`, `fd:3 (http://127.0.0.1:PORT/)`. */
+  shown: string;
+};
+
+/**
+ * The one URL helper of the servers on node:http: where `server`, listening on `spec`, is.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { listenOn, urlOf } from '@plank/server-node';
+ * const server = createServer((req, res) => res.end('ok'));
+ * await listenOn(server, { host: '127.0.0.1', port: 0 });
+ * console.log(urlOf(server, { host: '127.0.0.1', port: 0 }).url);
+ * ```
+ */
+export function urlOf(server: Server, spec: ListenSpec): ServerAddress {
   const address = server.address();
-  if (typeof address === 'string') return { url: `http+unix://${encodeURIComponent(address)}/`, port: undefined };
+  if (typeof address === 'string') {
+    const url = `http+unix://${encodeURIComponent(address)}/`;
+    return {
+      url,
+      port: undefined,
+      shown: 'socket' in spec ? `unix:${spec.socket}` : `fd:${(spec as { fd: number }).fd} (${url})`,
+    };
+  }
   const port = address?.port;
   const host =
     'host' in spec && spec.host !== undefined && spec.host !== '0.0.0.0' && spec.host !== '::'
       ? spec.host
       : '127.0.0.1';
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`, port };
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  // What the kernel bound, as `ss -ltn` shows it: a wildcard listener says so (`[::]`), never
+  // the loopback address a client would use.
+  const shown = 'fd' in spec ? `fd:${spec.fd} (${url})` : boundUrl(server);
+  return { url, port, shown };
+}
+
+/**
+ * Where a TCP server is bound, as the kernel has it (what `ss -ltn` shows), for start-up lines:
+ * `http://127.0.0.1:5000/`, `http://[::1]:5000/`, and for a listener on every interface
+ * `http://[::]:5000/` (node's default when no host is given: IPv6 and IPv4 alike) or
+ * `http://0.0.0.0:5000/` (IPv4 only). Not a URL to connect to: see `urlOf` for that.
+ *
+ * @example
+ * ```ts
+ * import { boundUrl } from '@plank/server-node';
+ * console.error(`listening on ${boundUrl(handle.server)}`);
+ * ```
+ */
+export function boundUrl(server: NetServer): string {
+  const address = server.address();
+  if (address === null || typeof address === 'string') return `unix:${address ?? '?'}`;
+  const host = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}/`;
 }
 
 /**
@@ -64,6 +115,8 @@ export function urlOf(server: Server, spec: ListenSpec): { url: string; port: nu
 export function drain(server: Server, timeout: number): Promise<void> {
   return new Promise<void>((resolve) => {
     if (!server.listening) {
+      // Never listened (a failed start): closing still ends what watches it (the inactivity sweep).
+      NetServer.prototype.close.call(server);
       resolve();
       return;
     }

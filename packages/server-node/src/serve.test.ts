@@ -439,17 +439,43 @@ describe('close()', () => {
 describe('listening', () => {
   it('rejects bad options by name, with the value', async () => {
     await expect(serve(() => [200, [], []], { port: -1 })).rejects.toMatchObject({
-      code: 'PLANK_ERR_SERVE_OPTION',
+      code: 'PLANK_ERR_SERVER_NODE_OPTION',
       message: expect.stringContaining('"port"'),
     });
     await expect(serve(() => [200, [], []], { port: 0, socket: '/tmp/x.sock' })).rejects.toMatchObject({
-      code: 'PLANK_ERR_SERVE_OPTION',
+      code: 'PLANK_ERR_SERVER_NODE_OPTION',
     });
     await expect(serve(() => [200, [], []], { keepAliveTimeout: Number.NaN })).rejects.toMatchObject({
-      code: 'PLANK_ERR_SERVE_OPTION',
+      code: 'PLANK_ERR_SERVER_NODE_OPTION',
       message: expect.stringContaining('keepAliveTimeout'),
     });
     await expect(serve('nope' as never, { port: 0 })).rejects.toMatchObject({ code: 'PLANK_ERR_SERVE_APP' });
+    await expect(serve(() => [200, [], []], { bodyLimit: -1 })).rejects.toMatchObject({
+      code: 'PLANK_ERR_SERVER_NODE_OPTION',
+      message: 'serve(): option "bodyLimit" must be an integer >= 0, got -1',
+    });
+    await expect(serve(() => [200, [], []], { headerTimeout: 5 } as never)).rejects.toMatchObject({
+      code: 'PLANK_ERR_SERVER_NODE_OPTION',
+      message: expect.stringContaining('unknown option "headerTimeout" (did you mean "headersTimeout"?'),
+    });
+    await expect(serve(() => [200, [], []], { listen: [{ port: 0 }, { socket: '' }] })).rejects.toMatchObject({
+      code: 'PLANK_ERR_SERVER_NODE_OPTION',
+      message: expect.stringContaining('"listen"'),
+    });
+  });
+
+  it('listens on every address of a list, one server each, and closes them all', async () => {
+    const handle = await serve(() => [200, ['Content-Type', 'text/plain'], ['both']], {
+      listen: [
+        { host: '127.0.0.1', port: 0 },
+        { host: '127.0.0.1', port: 0 },
+      ],
+    });
+    expect(handle.servers).toHaveLength(2);
+    expect(handle.urls[0]).toBe(handle.url);
+    for (const url of handle.urls) expect(await (await fetch(url)).text()).toBe('both');
+    await handle.close({ timeout: 500 });
+    expect(handle.servers.every((s) => !s.listening)).toBe(true);
   });
 
   it('says the address is in use', async () => {
@@ -559,6 +585,22 @@ describe('listening', () => {
       child.kill();
       listener.close();
     }
+  });
+});
+
+describe('plankup -s node', () => {
+  it('reads its pass-through options once: seconds into ms, --body-limit in bytes, bad ones named as written', async () => {
+    const { serverArgs } = await import('@plank/server-node');
+    expect(
+      serverArgs('server node', 'PLANK_ERR_SERVER_NODE_OPTION', { 'keepalive-timeout': '2.5', 'body-limit': '1024' })
+        .options,
+    ).toEqual({ keepAliveTimeout: 2500, bodyLimit: 1024 });
+    expect(() => serverArgs('server node', 'PLANK_ERR_SERVER_NODE_OPTION', { 'keepalive-timeout': 'soon' })).toThrow(
+      'server node: option --keepalive-timeout must be a number of seconds >= 0, got "soon"',
+    );
+    expect(() => serverArgs('server node', 'PLANK_ERR_SERVER_NODE_OPTION', { frobnicate: '1' })).toThrow(
+      /^server node: unknown option --frobnicate \(known options: /,
+    );
   });
 });
 

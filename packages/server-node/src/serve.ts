@@ -1,9 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import { optionError, PlankError } from '@plank/core';
+import type { Server } from 'node:http';
+import { check, checkOptions, PlankError } from '@plank/core';
 import type { App, ErrorStream, ListenSpec } from '@plank/core';
 import { handlerFor, handlerState } from './handler.js';
-import { watchInactivity } from './inactivity.js';
 import { drain, listenOn, urlOf } from './listen.js';
+import { httpServerChecks, listenChecks, listenSpecsOf, msCheck, OPTION_ERROR } from './options.js';
+import { createHttpServer } from './server.js';
 
 export type ServeOptions = {
   /** Interface to listen on. @default all interfaces, as plackup */
@@ -14,6 +15,8 @@ export type ServeOptions = {
   socket?: string;
   /** Listen on an inherited, already bound descriptor (Server::Starter, systemd). */
   fd?: number;
+  /** Several places to listen at once (plankup's `-l`), one server each; instead of host/port/socket/fd. */
+  listen?: ListenSpec[];
   /** `psgi.errors`. @default process.stderr */
   errors?: ErrorStream;
   /** How long `close()` waits for in-flight requests before cutting connections, in ms. @default 30000 */
@@ -26,6 +29,8 @@ export type ServeOptions = {
   requestTimeout?: number;
   /** A connection with no traffic either way for this long is closed (slow readers, stuck apps), in ms; 0 disables. @default 60000 */
   timeout?: number;
+  /** Largest request body in bytes (announced by Content-Length, or chunked and growing); larger ones get 413 and the connection closes. 0 for no limit. @default 104857600 (100 MiB) */
+  bodyLimit?: number;
   /** `psgi.multiprocess`: set when several processes serve the same app. @default false */
   multiprocess?: boolean;
   /** `psgix.harakiri`: the server can retire this process after a response (prefork). @default false */
@@ -33,15 +38,18 @@ export type ServeOptions = {
   /** `plank.worker` / `plank.workers` in every env (multi-process servers; keep the array and update it in place). */
   worker?: unknown;
   workers?: readonly unknown[];
-  /** The listen queue's length (`listen(2)`'s backlog), where connections wait for `accept`. @default 511 (node's) */
+  /** The listen queue's length (`listen(2)`'s backlog), where connections wait for `accept`; also for an inherited `fd`. @default 511 (node's) */
   backlog?: number;
 };
 
 export type ServerHandle = {
+  /** The first server; `servers` holds one per place it listens. */
   server: Server;
-  /** Where a client reaches the server: `http://127.0.0.1:PORT/` for TCP, `http+unix://<encoded path>/` for a socket. */
+  servers: Server[];
+  /** Where a client reaches the first server: `http://127.0.0.1:PORT/` for TCP, `http+unix://<encoded path>/` for a socket. */
   url: string;
-  /** The bound TCP port; undefined on a unix socket. */
+  urls: string[];
+  /** The first server's TCP port; undefined on a unix socket. */
   port: number | undefined;
   /**
    * Stops accepting, lets in-flight requests finish (their responses say `Connection: close`),
@@ -52,38 +60,16 @@ export type ServerHandle = {
 
 const where = 'serve()';
 
-function checkMs(options: ServeOptions, name: keyof ServeOptions): void {
-  const v = options[name];
-  if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
-    throw optionError('PLANK_ERR_SERVE_OPTION', where, name, v, 'must be a number of milliseconds >= 0');
-  }
-}
-
-function validate(options: ServeOptions): void {
-  if (typeof options !== 'object' || options === null)
-    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'options', options, 'must be an object');
-  const { port, host, socket, fd } = options;
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'port', port, 'must be an integer from 0 to 65535');
-  }
-  if (host !== undefined && (typeof host !== 'string' || host === ''))
-    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'host', host, 'must be a non-empty string');
-  if (socket !== undefined && (typeof socket !== 'string' || socket === ''))
-    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'socket', socket, 'must be a non-empty path');
-  if (fd !== undefined && (!Number.isInteger(fd) || fd < 0))
-    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'fd', fd, 'must be a descriptor number >= 0');
-  if ([socket, fd, port ?? host].filter((v) => v !== undefined).length > 1) {
-    throw new PlankError(
-      'PLANK_ERR_SERVE_OPTION',
-      `${where}: give one of "port"/"host", "socket" or "fd", got ${JSON.stringify({ port, host, socket, fd })}`,
-    );
-  }
-  if (options.errors !== undefined && typeof options.errors?.write !== 'function') {
-    throw optionError('PLANK_ERR_SERVE_OPTION', where, 'errors', options.errors, 'must have a write(string) method');
-  }
-  for (const name of ['gracefulTimeout', 'keepAliveTimeout', 'headersTimeout', 'requestTimeout', 'timeout'] as const)
-    checkMs(options, name);
-}
+const schema = {
+  ...listenChecks,
+  ...httpServerChecks,
+  gracefulTimeout: msCheck,
+  multiprocess: check.boolean,
+  harakiri: check.boolean,
+  worker: check.custom('may be anything', (v) => v),
+  workers: check.custom('must be an array', (v) => (Array.isArray(v) ? (v as readonly unknown[]) : undefined)),
+  backlog: check.integer({ min: 1, max: 65535 }),
+};
 
 /**
  * Serves `app` on node:http and resolves once the server listens. Request handling never
@@ -98,49 +84,37 @@ function validate(options: ServeOptions): void {
  * ```
  */
 export async function serve(app: App, options: ServeOptions = {}): Promise<ServerHandle> {
-  validate(options);
+  const o = checkOptions(where, OPTION_ERROR, options, schema);
+  const specs = listenSpecsOf(o, where, OPTION_ERROR);
   if (typeof app !== 'function')
     throw new PlankError(
       'PLANK_ERR_SERVE_APP',
       `${where}: the app must be a function (env) => response, got ${typeof app}`,
     );
-  const state = handlerState(app, options);
-  const headersTimeout = options.headersTimeout ?? 20_000;
-  const requestTimeout = options.requestTimeout ?? 120_000;
-  const server = createServer(
-    {
-      // node checks header/request deadlines on this interval only; its 30 s default
-      // stretches a 20 s deadline to 50 s.
-      connectionsCheckingInterval: Math.max(250, Math.min(2_000, headersTimeout || 2_000)),
-      headersTimeout,
-      requestTimeout: requestTimeout === 0 ? 0 : Math.max(requestTimeout, headersTimeout),
-    },
-    handlerFor(state),
-  );
-  server.keepAliveTimeout = options.keepAliveTimeout ?? 5_000;
-  // Inactivity is watched by a sweep instead of node's per-socket timer (see inactivity.ts).
-  server.timeout = 0;
-  const stopWatching = watchInactivity(server, options.timeout ?? 60_000);
-
-  const { fd, socket, host, port: wanted } = options;
-  const spec: ListenSpec =
-    fd !== undefined ? { fd } : socket !== undefined ? { socket } : { host, port: wanted ?? 5000 };
+  const state = handlerState(app, o);
+  const handler = handlerFor(state);
+  const servers: Server[] = [];
   try {
-    await listenOn(server, spec, options.backlog);
+    for (const spec of specs) {
+      const server = createHttpServer(handler, o);
+      servers.push(server);
+      await listenOn(server, spec, o.backlog);
+    }
   } catch (err) {
-    stopWatching();
+    await Promise.all(servers.map((s) => drain(s, 0)));
     throw err;
   }
-  const { url, port } = urlOf(server, spec);
-
+  const addresses = servers.map((s, i) => urlOf(s, specs[i] as ListenSpec));
   let closing: Promise<void> | undefined;
   return {
-    server,
-    url,
-    port,
+    server: servers[0] as Server,
+    servers,
+    url: (addresses[0] as { url: string }).url,
+    urls: addresses.map((a) => a.url),
+    port: addresses[0]?.port,
     close(closeOptions) {
-      closing ??= ((state.draining = true),
-      drain(server, closeOptions?.timeout ?? options.gracefulTimeout ?? 30_000)).finally(stopWatching);
+      const timeout = closeOptions?.timeout ?? o.gracefulTimeout ?? 30_000;
+      closing ??= ((state.draining = true), Promise.all(servers.map((s) => drain(s, timeout))).then(() => {}));
       return closing;
     },
   };

@@ -1,10 +1,9 @@
 import { lookup } from 'node:dns/promises';
 import { closeSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
-import { serverHandleFactory } from './node-private.js';
 import { getSystemErrorName } from 'node:util';
 import { PlankError } from '@plank/core';
-import { removeStaleSocket } from '@plank/server-node';
+import { createServerHandle, removeStaleSocket } from '@plank/server-node';
 import type { ListenSpec } from '@plank/core';
 
 /**
@@ -69,8 +68,7 @@ export function adoptListeners(listeners: Listener[]): Listener[] {
 }
 
 function adopt(fd: number, fallback: string): Listener {
-  const create = serverHandleFactory();
-  const handle = create === undefined ? undefined : create(null, 0, 4, fd);
+  const handle = createServerHandle?.(null, 0, 4, fd);
   if (handle === undefined || typeof handle === 'number') return { fd, url: fallback };
   const out: { address?: string; port?: number } = {};
   const named = typeof handle.getsockname === 'function' && handle.getsockname(out) === 0;
@@ -97,7 +95,7 @@ export async function openListeners(specs: ListenSpec[]): Promise<Listener[]> {
 
 async function open(spec: ListenSpec): Promise<Listener> {
   if ('fd' in spec) return adopt(spec.fd, `fd:${spec.fd}`);
-  const create = serverHandleFactory();
+  const create = createServerHandle;
   if (create === undefined)
     throw new PlankError(
       'PLANK_ERR_LISTEN',

@@ -362,7 +362,10 @@ export class Master {
     this.#s.log(
       `prefork: stopping worker ${w.info.pid} (slot ${w.info.slot}, generation ${w.info.generation}): ${why}`,
     );
+    // One still booting has run no app code and never listened: TERM ends it at once (a HUP
+    // storm replaces generations faster than they boot).
     if (w.greeted) this.#send(w, { type: 'stop', timeout });
+    else w.child.kill('SIGTERM');
     this.#armKill(w, timeout);
     this.#broadcast();
   }
@@ -376,8 +379,7 @@ export class Master {
       this.#s.log(
         `prefork: stopping worker ${w.info.pid} (slot ${w.info.slot}, generation ${w.info.generation}): ${why}`,
       );
-      // One still booting has run no app code and never listened, but holds copies of the
-      // sockets (which keep them open) until it goes: TERM ends it at once.
+      // One still booting holds copies of the sockets (which keep them open) until it goes.
       if (w.greeted) this.#twoStep.hold(w);
       else w.child.kill('SIGTERM');
       this.#armKill(w, timeout);

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { check, checkOptions, optionError, PlankError } from '@plank/core';
 import type { AppSource, ErrorStream, ListenSpec } from '@plank/core';
 import { WORKERS_FILE_ENV } from '@plank/scoreboard';
+import { httpServerChecks, listenChecks, msCheck } from '@plank/server-node';
 import { poolCliSchema, poolCliTarget, type PoolOptions, poolPolicy, poolSchema } from './pool-options.js';
 import type { PoolPolicy } from './pool.js';
 
@@ -71,30 +72,13 @@ export type Settings = Required<
 /** Every bad option of this package, `prefork()`'s and the command line's (`--max-workers=0`). */
 export const OPTION_CODE = 'PLANK_ERR_SERVER_PREFORK_OPTION';
 
-const ms = check.number({ min: 0 });
+// The checks every server on node:http shares (server-node's), then prefork's own.
+const ms = msCheck;
 // node's server timers take at most 2^31-1 ms; beyond that they fire at once.
 const seconds = check.custom('must be a number of seconds from 0 to 2147483', (v) => {
   const n = check.seconds.parse(v);
   return n !== undefined && n <= 2_147_483 ? Math.round(n * 1000) : undefined;
 });
-
-const listenSpecs = check.custom(
-  'must be a non-empty array of ListenSpec: { host?, port } (port 0-65535), { socket } or { fd }',
-  (v) => (Array.isArray(v) && v.length > 0 && v.every(isListenSpec) ? (v as ListenSpec[]) : undefined),
-);
-
-function isListenSpec(spec: unknown): boolean {
-  const s = spec as Record<string, unknown> | null;
-  if (typeof s !== 'object' || s === null) return false;
-  if ('port' in s)
-    return (
-      check.integer({ min: 0, max: 65535 }).parse(s.port) !== undefined &&
-      typeof s.port === 'number' &&
-      (s.host === undefined || (typeof s.host === 'string' && s.host !== ''))
-    );
-  if ('socket' in s) return check.path.parse(s.socket) !== undefined;
-  return typeof s.fd === 'number' && Number.isInteger(s.fd) && s.fd >= 0;
-}
 
 const appSource = check.custom(
   'must be an AppSource { module, export?, args?, execArgv? } (module a non-empty string, export a non-empty string, execArgv an array of strings)',
@@ -109,7 +93,7 @@ const appSource = check.custom(
 
 const schema = {
   app: appSource,
-  listen: listenSpecs,
+  listen: listenChecks.listen,
   workers: check.integer({ min: 1 }),
   maxReqsPerChild: check.integer({ min: 0 }),
   minReqsPerChild: check.integer({ min: 0 }),
@@ -122,9 +106,7 @@ const schema = {
   pidFile: check.path,
   workersFile: check.path,
   log: check.function,
-  errors: check.custom('must have a write(string) method', (v) =>
-    typeof (v as ErrorStream | null)?.write === 'function' ? (v as ErrorStream) : undefined,
-  ),
+  errors: httpServerChecks.errors,
   signals: check.oneOf(true, false, 'control'),
   env: check.custom('must be an object of strings', (v) =>
     typeof v === 'object' && v !== null ? (v as Record<string, string | undefined>) : undefined,

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { socketRequester } from '@plank/test';
-import { adopt, bin, fixtureApp, hooksApp, get, reap, run, startMaster, until, type Proc } from './helpers.fixture.js';
-import { type BoundHandle, serverHandleFactory } from './node-private.js';
+import { type BoundHandle, createServerHandle } from '@plank/server-node';
+import { socketRequester, until } from '@plank/test';
+import { adopt, bin, fixtureApp, hooksApp, get, reap, run, startMaster, type Proc } from './helpers.fixture.js';
 import type { WorkerInfo } from './protocol.js';
 
 // plankup itself (built like every package before the tests run).
@@ -48,14 +48,10 @@ describe('plank-prefork', () => {
     await m.waitFor(/(ready \(slot \d, generation 1\)[\s\S]*){3}/);
     // The master tells workers about each other by message, so the worker that answers may
     // hear of the last one to start a moment after its "ready" line.
-    const workers = await until(
-      async () => {
-        const list = await workersOf(m.url);
-        return list.length === 3 && list.every((w) => w.state === 'ready') ? list : undefined;
-      },
-      10_000,
-      'all three workers ready in the list',
-    );
+    const workers = await until(async () => {
+      const list = await workersOf(m.url);
+      return list.length === 3 && list.every((w) => w.state === 'ready') ? list : undefined;
+    }, 'all three workers ready in the list');
     expect(workers.map((w) => w.slot).sort()).toEqual([1, 2, 3]);
     expect(workers.every((w) => w.state === 'ready' && w.generation === 1 && w.pid > 0)).toBe(true);
     const reply = await socketRequester(m.port)('/');
@@ -122,7 +118,7 @@ describe('plank-prefork', () => {
     const next = await until(async () => {
       const r = await get(m.url).catch(() => undefined);
       return r?.status === 200 ? r : undefined;
-    });
+    }, 'an answer from the replacement');
     expect(pidOf(next.body)).not.toBe(pidOf(first.body));
   });
 
@@ -142,9 +138,9 @@ describe('plank-prefork', () => {
     const m = await startMaster(['--max-workers=1', fixtureApp]);
     master = m;
     m.child.kill('SIGTTIN');
-    await until(async () => ((await workersOf(m.url)).length === 2 ? true : undefined), 10_000, 'two workers');
+    await until(async () => (await workersOf(m.url)).length === 2, 'two workers');
     m.child.kill('SIGTTOU');
-    await until(async () => ((await workersOf(m.url)).length === 1 ? true : undefined), 10_000, 'one worker');
+    await until(async () => (await workersOf(m.url)).length === 1, 'one worker');
     expect(m.output()).toMatch(/workers 1 -> 2[\s\S]*workers 2 -> 1/);
   });
 
@@ -227,11 +223,11 @@ describe('plank-prefork', () => {
 
   it('under Server::Starter serves on the inherited descriptor, and gives up after one failure when the app cannot start', async () => {
     // Bound, not listening, never polled here: as start_server hands it over, minus listen().
-    const create = serverHandleFactory();
+    const create = createServerHandle;
     if (create === undefined) throw new Error('this Node has no net._createServerHandle');
     const held = create('127.0.0.1', 0, 4) as BoundHandle;
     const bound: { port?: number } = {};
-    held.getsockname?.(bound);
+    held.getsockname(bound);
     const dir = mkdtempSync(join(tmpdir(), 'prefork-'));
     const broken = join(dir, 'broken');
     const env = {

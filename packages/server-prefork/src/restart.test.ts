@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, which } from '@plank/test';
-import { fixtureApp, get, load, reap, run, startMaster, until, type Proc } from './helpers.fixture.js';
+import { freePort, until, which } from '@plank/test';
+import { fixtureApp, get, load, reap, run, startMaster, type Proc } from './helpers.fixture.js';
 import type { WorkerInfo } from './protocol.js';
 
 let procs: Proc[] = [];
@@ -31,8 +31,8 @@ async function restartUnderLoad(
           ? ws.map((w) => w.pid)
           : undefined;
       },
-      15_000,
       `generation ${g} alone`,
+      { timeout: 15_000 },
     );
   const generations = [await gen(1)];
   const traffic = load(master.url, 4);
@@ -159,9 +159,9 @@ describe.skipIf(!startServer && !process.env.CI)('under Server::Starter', () => 
       server.child.kill('SIGHUP');
       // start_server reports the old generation's master gone (USR1, slow stop, exit 0).
       await until(
-        () => ((server.output().match(/old worker \d+ died, status:0/g)?.length ?? 0) > i ? true : undefined),
-        20_000,
+        () => (server.output().match(/old worker \d+ died, status:0/g)?.length ?? 0) > i,
         `generation ${i + 1} gone`,
+        { timeout: 20_000 },
       );
       const bodies = await Promise.all([1, 2, 3, 4, 5, 6].map(() => get(url).then((r) => r.body)));
       expect(bodies.every((b) => b.includes(` ${version} `))).toBe(true);

@@ -1,5 +1,5 @@
 // AccessLog's overhead: the hello app with `combined` written to a rotating file, against the
-// same app without logging (goal: ratio >= 0.90, i.e. at most 10% overhead), and express with
+// same app without logging (goal: ratio >= 0.95, i.e. at most 5% overhead, issue #16), and express with
 // morgan's `combined` to a file against bare express (no goal: it is the yardstick; AccessLog's
 // overhead should be the smaller of the two). express and morgan are resolved with require(),
 // so they count as installed when test/bench depends on them or NODE_PATH points at them.
@@ -33,7 +33,7 @@ export default {
     { name: 'express + morgan combined to a file', command: [node, self, 'serve', 'morgan', logs], available: peers },
   ],
   ratios: [
-    ['hello + AccessLog combined to a file', 'hello', 0.9],
+    ['hello + AccessLog combined to a file', 'hello', 0.95],
     ['express + morgan combined to a file', 'express'],
   ],
 };

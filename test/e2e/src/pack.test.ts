@@ -1,13 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkPackage, createPackageFromTarballData } from '@arethetypeswrong/core';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printed } from './spawn.fixture.js';
+import { freePort, until } from '@plank/test';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const packages = readdirSync(join(root, 'packages')).filter((d) =>
@@ -17,6 +18,7 @@ const manifest = (dir: string): { name: string; private?: boolean } =>
   JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8'));
 const scratch = mkdtempSync(join(tmpdir(), 'plank-pack-'));
 const tarballs = new Map<string, string>();
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 // Packs with pnpm, as publishing would: workspace:^ becomes a real version range.
 beforeAll(() => {
@@ -87,5 +89,71 @@ describe('every package as published', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  }, 180_000);
+
+  it('runs a .ts app from a fresh `npm init -y` project under -s node, -s prefork and --check', async () => {
+    // What a newcomer does: a project whose package.json says nothing about modules (npm init -y
+    // writes "type": "commonjs", or no type with older npm), plankup and the prefork server.
+    const project = join(scratch, 'fresh');
+    execFileSync('mkdir', ['-p', project]);
+    execFileSync('npm', ['init', '-y'], { cwd: project, stdio: 'pipe' });
+    const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'));
+    expect(pkg.type ?? 'commonjs').toBe('commonjs');
+    const deps = Object.fromEntries([...tarballs].map(([name, file]) => [name, `file:${file}`]));
+    const wanted = ['@plank/cli', '@plank/core', '@plank/server-prefork'];
+    pkg.dependencies = Object.fromEntries(wanted.map((name) => [name, deps[name]]));
+    pkg.overrides = deps;
+    writeFileSync(join(project, 'package.json'), JSON.stringify(pkg, null, 2));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, stdio: 'pipe' });
+    writeFileSync(
+      join(project, 'app.ts'),
+      `import { builder, type App } from '@plank/core';
+       const hello: App = (env) => [200, ['Content-Type', 'text/plain'], [\`hello \${env.PATH_INFO}\`]];
+       export default builder(({ enable }) => { enable('Runtime'); return hello; });`,
+    );
+    const plankup = join(project, 'node_modules/.bin/plankup');
+    // Not the NODE_PATH that pnpm's vitest shim sets: it reaches every package of this workspace.
+    const { NODE_PATH: _, ...env } = process.env;
+    const check = execFileSync(plankup, ['--check', 'app.ts'], { cwd: project, env, encoding: 'utf8' });
+    expect(check).toContain('configuration OK');
+    expect(check).toMatch(/stack: +AccessLog → StackTrace → Lint → Runtime → hello/);
+    for (const server of ['node', 'prefork']) {
+      const port = await freePort();
+      const child = spawn(
+        plankup,
+        ['-s', server, '-o', '127.0.0.1', '-p', String(port), '-E', 'deployment', 'app.ts'],
+        { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      try {
+        await until(() => err.includes('listening on') || child.exitCode !== null, `plankup -s ${server}`);
+        expect(err).toContain(`plankup: ${server} server listening on http://127.0.0.1:${port}/`);
+        const res = await fetch(`http://127.0.0.1:${port}/there`);
+        expect(await res.text()).toBe('hello /there');
+        expect(res.headers.get('x-runtime')).toMatch(/^\d+\.\d{6}$/);
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+    // fastify is not installed with plankup: one line saying how to get it.
+    let failure: { status: number; stderr: string } | undefined;
+    try {
+      execFileSync(plankup, ['-s', 'fastify', '--check', 'app.ts'], {
+        cwd: project,
+        env,
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+    } catch (err) {
+      failure = err as { status: number; stderr: string };
+    }
+    expect(failure?.status).toBe(1);
+    expect(failure?.stderr).toBe(
+      'plankup: server "fastify" needs @plank/server-fastify, which is not installed: npm install @plank/server-fastify\n',
+    );
   }, 180_000);
 });

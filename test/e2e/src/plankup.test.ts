@@ -138,14 +138,67 @@ describe('plankup', () => {
       [['--bogus-flag'], {}, 2, /^plankup: server option --bogus-flag needs a value/],
       [['missing.ts'], {}, 1, /^plankup: app file not found: missing.ts$/],
       [[], {}, 1, /^plankup: no app: none of app.ts, app.js, app.mjs in /],
-      [['broken.ts'], { 'broken.ts': 'export default (env => ;\n' }, 1, /^plankup: .*broken\.ts:1:\d+: ERROR: /],
-      [['broken.js'], { 'broken.js': 'export default (env => ;\n' }, 1, /^plankup: .*broken\.js/],
+      [
+        ['broken.ts'],
+        { 'broken.ts': 'export default (env => ;\n' },
+        1,
+        /^plankup: cannot load \/\S+\/broken\.ts: \/\S+\/broken\.ts:1:24: syntax error: Unexpected ";"$/,
+      ],
+      [
+        ['broken.js'],
+        { 'broken.js': 'export default (env => ;\n' },
+        1,
+        /^plankup: cannot load \/\S+\/broken\.js: \/\S+\/broken\.js:1:24: syntax error: Unexpected token ';'$/,
+      ],
+      [
+        ['broken.mjs'],
+        { 'broken.mjs': 'const ok = 1;\nexport default (env =>\n  [200, [] []]);\n' },
+        1,
+        /^plankup: cannot load \/\S+\/broken\.mjs: \/\S+\/broken\.mjs:3:13: syntax error: Unexpected token '\]'$/,
+      ],
+      [
+        ['imports.mjs'],
+        { 'imports.mjs': "export { default } from './lib.js';\n", 'lib.js': 'export default 1 2;\n' },
+        1,
+        /^plankup: cannot load \/\S+\/imports\.mjs: \/\S+\/lib\.js:1:18: syntax error: Unexpected number$/,
+      ],
+      [
+        ['broken.cjs'],
+        { 'broken.cjs': 'module.exports = (env => ;\n' },
+        1,
+        /^plankup: cannot load \/\S+\/broken\.cjs: \/\S+\/broken\.cjs:1:26: syntax error: Unexpected token ';'$/,
+      ],
+      [
+        ['throws.mjs'],
+        { 'throws.mjs': "throw new Error('database is down');\nexport default () => [200, [], []];\n" },
+        1,
+        /^plankup: cannot load \/\S+\/throws\.mjs: database is down$/,
+      ],
+      [
+        ['needs.mjs'],
+        { 'needs.mjs': "import x from 'no-such-plank-dependency';\nexport default x;\n" },
+        1,
+        /^plankup: cannot load \/\S+\/needs\.mjs: Cannot find package 'no-such-plank-dependency' imported from \/\S+\/needs\.mjs$/,
+      ],
+      [
+        ['-M', './pre.mjs', 'a.js'],
+        { 'pre.mjs': 'export default 1 2;\n', 'a.js': 'export default () => [200, [], []];\n' },
+        1,
+        /^plankup: cannot load \/\S+\/pre\.mjs: \/\S+\/pre\.mjs:1:18: syntax error: Unexpected number$/,
+      ],
+      [['-e', '((=>'], {}, 1, /^plankup: -e: Unexpected token '=>'$/],
       [['notapp.js'], { 'notapp.js': 'export default 42;\n' }, 1, /the default export must be an app .*got 42/],
       [
         ['-s', 'nosuch', 'a.js'],
         { 'a.js': 'export default () => [200, [], []];\n' },
         1,
-        /^plankup: unknown server "nosuch": package @plank\/server-nosuch is not installed$/,
+        /^plankup: unknown server "nosuch": no package @plank\/server-nosuch is installed \(servers: node, fastify, prefork, or \+package\)$/,
+      ],
+      [
+        ['-s', '+no-such-plank-server', 'a.js'],
+        { 'a.js': 'export default () => [200, [], []];\n' },
+        1,
+        /^plankup: server "\+no-such-plank-server" needs no-such-plank-server, which is not installed: npm install no-such-plank-server$/,
       ],
       [
         ['-M', 'no-such-plank-module', 'a.js'],
@@ -273,6 +326,79 @@ describe('plankup', () => {
     const bad = plankup(['-s', 'fastify', '--check', '--keepalive-timeout=x', 'app.ts'], dir);
     expect(await bad.exited).toBe(1);
     expect(bad.err()).toContain('--keepalive-timeout');
+  });
+
+  it('adds the stack, and the stack of its cause, to the one line with --debug', async () => {
+    const dir = appDir({ 'broken.mjs': 'export default 1 2;\n' });
+    const run = plankup(['--debug', 'broken.mjs'], dir);
+    expect(await run.exited).toBe(1);
+    const lines = run.err().trim().split('\n');
+    expect(lines[0]).toMatch(/^plankup: cannot load \/\S+broken\.mjs: \/\S+broken\.mjs:1:18: syntax error: /);
+    expect(lines[1]).toMatch(/^PlankError: cannot load /);
+    expect(run.err()).toMatch(/\nCaused by: SyntaxError: Unexpected number\n +at /);
+  });
+
+  it('loads .ts, .mts, .cts, .js, .cjs and .mjs apps in a package without "type", and says what to change when it cannot', async () => {
+    // A package.json without "type" (what `npm init -y` wrote): .js and .ts are CommonJS by extension.
+    const body = (name: string) => `[200, ['Content-Type', 'text/plain'], ['${name} ' + env.PATH_INFO]]`;
+    const dir = appDir({
+      'package.json': JSON.stringify({ name: 'typeless', version: '1.0.0' }),
+      'esm.ts': `import { builder, type App } from '@plank/core';\nconst app: App = (env) => ${body('ts')};\nexport default builder(({ enable }) => { enable('Runtime'); return app; });\n`,
+      'esm.mts': `import type { App } from '@plank/core';\nconst app: App = (env) => ${body('mts')};\nexport default app;\n`,
+      'req.cts': `const { builder } = require('@plank/core');\nmodule.exports = builder(({ enable }: any) => { enable('Runtime'); return (env: any) => ${body('cts')}; });\n`,
+      'req.ts': `const core = require('@plank/core');\nmodule.exports = core.builder(() => (env: any) => ${body('cjs-ts')});\n`,
+      'esm.js': `import { builder } from '@plank/core';\nexport default builder(({ enable }) => { enable('Runtime'); return (env) => ${body('js')}; });\n`,
+      'req.js': `const { builder } = require('@plank/core');\nmodule.exports = builder(({ enable }) => { enable('Runtime'); return (env) => ${body('cjs-js')}; });\n`,
+      'req.cjs': `module.exports = (env) => ${body('cjs')};\n`,
+      'esm.mjs': `export default (env) => ${body('mjs')};\n`,
+      'tla.ts': `const greeting = await Promise.resolve('tla');\nexport default (env: unknown) => [200, [], [greeting]];\n`,
+    });
+    const expected: Record<string, string> = {
+      'esm.ts': 'ts',
+      'esm.mts': 'mts',
+      'req.cts': 'cts',
+      'req.ts': 'cjs-ts',
+      'esm.js': 'js',
+      'req.js': 'cjs-js',
+      'req.cjs': 'cjs',
+      'esm.mjs': 'mjs',
+      'tla.ts': 'tla',
+    };
+    for (const [file, name] of Object.entries(expected)) {
+      const run = plankup(['-o', '127.0.0.1', '-p', '0', '-E', 'deployment', file], dir);
+      const [url] = await listening(run);
+      const text = await (await fetch(`${url}x`)).text();
+      expect({ file, text }).toEqual({ file, text: name === 'tla' ? 'tla' : `${name} /x` });
+      run.child.kill('SIGTERM');
+      expect({ file, code: await run.exited }).toEqual({ file, code: 0 });
+    }
+    // A module whose own package says CommonJS cannot hold top-level await: the line says what to do.
+    const lib = join(dir, 'lib');
+    mkdirSync(lib);
+    writeFileSync(join(lib, 'package.json'), JSON.stringify({ type: 'commonjs' }));
+    writeFileSync(
+      join(lib, 'app.cts'),
+      `const x = await Promise.resolve(1);\nmodule.exports = () => [200, [], [String(x)]];\n`,
+    );
+    const tla = plankup(['--check', 'lib/app.cts'], dir);
+    expect(await tla.exited).toBe(1);
+    expect(tla.err()).toMatch(
+      /^plankup: cannot load \/\S+\/app\.cts: \/\S+\/app\.cts:1:11: top-level await needs an ES module, and this file is CommonJS: add "type": "module" to its package.json, or rename it to \.mts\/\.mjs\n$/,
+    );
+  }, 120_000);
+
+  it('serves a .ts app of a package without "type" on -s fastify and -s prefork', async () => {
+    const dir = appDir({
+      'package.json': JSON.stringify({ name: 'typeless', version: '1.0.0' }),
+      'app.ts': helloTs,
+    });
+    for (const server of ['fastify', 'prefork']) {
+      const run = plankup(['-s', server, '-o', '127.0.0.1', '-p', String(await freePort()), '-E', 'deployment'], dir);
+      const [url] = await listening(run);
+      expect(await (await fetch(`${url}s`)).text()).toBe('hello |/s deployment');
+      run.child.kill('SIGTERM');
+      expect({ server, code: await run.exited }).toEqual({ server, code: 0 });
+    }
   });
 
   it('prints its usage with -h and its version with -v, and exits 0', async () => {

@@ -1,18 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type BoundHandle, serverHandleFactory } from './node-private.js';
+import { type BoundHandle, createServerHandle } from '@plank/server-node';
 
-describe('the Node.js internal prefork relies on (net._createServerHandle)', () => {
+// server-node keeps the Node-private access (net._createServerHandle); these are the two forms
+// the prefork master relies on, checked against the running Node.
+describe('createServerHandle as the prefork master uses it', () => {
   it('binds a TCP socket without listening: a descriptor, the bound address, and nothing accepts', async () => {
-    const create = serverHandleFactory();
+    const create = createServerHandle;
     expect(create).toBeTypeOf('function');
     const handle = create?.('127.0.0.1', 0, 4) as BoundHandle;
     expect(handle).toBeTypeOf('object');
     try {
       expect(handle.fd).toBeGreaterThan(2);
       const out: { address?: string; port?: number } = {};
-      expect(handle.getsockname?.(out)).toBe(0);
+      expect(handle.getsockname(out)).toBe(0);
       expect(out.address).toBe('127.0.0.1');
       expect(out.port).toBeGreaterThan(0);
       // Bound but not listening: a connect is refused.
@@ -28,10 +30,10 @@ describe('the Node.js internal prefork relies on (net._createServerHandle)', () 
   });
 
   it('wraps an inherited descriptor (null, 0, 4, fd) and reads the address it is bound to', () => {
-    const create = serverHandleFactory();
+    const create = createServerHandle;
     const handle = create?.('127.0.0.1', 0, 4) as BoundHandle;
     const bound: { port?: number } = {};
-    handle.getsockname?.(bound);
+    handle.getsockname(bound);
     try {
       // As a master under Server::Starter does, in a process that inherited it as descriptor 3.
       const script = `

@@ -1,0 +1,1 @@
+export { authBasic, plankMiddleware, type AuthBasicOptions, type Authenticator } from './auth-basic.js';

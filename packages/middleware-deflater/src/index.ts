@@ -1,0 +1,2 @@
+export { deflater, plankMiddleware, type DeflaterOptions } from './deflater.js';
+export type { Coding } from './encoder.js';

@@ -1,0 +1,1 @@
+export { errorDocument, plankMiddleware, type ErrorDocumentOptions } from './error-document.js';

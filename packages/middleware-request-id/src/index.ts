@@ -1,0 +1,1 @@
+export { plankMiddleware, REQUEST_ID, requestId, type RequestIdOptions } from './request-id.js';

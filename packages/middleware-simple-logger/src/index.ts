@@ -1,0 +1,1 @@
+export { plankMiddleware, simpleLogger, type SimpleLoggerOptions } from './simple-logger.js';

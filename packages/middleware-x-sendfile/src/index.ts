@@ -1,0 +1,1 @@
+export { plankMiddleware, xsendfile, type SendfileType, type XSendfileOptions } from './xsendfile.js';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { which } from '@plank/test';
-import { fixtureApp, reap, startMaster, until, type Proc } from './helpers.fixture.js';
+import { until, which } from '@plank/test';
+import { fixtureApp, reap, startMaster, type Proc } from './helpers.fixture.js';
 import { fromCommandLine, settings } from './options.js';
 
 const app = { module: './app.js' };
@@ -80,7 +80,7 @@ describe('--backlog', () => {
       const queue = await until(() => {
         const line = execFileSync('ss', ['-Hltn', `sport = :${master.port}`], { encoding: 'utf8' }).trim();
         return line === '' ? undefined : Number(line.split(/\s+/)[2]);
-      });
+      }, 'the listening socket');
       expect(queue).toBe(37);
     },
     20_000,

@@ -1,6 +1,7 @@
 // The adaptive pool's options: their checks for prefork() and the command line, and the one
 // place that turns them into a PoolPolicy (or none: without them the pool is today's fixed one).
 import { type Check, check, optionError } from '@plank/core';
+import { msCheck } from '@plank/server-node';
 import type { PoolPolicy } from './pool.js';
 
 /** The pool options of `prefork()` (see {@link PreforkOptions}). */
@@ -29,7 +30,7 @@ export const poolSchema: Record<keyof PoolOptions, Check<number>> = {
   maxPoolSize: check.integer({ min: 1 }),
   minSpare: spare,
   maxSpare: spare,
-  poolIdleTime: check.number({ min: 0 }),
+  poolIdleTime: msCheck,
   maxSpawnRate: check.integer({ min: 1 }),
   backlog: check.integer({ min: 1, max: 65535 }),
 };

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MasterList } from '@plank/scoreboard';
+import { until } from '@plank/test';
 import {
   fixtureApp,
   get,
@@ -12,7 +13,6 @@ import {
   reap,
   sleep,
   startMaster,
-  until,
   type Master,
   type Proc,
 } from './helpers.fixture.js';
@@ -88,12 +88,12 @@ describe('the adaptive pool', () => {
     const { master, list } = await adaptive(['--max-workers=2', '--max-pool-size=5', '--pool-idle-time=2']);
     const seen = watch(list);
     const traffic = load(`${master.url}?spin=5`, 8);
-    await until(() => (accepting(list()) === 5 ? true : undefined), 20_000, 'five workers');
+    await until(() => accepting(list()) === 5, 'five workers', { timeout: 20_000 });
     await sleep(2_000);
     const result = await traffic.stop();
     // Idle: 2 s of surplus, then one worker a second, down to the two it started with (whose
     // spare capacity of 2 is maxSpare's default).
-    await until(() => (list().workers.length === 2 ? true : undefined), 20_000, 'two workers again');
+    await until(() => list().workers.length === 2, 'two workers again', { timeout: 20_000 });
     const most = seen.stop();
     expect(result.failed).toBe(0);
     expect(result.ok).toBeGreaterThan(100);
@@ -128,8 +128,8 @@ describe('the adaptive pool', () => {
         const l = list();
         return l.workers.reduce((n, w) => n + (w.inFlight ?? 0), 0) === 300 ? l : undefined;
       },
-      5_000,
       '300 requests in flight',
+      { timeout: 5_000 },
     );
     for (const r of await Promise.all(replies)) expect(r.status).toBe(200);
     await sleep(1_500);

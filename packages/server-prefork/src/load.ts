@@ -20,10 +20,11 @@ export function watchLoad(servers: readonly Server[], report: (r: LoadReport) =>
     inFlight--;
     requests++;
   };
-  // 'close' fires once per response, whether it completed or the client went away.
-  const onRequest = (_req: unknown, res: { once(e: 'close', f: () => void): unknown }): void => {
+  // 'close' fires once per response, whether it completed or the client went away; `on`, not
+  // `once`, which would wrap the listener in a new closure per response.
+  const onRequest = (_req: unknown, res: { on(e: 'close', f: () => void): unknown }): void => {
     inFlight++;
-    res.once('close', finished);
+    res.on('close', finished);
   };
   for (const s of servers) s.on('request', onRequest);
   let last = performance.eventLoopUtilization();

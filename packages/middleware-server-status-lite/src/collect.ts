@@ -1,4 +1,4 @@
-import type { Scoreboard } from '@plank/scoreboard';
+import type { PoolStatus, Scoreboard } from '@plank/scoreboard';
 import { decodePayload } from './state.js';
 
 /** One line of the status page, with the Perl module's field names. */
@@ -22,6 +22,10 @@ export type WorkerLine = {
    * when the prefork master has started a newer generation (after a HUP).
    */
   state: 'starting' | 'idle' | 'busy' | 'retiring';
+  /** Its event loop's utilisation over the last second (0–1), from a prefork master. */
+  load?: number;
+  /** Requests it was answering then, from a prefork master. */
+  inFlight?: number;
 };
 
 export type StatusData = {
@@ -34,6 +38,8 @@ export type StatusData = {
   workers: WorkerLine[] | undefined;
   busy: number;
   idle: number;
+  /** The prefork master's pool: its policy (when adaptive), last minutes and last events. */
+  pool?: PoolStatus;
 };
 
 export async function collect(
@@ -63,6 +69,8 @@ export async function collect(
       requests: w.requests,
       bytes: w.bytes,
       state: w.state === 'retiring' ? 'retiring' : status === undefined ? 'starting' : status === 'A' ? 'busy' : 'idle',
+      ...(w.load === undefined ? {} : { load: w.load }),
+      ...(w.inFlight === undefined ? {} : { inFlight: w.inFlight }),
     };
   });
   return {
@@ -72,5 +80,6 @@ export async function collect(
     workers,
     busy,
     idle: workers.length - busy,
+    ...(snap.master?.pool ? { pool: snap.master.pool } : {}),
   };
 }

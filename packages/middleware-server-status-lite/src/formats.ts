@@ -33,7 +33,13 @@ export function textFormat(d: StatusData): string {
   let body = d.startedAt === undefined ? '' : `ServerUptime: ${duration(upSeconds(d))}\nUptime: ${uptime(d)}\n`;
   if (d.totals) body += `Total Accesses: ${d.totals.accesses}\nTotal kBytes: ${Math.floor(d.totals.bytes / 1000)}\n`;
   if (!d.workers) return `${body}WARN: Scoreboard has been disabled\n`;
-  body += `BusyWorkers: ${d.busy}\nIdleWorkers: ${d.idle}\n--\n${LINE_FIELDS.join(' ')}\n`;
+  body += `BusyWorkers: ${d.busy}\nIdleWorkers: ${d.idle}\n`;
+  // Not Perl keys: a prefork pool's bounds and spare capacity (clients skip keys they do not know).
+  const policy = d.pool?.policy;
+  if (policy)
+    body += `PoolFloor: ${policy.floor}\nPoolMax: ${policy.max}\nPoolMinSpare: ${policy.minSpare}\nPoolMaxSpare: ${policy.maxSpare}\n`;
+  if (d.pool?.spare !== undefined) body += `PoolSpare: ${d.pool.spare}\n`;
+  body += `--\n${LINE_FIELDS.join(' ')}\n`;
   for (const w of d.workers) body += `${LINE_FIELDS.map((k) => w[k] ?? '').join(' ')}\n`;
   return body;
 }
@@ -57,10 +63,14 @@ export function jsonFormat(d: StatusData): string {
       const v = w[k];
       if (k !== 'pid' && v !== undefined) o[k] = typeof v === 'string' ? utf8(v) : v;
     }
-    // Not a Perl key (clients written for Perl ignore it): starting, idle, busy or retiring.
+    // Not Perl keys (clients written for Perl ignore them): starting, idle, busy or retiring,
+    // and a prefork worker's event-loop load and requests in flight.
     o.state = w.state;
+    if (w.load !== undefined) o.load = w.load;
+    if (w.inFlight !== undefined) o.inFlight = w.inFlight;
     return o;
   });
+  if (d.pool) doc.pool = d.pool;
   return JSON.stringify(doc);
 }
 
@@ -120,6 +130,14 @@ export function prometheusFormat(d: StatusData, openMetrics = false): string {
       "Seconds since the worker's most recent request started (the status page's ss).",
       started.map((w) => [workerLabels(w), w.ss as number]),
     );
+    const reporting = d.workers.filter((w) => w.load !== undefined);
+    if (reporting.length > 0)
+      family(
+        'plank_worker_event_loop_utilization',
+        'gauge',
+        "The part of the last second the worker's event loop was busy (0 to 1).",
+        reporting.map((w) => [workerLabels(w), w.load as number]),
+      );
     family(
       'plank_worker_requests_total',
       'counter',

@@ -1,6 +1,7 @@
 import { escapeHtml } from '@plank/core';
 import type { StatusData } from './collect.js';
 import { duration, utf8 } from './formats.js';
+import { poolSection } from './pool-html.js';
 
 // Worker fields are latin1 byte strings (decoded for people here), numbers or missing.
 const cell = (v: unknown): string => `<td>${escapeHtml(typeof v === 'string' ? utf8(v) : String(v ?? ''))}</td>`;
@@ -20,7 +21,7 @@ export function htmlFormat(d: StatusData, refresh: number): string {
     const title = `pid ${w.pid}${w.slot ? `, slot ${w.slot}` : ''}: ${state}${doing ? ` ${doing}` : ''}`;
     squares.push(`<span class="worker ${state}" title="${escapeHtml(title)}">${escapeHtml(w.status ?? '.')}</span>`);
     rows.push(
-      `<tr class="${state}">${[w.pid, w.slot || '', w.status ?? '', state, w.remote_addr, w.host, w.method, w.uri, w.protocol, w.ss, w.requests].map(cell).join('')}</tr>`,
+      `<tr class="${state}">${[w.pid, w.slot || '', w.status ?? '', state, w.remote_addr, w.host, w.method, w.uri, w.protocol, w.ss, w.requests, w.load, w.inFlight].map(cell).join('')}</tr>`,
     );
   }
   const summary: Array<[string, string | number]> = [];
@@ -50,6 +51,7 @@ dd { margin: 0; }
 table { border-collapse: collapse; }
 th, td { text-align: left; padding: .2em .6em; border-bottom: 1px solid #dee2e6; font-family: monospace; }
 tr.busy td { background: #fff4e6; }
+figure { margin: 1em 0; }
 </style>
 </head>
 <body>
@@ -61,13 +63,14 @@ ${
   d.workers
     ? `<div id="grid" aria-label="workers">${squares.join('')}</div>
 <table id="workers">
-<thead><tr><th>pid</th><th>slot</th><th>status</th><th>state</th><th>remote_addr</th><th>host</th><th>method</th><th>uri</th><th>protocol</th><th>ss</th><th>requests</th></tr></thead>
+<thead><tr><th>pid</th><th>slot</th><th>status</th><th>state</th><th>remote_addr</th><th>host</th><th>method</th><th>uri</th><th>protocol</th><th>ss</th><th>requests</th><th>load</th><th>in flight</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
 </table>`
     : '<p class="warn">Scoreboard has been disabled</p>'
 }
+${d.pool ? poolSection(d.pool) : ''}
 <p><small>Refreshes every ${refresh} s. Also as <a href="?json">JSON</a>, <a href="?format=prometheus">Prometheus</a> and <a href="?auto">text</a>.</small></p>
 </body>
 </html>

@@ -13,5 +13,9 @@ export {
   writeMasterList,
   type MasterList,
   type MasterWorker,
+  type PoolEvent,
+  type PoolPolicyStatus,
+  type PoolSample,
+  type PoolStatus,
   type WorkerState,
 } from './workers.js';

@@ -8,7 +8,7 @@ import { decode, type SlotRecord, workerId } from './record.js';
 import { readRegular } from './safe-fs.js';
 import type { Slot } from './slot.js';
 import { checkDirectory, ensureDirectory, type TrustMode } from './trust.js';
-import { isAlive, readMasterList } from './workers.js';
+import { isAlive, type MasterWorker, type PoolStatus, readMasterList } from './workers.js';
 
 /** One worker in a snapshot: from its slot, from the master's list, or both. */
 export type WorkerSlot = {
@@ -29,11 +29,15 @@ export type WorkerSlot = {
    * a first request), else `ready`.
    */
   state: 'starting' | 'ready' | 'retiring' | undefined;
+  /** Its event loop's utilisation over the last second, 0–1, when the prefork master reports it. */
+  load?: number;
+  /** Requests it was answering then. */
+  inFlight?: number;
 };
 
 export type ScoreboardSnapshot = {
   /** The prefork master, when its worker list was readable. */
-  master: { pid: number; startedAt: number } | undefined;
+  master: { pid: number; startedAt: number; pool?: PoolStatus } | undefined;
   /** Live workers, by slot id and then pid. */
   workers: WorkerSlot[];
   /** Everything every worker counted, dead ones included; only with `counterFile`. */
@@ -155,22 +159,39 @@ export async function readAll(p: ReadPlace): Promise<ScoreboardSnapshot> {
 
   // After a HUP the master lists two generations; the older one is on its way out.
   const newest = Math.max(0, ...(master?.workers ?? []).map((w) => w.generation));
+  // A worker the master retires (a smaller pool, TTOU, its request limit) says so itself.
+  const leaving = (w: MasterWorker): boolean => w.generation < newest || w.state === 'retiring';
   for (const w of master?.workers ?? []) {
     const known = live.get(w.pid);
+    const load = {
+      ...(w.load === undefined ? {} : { load: w.load }),
+      ...(w.inFlight === undefined ? {} : { inFlight: w.inFlight }),
+    };
     if (known) {
       known.slot ||= w.slot;
       known.generation = w.generation;
       known.startedAt ??= w.startedAt;
-      known.state = w.generation < newest ? 'retiring' : known.payload === undefined ? 'starting' : 'ready';
+      known.state = leaving(w) ? 'retiring' : known.payload === undefined ? 'starting' : 'ready';
+      Object.assign(known, load);
     } else if (isAlive(w.pid)) {
       // Forked but has not written its slot yet: listed, as the Perl module lists it from `ps`.
-      const state = w.generation < newest ? 'retiring' : 'starting';
-      live.set(w.pid, { ...blank(w.pid), slot: w.slot, generation: w.generation, startedAt: w.startedAt, state });
+      const state = leaving(w) ? 'retiring' : 'starting';
+      live.set(w.pid, {
+        ...blank(w.pid),
+        slot: w.slot,
+        generation: w.generation,
+        startedAt: w.startedAt,
+        state,
+        ...load,
+      });
     }
   }
   // Without a master the reader's own process is a worker too, once it has a slot.
   const own = p.own;
   if (own && !live.has(own.pid)) live.set(own.pid, { ...blank(own.pid), requests: own.requests, bytes: own.bytes });
   const workers = [...live.values()].sort((a, b) => (a.slot || Infinity) - (b.slot || Infinity) || a.pid - b.pid);
-  return { master: master ? { pid: master.master, startedAt: master.startedAt } : undefined, workers, totals };
+  const about = master
+    ? { pid: master.master, startedAt: master.startedAt, ...(master.pool ? { pool: master.pool } : {}) }
+    : undefined;
+  return { master: about, workers, totals };
 }

@@ -203,6 +203,26 @@ describe('scoreboard()', () => {
     expect((await scoreboard({ dir }).read()).workers.map((w) => w.state)).toEqual([undefined]);
   });
 
+  it("lists a worker the master is retiring in the newest generation as retiring, with the load the master reports, and the master's pool", async () => {
+    const writing = await runWriter(dir, 1, 0, true);
+    const workersFile = join(dir, 'workers.json');
+    const pool = { history: [{ at: 1, workers: 1, busy: 0.3, rps: 12 }], events: [] };
+    await writeFile(
+      workersFile,
+      JSON.stringify({
+        master: process.pid,
+        startedAt: 1,
+        workers: [
+          { pid: writing.pid, slot: 1, generation: 1, state: 'retiring', startedAt: 1, load: 0.3, inFlight: 2 },
+        ],
+        pool,
+      }),
+    );
+    const snap = await scoreboard({ dir, workersFile }).read();
+    expect(snap.workers.map((w) => [w.pid, w.state, w.load, w.inFlight])).toEqual([[writing.pid, 'retiring', 0.3, 2]]);
+    expect(snap.master).toEqual({ pid: process.pid, startedAt: 1, pool });
+  });
+
   it('reads the master list from PLANK_PREFORK_WORKERS and ignores a list it cannot parse', async () => {
     const workersFile = join(dir, 'workers.json');
     await writeFile(workersFile, '{"master": 1, "startedAt": 5, "work');

@@ -45,6 +45,32 @@ describe('the workers file', () => {
     });
   });
 
+  it('carries the load of each worker and the pool, and drops the parts of them that are not in shape', async () => {
+    const path = join(dir, 'workers.json');
+    const pool: MasterList['pool'] = {
+      policy: { floor: 2, max: 8, minSpare: 1, maxSpare: 2, idleTime: 300_000, maxSpawnRate: 32 },
+      spare: 0.4,
+      history: [{ at: 1, workers: 2, busy: 1.6, rps: 400 }],
+      events: [{ at: 2, event: 'spawn', pid: 4245, why: 'spare capacity below minSpare' }],
+    };
+    const loaded = { ...list, workers: [{ ...list.workers[0], load: 0.8, inFlight: 3, requests: 90 }], pool };
+    writeMasterList(path, loaded as MasterList);
+    expect(await readMasterList(path)).toEqual(loaded);
+    await writeFile(
+      path,
+      JSON.stringify({
+        ...list,
+        workers: [{ ...list.workers[0], load: 7, inFlight: -1, requests: 'many' }],
+        pool: { policy: { floor: 2 }, spare: 'x', history: [{ at: 1 }, pool.history[0]], events: [{ event: 'boom' }] },
+      }),
+    );
+    expect(await readMasterList(path)).toEqual({
+      ...list,
+      workers: [list.workers[0]],
+      pool: { history: pool.history, events: [] },
+    });
+  });
+
   it('tells a live process from one that has exited', async () => {
     expect(isAlive(process.pid)).toBe(true);
     const child = spawn(process.execPath, ['-e', '']);

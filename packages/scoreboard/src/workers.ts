@@ -21,10 +21,41 @@ export type MasterWorker = {
   state: WorkerState;
   /** When the master forked it (ms since the epoch). */
   startedAt: number;
+  /** Its event loop's utilisation over the last second it reported, 0–1 (prefork's `load` report). */
+  load?: number;
+  /** Requests it was answering at that moment. */
+  inFlight?: number;
+  /** Requests it has finished since it started. */
+  requests?: number;
 };
 
-/** The whole file: the master's pid, when it started, and its workers, oldest first. */
-export type MasterList = { master: number; startedAt: number; workers: MasterWorker[] };
+/** The adaptive pool's bounds (spare capacity in workers, times in ms); see @plank/server-prefork. */
+export type PoolPolicyStatus = {
+  floor: number;
+  max: number;
+  minSpare: number;
+  maxSpare: number;
+  idleTime: number;
+  maxSpawnRate: number;
+};
+
+/** One second of the pool: workers accepting, busy workers (the sum of their loads), requests per second. */
+export type PoolSample = { at: number; workers: number; busy: number; rps: number };
+
+/** A worker the pool started or retired, and why. */
+export type PoolEvent = { at: number; event: 'spawn' | 'retire'; pid: number; why: string };
+
+/** What the master says about its pool: the policy (none for a fixed pool), the last minutes, the last events. */
+export type PoolStatus = {
+  policy?: PoolPolicyStatus;
+  /** Spare capacity at the last tick, in workers. */
+  spare?: number;
+  history: PoolSample[];
+  events: PoolEvent[];
+};
+
+/** The whole file: the master's pid, when it started, its workers (oldest first), and its pool. */
+export type MasterList = { master: number; startedAt: number; workers: MasterWorker[]; pool?: PoolStatus };
 
 const states: ReadonlySet<string> = new Set<WorkerState>(['starting', 'ready', 'retiring']);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -68,7 +99,7 @@ export async function readMasterList(path: string): Promise<MasterList | undefin
   const list: MasterWorker[] = [];
   for (const w of workers as unknown[]) {
     if (w === null || typeof w !== 'object') continue;
-    const { pid, slot, generation, state, startedAt: at } = w as Record<string, unknown>;
+    const { pid, slot, generation, state, startedAt: at, load, inFlight, requests } = w as Record<string, unknown>;
     if (!isCount(pid) || pid === 0) continue;
     list.push({
       pid,
@@ -77,9 +108,41 @@ export async function readMasterList(path: string): Promise<MasterList | undefin
       // A file from a master that did not record states lists workers that were running.
       state: typeof state === 'string' && states.has(state) ? (state as WorkerState) : 'ready',
       startedAt: typeof at === 'number' ? at : 0,
+      ...(typeof load === 'number' && load >= 0 && load <= 1 ? { load } : {}),
+      ...(isCount(inFlight) ? { inFlight } : {}),
+      ...(isCount(requests) ? { requests } : {}),
     });
   }
-  return { master, startedAt, workers: list };
+  const pool = readPool((data as Record<string, unknown>).pool);
+  return { master, startedAt, workers: list, ...(pool ? { pool } : {}) };
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/** The pool part of the file, with every entry that is not in the expected shape dropped. */
+function readPool(data: unknown): PoolStatus | undefined {
+  if (data === null || typeof data !== 'object') return undefined;
+  const { policy, spare, history, events } = data as Record<string, unknown>;
+  const p = policy as Record<string, unknown> | null | undefined;
+  const keys = ['floor', 'max', 'minSpare', 'maxSpare', 'idleTime', 'maxSpawnRate'] as const;
+  const out: PoolStatus = {
+    history: (Array.isArray(history) ? (history as Record<string, unknown>[]) : []).filter(
+      (h) => h !== null && typeof h === 'object' && [h.at, h.workers, h.busy, h.rps].every(isNumber),
+    ) as PoolSample[],
+    events: (Array.isArray(events) ? (events as Record<string, unknown>[]) : []).filter(
+      (e) =>
+        e !== null &&
+        typeof e === 'object' &&
+        isNumber(e.at) &&
+        (e.event === 'spawn' || e.event === 'retire') &&
+        isCount(e.pid) &&
+        typeof e.why === 'string',
+    ) as PoolEvent[],
+  };
+  if (p !== null && typeof p === 'object' && keys.every((k) => isNumber(p[k])))
+    out.policy = Object.fromEntries(keys.map((k) => [k, p[k]])) as PoolPolicyStatus;
+  if (isNumber(spare)) out.spare = spare;
+  return out;
 }
 
 // Core's, re-exported: this package exported it first.

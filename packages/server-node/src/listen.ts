@@ -16,7 +16,7 @@ export function describeListen(spec: ListenSpec): string {
 }
 
 /** Listens on a TCP address, a unix socket (removing a stale socket file first) or an inherited descriptor. */
-export function listenOn(server: Server, spec: ListenSpec): Promise<void> {
+export function listenOn(server: Server, spec: ListenSpec, backlog?: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const code = err.code === 'EADDRINUSE' ? 'PLANK_ERR_ADDRESS_IN_USE' : 'PLANK_ERR_LISTEN';
@@ -27,9 +27,11 @@ export function listenOn(server: Server, spec: ListenSpec): Promise<void> {
       server.removeListener('error', onError);
       resolve();
     };
-    if ('fd' in spec) server.listen({ fd: spec.fd }, done);
-    else if ('socket' in spec) removeStaleSocket(spec.socket).then(() => server.listen(spec.socket, done), reject);
-    else server.listen({ port: spec.port, host: spec.host }, done);
+    // For a descriptor node reads the backlog only from the arguments, not from the options.
+    if ('fd' in spec) server.listen({ fd: spec.fd }, backlog ?? 511, done);
+    else if ('socket' in spec)
+      removeStaleSocket(spec.socket).then(() => server.listen({ path: spec.socket, backlog }, done), reject);
+    else server.listen({ port: spec.port, host: spec.host, backlog }, done);
   });
 }
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -602,4 +602,20 @@ describe('plankup -s node', () => {
       /^server node: unknown option --frobnicate \(known options: /,
     );
   });
+});
+
+describe('backlog', () => {
+  it.runIf(existsSync('/usr/bin/ss') || existsSync('/bin/ss'))(
+    'sets the listen queue the kernel keeps for the socket',
+    async () => {
+      const handle = await serve(() => [200, [], ['ok']], { host: '127.0.0.1', port: 0, backlog: 23 });
+      try {
+        // ss shows a listening socket's backlog in its Send-Q column.
+        const line = execFileSync('ss', ['-Hltn', `sport = :${handle.port}`], { encoding: 'utf8' }).trim();
+        expect(Number(line.split(/\s+/)[2])).toBe(23);
+      } finally {
+        await handle.close();
+      }
+    },
+  );
 });

@@ -38,6 +38,8 @@ export type ServeOptions = {
   /** `plank.worker` / `plank.workers` in every env (multi-process servers; keep the array and update it in place). */
   worker?: unknown;
   workers?: readonly unknown[];
+  /** The listen queue's length (`listen(2)`'s backlog), where connections wait for `accept`; also for an inherited `fd`. @default 511 (node's) */
+  backlog?: number;
 };
 
 export type ServerHandle = {
@@ -66,6 +68,7 @@ const schema = {
   harakiri: check.boolean,
   worker: check.custom('may be anything', (v) => v),
   workers: check.custom('must be an array', (v) => (Array.isArray(v) ? (v as readonly unknown[]) : undefined)),
+  backlog: check.integer({ min: 1, max: 65535 }),
 };
 
 /**
@@ -95,7 +98,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
     for (const spec of specs) {
       const server = createHttpServer(handler, o);
       servers.push(server);
-      await listenOn(server, spec);
+      await listenOn(server, spec, o.backlog);
     }
   } catch (err) {
     await Promise.all(servers.map((s) => drain(s, 0)));

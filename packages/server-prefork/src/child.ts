@@ -29,6 +29,8 @@ export type Worker = {
   killTimer: NodeJS.Timeout | undefined;
   /** Kills it if it is not ready within the start-up timeout. */
   startTimer: NodeJS.Timeout | undefined;
+  /** Its last `load` report, if any. */
+  load: { load: number; inFlight: number; requests: number } | undefined;
 };
 
 /** Forks a worker that inherits the listening sockets from descriptor 4 on. */
@@ -60,6 +62,7 @@ export function forkWorker(
     fatal: false,
     killTimer: undefined,
     startTimer: undefined,
+    load: undefined,
   };
 }
 
@@ -77,6 +80,7 @@ export function configFor(w: Worker, s: Settings, listeners: Listener[], workers
     maxKeepAliveReqs: s.maxKeepAliveReqs,
     timeout: s.timeout,
     gracefulTimeout: s.gracefulTimeout,
+    ...(s.backlog === undefined ? {} : { backlog: s.backlog }),
     workers,
     ...(s.transport === undefined ? {} : { transport: s.transport }),
   };

@@ -6,6 +6,8 @@ import { armKill, armStartup, configFor, disarm, forkWorker, send, type Worker }
 import { LameDuckHold } from './lame-duck.js';
 import { releaseListeners, type Listener } from './listen.js';
 import { TwoStepStop } from './two-step-stop.js';
+import { LOAD_INTERVAL_MS } from './load.js';
+import { PoolTracker } from './pool-tracker.js';
 import type { Settings } from './options.js';
 import type { ToMaster, ToWorker, WorkerInfo } from './protocol.js';
 
@@ -49,6 +51,8 @@ export class Master {
   #lameDuckMs = 0;
   /** A HUP's generation is not all ready yet (systemd hears READY=1 when it is). */
   #reloading = false;
+  readonly #tracker: PoolTracker;
+  #tick: NodeJS.Timeout | undefined;
 
   constructor(s: Settings, listeners: Listener[], startTries: number, workersFile: string) {
     this.#s = s;
@@ -56,6 +60,7 @@ export class Master {
     this.#listeners = listeners;
     this.#startTries = startTries;
     this.#desired = s.workers;
+    this.#tracker = new PoolTracker(s.pool);
     this.#stopTimeout = s.gracefulTimeout;
     this.started = new Promise<void>((resolve, reject) => {
       this.#onReady = { resolve, reject };
@@ -77,6 +82,34 @@ export class Master {
   start(): void {
     this.#writeList();
     this.#reconcile();
+    this.#tick = setInterval(() => this.#poolTick(), LOAD_INTERVAL_MS);
+    this.#tick.unref();
+  }
+
+  /** Once a second: the pool's history, and with an adaptive pool its policy's decision. */
+  #poolTick(): void {
+    if (this.#mode !== 'running') return;
+    const active = [...this.#workers.values()].filter((w) => !w.leaving);
+    // During a restart the old generation's workers still serve and the new one's are
+    // starting: the policy waits until the swap is over, so it never sizes two pools at once.
+    const swapping = active.some((w) => w.info.generation !== this.#generation);
+    const d = this.#tracker.tick(Date.now(), this.#desired, active, !swapping);
+    if (d.spawn > 0) {
+      this.#s.log(
+        `prefork: pool spare capacity ${d.spare.toFixed(3)} < ${this.#s.pool?.minSpare}: starting ${d.spawn} more`,
+      );
+      this.#desired += d.spawn;
+    }
+    const victim = active.find((w) => w.info.pid === d.retire);
+    if (victim) {
+      this.#desired--;
+      this.#retire(
+        victim,
+        `pool spare capacity ${d.spare.toFixed(3)} above ${this.#s.pool?.maxSpare} for ${(this.#s.pool?.idleTime ?? 0) / 1000} s`,
+      );
+    }
+    this.#writeList();
+    if (d.spawn > 0 || victim) this.#reconcile();
   }
 
   /**
@@ -117,6 +150,19 @@ export class Master {
   /** TTIN/TTOU. */
   resize(delta: number): void {
     if (this.#mode !== 'running') return;
+    const pool = this.#s.pool;
+    if (pool) {
+      // An adaptive pool: TTIN/TTOU move its floor, never its maximum.
+      const floor = pool.floor;
+      pool.floor = Math.min(pool.max, Math.max(1, floor + delta));
+      const before = this.#desired;
+      this.#desired = Math.min(pool.max, Math.max(pool.floor, this.#desired + delta));
+      this.#s.log(
+        `prefork: pool floor ${floor} -> ${pool.floor} (maximum ${pool.max}); workers ${before} -> ${this.#desired}`,
+      );
+      this.#reconcile();
+      return;
+    }
     const before = this.#desired;
     this.#desired = Math.max(1, this.#desired + delta);
     this.#s.log(`prefork: workers ${before} -> ${this.#desired}`);
@@ -128,6 +174,7 @@ export class Master {
     if (this.#mode !== 'running') return;
     this.#mode = 'slow-stop';
     this.#clearTimer();
+    clearInterval(this.#tick);
     this.#stopAccepting();
     this.#s.log(
       `prefork: stopping workers ${this.#s.spawnInterval > 0 ? `one every ${this.#s.spawnInterval / 1000} s` : 'now'}`,
@@ -150,6 +197,7 @@ export class Master {
     this.#mode = 'stopping';
     this.#stopTimeout = timeout;
     this.#clearTimer();
+    clearInterval(this.#tick);
     this.#stopAccepting();
     if (this.#slowTimer) clearTimeout(this.#slowTimer);
     for (const w of this.#workers.values()) if (w.leaving) this.#armKill(w, timeout);
@@ -240,6 +288,7 @@ export class Master {
     });
     const { child } = w;
     this.#workers.set(child, w);
+    this.#tracker.spawned(w.info.pid);
     armStartup(w, this.#s.startupTimeout);
     child.on('message', (m: ToMaster) => this.#message(w, m));
     child.on('error', (err) => {
@@ -264,7 +313,12 @@ export class Master {
   /** The list for readers in other processes (the scoreboard): replaced whole, never seen half-written. */
   #writeList(): void {
     try {
-      writeMasterList(this.#workersFile, { master: process.pid, startedAt: this.#startedAt, workers: this.workers() });
+      writeMasterList(this.#workersFile, {
+        master: process.pid,
+        startedAt: this.#startedAt,
+        workers: [...this.#workers.values()].map((w) => ({ ...w.info, ...w.load })),
+        pool: this.#tracker.status(),
+      });
     } catch (err) {
       this.#s.errors.write(`prefork: cannot write the worker list ${this.#workersFile}: ${(err as Error).message}\n`);
     }
@@ -314,6 +368,9 @@ export class Master {
         w.message = m.message;
         w.fatal = m.fatal === true;
         return;
+      case 'load':
+        w.load = { load: m.load, inFlight: m.inFlight, requests: m.requests };
+        return;
       case 'listeners-closed':
         this.#twoStep.closed(w);
         return;
@@ -331,6 +388,7 @@ export class Master {
 
   #retire(w: Worker, why: string, timeout: number = this.#s.gracefulTimeout): void {
     if (w.leaving) return;
+    this.#tracker.retired(w.info.pid, why);
     w.leaving = true;
     w.info.state = 'retiring';
     this.#s.log(

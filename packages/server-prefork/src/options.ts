@@ -3,9 +3,11 @@ import { check, checkOptions, optionError, PlankError } from '@plank/core';
 import type { AppSource, ErrorStream, ListenSpec } from '@plank/core';
 import { WORKERS_FILE_ENV } from '@plank/scoreboard';
 import { httpServerChecks, listenChecks, msCheck } from '@plank/server-node';
+import { poolCliSchema, poolCliTarget, type PoolOptions, poolPolicy, poolSchema } from './pool-options.js';
+import type { PoolPolicy } from './pool.js';
 
 /** Options of {@link prefork}. Durations are milliseconds here; on the command line they are seconds, as in Starlet. */
-export type PreforkOptions = {
+export type PreforkOptions = PoolOptions & {
   /** Where each worker loads the app from, after it starts. */
   app: AppSource;
   /** Where to listen; ignored when `SERVER_STARTER_PORT` is set. @default [{ port: 5000 }] (all interfaces) */
@@ -75,8 +77,13 @@ export type WorkerTransport = {
 };
 
 /** Every option with its default applied, as the master uses them. */
-export type Settings = Required<Omit<PreforkOptions, 'listen' | 'pidFile' | 'workersFile' | 'env' | 'transport'>> & {
+export type Settings = Required<
+  Omit<PreforkOptions, keyof PoolOptions | 'listen' | 'pidFile' | 'workersFile' | 'env' | 'transport'>
+> & {
   listen: ListenSpec[];
+  /** The adaptive pool's policy; undefined for a fixed pool of `workers`. */
+  pool: PoolPolicy | undefined;
+  backlog: number | undefined;
   pidFile: string | undefined;
   workersFile: string | undefined;
   env: Record<string, string | undefined>;
@@ -136,6 +143,7 @@ const schema = {
       return t.options === undefined || (typeof t.options === 'object' && t.options !== null) ? t : undefined;
     },
   ),
+  ...poolSchema,
 };
 
 /** Validates {@link PreforkOptions} once and fills in the defaults; throws `PLANK_ERR_SERVER_PREFORK_OPTION`. */
@@ -157,10 +165,13 @@ export function settings(options: PreforkOptions): Settings {
   }
   const env = o.env ?? process.env;
   const errors = o.errors ?? process.stderr;
+  const workers = o.workers ?? availableParallelism();
   return {
     app: o.app,
     listen: o.listen ?? [{ port: 5000 }],
-    workers: o.workers ?? availableParallelism(),
+    workers,
+    pool: poolPolicy(OPTION_CODE, where, o, workers),
+    backlog: o.backlog,
     maxReqsPerChild: max,
     minReqsPerChild: min,
     spawnInterval: o.spawnInterval ?? 0,
@@ -199,8 +210,10 @@ const cliSchema = {
   'pid-file': check.path,
   pid: check.path,
   'workers-file': check.path,
+  ...poolCliSchema,
 };
 const cliTarget: Record<keyof typeof cliSchema, keyof PreforkOptions> = {
+  ...poolCliTarget,
   'max-workers': 'workers',
   workers: 'workers',
   'max-reqs-per-child': 'maxReqsPerChild',

@@ -21,6 +21,8 @@ export type WorkerConfig = {
   maxKeepAliveReqs: number;
   timeout: number;
   gracefulTimeout: number;
+  /** The listen queue's length; undefined leaves node's 511. */
+  backlog?: number;
   workers: WorkerInfo[];
   /** A server other than HTTP (prefork's `transport` option). */
   transport?: WorkerTransport;
@@ -45,4 +47,9 @@ export type ToMaster =
   /** `error` is the stack, `message` the error's own one-line message. */
   | { type: 'failed'; error: string; message: string; fatal?: boolean }
   | { type: 'retiring'; reason: string }
-  | { type: 'listeners-closed' };
+  | { type: 'listeners-closed' }
+  /**
+   * Once a second from a ready worker: its event-loop utilisation over that second (0–1), the
+   * requests it is answering, and the requests it has finished since it started.
+   */
+  | { type: 'load'; load: number; inFlight: number; requests: number };

@@ -12,6 +12,7 @@ import type { App, AppResult, AppSource, Env } from '@plank/core';
 import { serve } from '@plank/server-node';
 import type { ServerHandle } from '@plank/server-node';
 import { hooks, type WorkerHookInfo } from './hooks.js';
+import { watchLoad } from './load.js';
 import type { WorkerTransport } from './options.js';
 import type { ToMaster, ToWorker, WorkerConfig, WorkerInfo } from './protocol.js';
 
@@ -136,6 +137,7 @@ async function start(cfg: WorkerConfig): Promise<void> {
         keepAliveTimeout: cfg.keepAliveTimeout,
         timeout: cfg.timeout,
         gracefulTimeout: cfg.gracefulTimeout,
+        backlog: cfg.backlog,
       });
       if (cfg.maxKeepAliveReqs > 0) handle.server.maxRequestsPerSocket = cfg.maxKeepAliveReqs;
       handles.push(handle);
@@ -148,6 +150,10 @@ async function start(cfg: WorkerConfig): Promise<void> {
   ready = true;
   if (stopping) return;
   send({ type: 'ready', lameDuck: lameDuckSeconds() });
+  watchLoad(
+    handles.map((h) => h.server),
+    (r) => send({ type: 'load', ...r }),
+  );
 }
 
 type TransportServe = (app: App, options: Record<string, unknown>) => Promise<WorkerServer>;

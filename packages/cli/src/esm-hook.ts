@@ -14,16 +14,23 @@ const candidates = /\.(?:js|ts|tsx)$/;
 const moduleSyntax =
   /^[ \t]*(?:export[ \t{*]|export$|import[ \t]*[{*'"]|import[ \t]+(?![^\n;]*=[ \t]*require\()[\w$])/m;
 
+// Node 23.6+ strips types itself and names a `.ts` file's format `commonjs-typescript` in a
+// package that says `"type": "commonjs"` (npm 11's `npm init -y` writes it): such a file with
+// import/export becomes `module-typescript`, the form Node and tsx both run as an ES module.
+const asModule: Record<string, string> = { commonjs: 'module', 'commonjs-typescript': 'module-typescript' };
+
 export const resolve: ResolveHook = async (specifier, context, nextResolve) => {
   const result = await nextResolve(specifier, context);
+  const format = result.format ?? 'commonjs';
   if (
-    (result.format === 'commonjs' || result.format === undefined || result.format === null) &&
+    format in asModule &&
     result.url.startsWith('file:') &&
     candidates.test(result.url) &&
     !result.url.includes('/node_modules/') &&
     usesModuleSyntax(fileURLToPath(result.url))
   )
-    return { ...result, format: 'module' };
+    // @types/node 20 does not list the TypeScript formats Node 23.6+ has.
+    return { ...result, format: asModule[format] as 'module' };
   return result;
 };
 

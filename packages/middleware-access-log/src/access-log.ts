@@ -12,41 +12,11 @@ import {
 } from '@plank/core';
 import { fileSink } from './file.js';
 import { compileLine } from './compile.js';
-import type { BlockHandler, CharHandler, LogRecord } from './format.js';
-import { checkAccessLogOptions } from './options.js';
-import type { Rotate } from './period.js';
+import type { LogRecord } from './format.js';
+import { type AccessLogOptions, checkAccessLogOptions } from './options.js';
 import { loggerSink, streamSink, type Sink } from './sink.js';
 
-export type AccessLogOptions = {
-  /** `combined`, `common` or any mod_log_config format string. @default 'combined' */
-  format?: string;
-  /** Called with each line (newline included), as Plack's `logger`. */
-  logger?: (line: string) => void;
-  /** Any writable (`process.stdout`, a socket, a file stream): lines are batched per event-loop turn and honour backpressure. */
-  stream?: { write(chunk: string): unknown };
-  /** A file to append to; `%DATE%` in the name is replaced by the rotation period. */
-  file?: string;
-  /** How often the file changes: `daily`, `hourly`, `Nh`, `Nm` (`Ns` too, for tests). @default 'daily' when `file` holds `%DATE%` */
-  rotate?: Rotate;
-  /** Old files to keep: a count (`14`) or days (`'14d'`). @default keep everything */
-  keep?: number | `${number}d`;
-  /** Keep a symlink to the current file: a path, or `true` for the file name without `%DATE%`. @default false */
-  symlink?: string | boolean;
-  /** Times (`%t`, `%{...}t`) and file names in UTC instead of local time. @default false */
-  utc?: boolean;
-  /** Custom `%x` directives, as Plack's `char_handlers`. */
-  charHandlers?: Record<string, CharHandler>;
-  /** Custom `%{arg}x` directives, as Plack's `block_handlers`. */
-  blockHandlers?: Record<string, BlockHandler>;
-  /** Told about output failures (never thrown): once when a failure episode starts, once when writing works again (`code: 'PLANK_ACCESS_LOG_RECOVERED'`, `dropped`). @default a line on stderr */
-  onError?: (err: Error) => void;
-  /**
-   * Also log the requests the server answered itself, without the app (400 for a request it
-   * cannot parse or a bad Host, 408, 413, 431, 501), as Apache and nginx log them. Fields the
-   * server could not read are `-`. @default true
-   */
-  clientErrors?: boolean;
-};
+export type { AccessLogOptions };
 
 export type AccessLogMiddleware = Middleware & {
   /** Resolves once every line logged so far reached the output. */

@@ -39,19 +39,34 @@ const SCHEMA = {
   clientErrors: check.boolean,
 };
 
-/** The options after checking: values parsed, rules across options enforced. */
-export type CheckedAccessLogOptions = {
+export type AccessLogOptions = {
+  /** `combined`, `common` or any mod_log_config format string. @default 'combined' */
   format?: string;
+  /** Called with each line (newline included), as Plack's `logger`. */
   logger?: (line: string) => void;
+  /** Any writable (`process.stdout`, a socket, a file stream): lines are batched per event-loop turn and honour backpressure. */
   stream?: { write(chunk: string): unknown };
+  /** A file to append to; `%DATE%` in the name is replaced by the rotation period. */
   file?: string;
+  /** How often the file changes: `daily`, `hourly`, `Nh`, `Nm` (`Ns` too, for tests). @default 'daily' when `file` holds `%DATE%` */
   rotate?: Rotate;
+  /** Old files to keep: a count (`14`) or days (`'14d'`). @default keep everything */
   keep?: number | `${number}d`;
+  /** Keep a symlink to the current file: a path, or `true` for the file name without `%DATE%`. @default false */
   symlink?: string | boolean;
+  /** Times (`%t`, `%{...}t`) and file names in UTC instead of local time. @default false */
   utc?: boolean;
+  /** Custom `%x` directives, as Plack's `char_handlers`. */
   charHandlers?: Record<string, CharHandler>;
+  /** Custom `%{arg}x` directives, as Plack's `block_handlers`. */
   blockHandlers?: Record<string, BlockHandler>;
+  /** Told about output failures (never thrown): once when a failure episode starts, once when writing works again (`code: 'PLANK_ACCESS_LOG_RECOVERED'`, `dropped`). @default a line on stderr */
   onError?: (err: Error) => void;
+  /**
+   * Also log the requests the server answered itself, without the app (400 for a request it
+   * cannot parse or a bad Host, 408, 413, 431, 501), as Apache and nginx log them. Fields the
+   * server could not read are `-`. @default true
+   */
   clientErrors?: boolean;
 };
 
@@ -60,8 +75,8 @@ export type CheckedAccessLogOptions = {
  * checker, then the rules across options, then — without creating anything — that `file`
  * and `symlink` can be written.
  */
-export function checkAccessLogOptions(options: unknown): CheckedAccessLogOptions {
-  const o = checkOptions(WHERE, CODE, options, SCHEMA) as CheckedAccessLogOptions;
+export function checkAccessLogOptions(options: unknown): AccessLogOptions {
+  const o = checkOptions(WHERE, CODE, options, SCHEMA) as AccessLogOptions;
   for (const name of ['charHandlers', 'blockHandlers'] as const) {
     for (const [k, fn] of Object.entries(o[name] ?? {}))
       if (!/^[A-Za-z]$/.test(k) || typeof fn !== 'function')

@@ -1,36 +1,13 @@
-// XSendfile behind a real nginx, the set-up its README describes: nginx tells the app how to
-// hand files over (X-Sendfile-Type, X-Accel-Mapping), the app answers with X-Accel-Redirect
-// and no body, and nginx serves the file from an internal location, ranges included.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { connect } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builder, lint, type Env } from '@plank/core';
 import { serveStatic } from '@plank/middleware-static';
 import type { ServerHandle } from '@plank/server-node';
-import { freePort, listen, which } from '@plank/test';
+import { listen, type Peer, startNginx, which } from '@plank/test';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { xsendfile } from './index.js';
-
-async function waitForPort(port: number, child: ChildProcess, deadlineMs: number): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1');
-      c.once('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nginx did not listen on ${port} within ${deadlineMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Got = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
 
@@ -55,7 +32,7 @@ const nginx = which('nginx');
 describe.skipIf(!nginx && !process.env.CI)('XSendfile behind a real nginx', () => {
   let dir = '';
   let app: ServerHandle | undefined;
-  let proxy: ChildProcess | undefined;
+  let proxy: Peer | undefined;
   let port = 0;
   const big = '0123456789'.repeat(100_000);
 
@@ -72,24 +49,7 @@ describe.skipIf(!nginx && !process.env.CI)('XSendfile behind a real nginx', () =
       return () => [404, ['Content-Type', 'text/plain'], ['not found']];
     });
     app = await listen(lint(stack));
-    port = await freePort();
-    const conf = `
-daemon off;
-master_process off;
-user ${userInfo().username};
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
+    proxy = await startNginx(`
     location / {
       proxy_pass http://127.0.0.1:${app.port};
       proxy_set_header X-Sendfile-Type X-Accel-Redirect;
@@ -99,30 +59,12 @@ http {
       internal;
       alias ${dir}/files/;
     }
-  }
-}
-`;
-    await writeFile(join(dir, 'nginx.conf'), conf);
-    proxy = spawn(nginx, ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    proxy.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    try {
-      await waitForPort(port, proxy, 10_000);
-    } catch (err) {
-      const log = await readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
-      throw new Error(`${(err as Error).message}\n${stderr}\n${log}`);
-    }
+`);
+    port = proxy.port;
   });
 
   afterAll(async () => {
-    if (proxy && proxy.exitCode === null) {
-      const exited = new Promise((r) => proxy?.once('exit', r));
-      proxy.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (proxy.exitCode === null) proxy.kill('SIGKILL');
-    }
+    await proxy?.stop();
     await app?.close({ timeout: 1000 });
     if (dir) await rm(dir, { recursive: true, force: true });
   });

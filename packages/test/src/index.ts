@@ -5,3 +5,4 @@ export { freePort, until, which, type UntilOptions } from './machine.js';
 export type { Requester, TestAppOptions, TestContext, TestMode, TestRequestInit, TestResponse } from './types.js';
 export { runServerSuite, suiteApp, inProcessServer, type SuiteFactory, type SuiteServer } from './suite.js';
 export { serverSuiteCases, type SuiteCase, type SuiteClient, type SuiteFixtures } from './suite-cases.js';
+export { type Peer, peerStarted, startNginx } from './peers.js';
